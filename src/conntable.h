@@ -1,0 +1,74 @@
+/*
+ * conntable.h - per-socket connection state, keyed by socket handle.
+ *
+ * Portable C11 with no Windows types, so that the same file builds into
+ * peerlsp.dll and natively (unit tests, fuzzing, instruction counts).
+ *
+ * Concurrency: any number of threads may call plsp_ctab_lookup() at once,
+ * with each other and with one writer; lookups take no lock and write no
+ * shared memory, so readers never serialise. Writers (insert, set_peer,
+ * forget_peer, remove) serialise on an internal lock.
+ */
+#ifndef PEERLSP_CONNTABLE_H
+#define PEERLSP_CONNTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest peer address the table stores inline: sizeof(struct sockaddr_in6). */
+#define PLSP_PEER_MAX 28
+
+/* What the record knows about the socket's peer. */
+enum plsp_peer_state {
+    PLSP_PEER_UNKNOWN = 0, /* ask the lower provider */
+    PLSP_PEER_KNOWN = 1    /* peer[0..peer_len) is exactly getpeername's answer */
+};
+
+/* A copy of one socket's record, as plsp_ctab_lookup() returns it. */
+struct plsp_conn {
+    uint32_t gen;      /* changes on every write to this key's record */
+    uint8_t provider;  /* caller's tag: which lower provider owns the socket */
+    uint8_t state;     /* enum plsp_peer_state */
+    uint8_t peer_len;  /* valid bytes in peer when state == PLSP_PEER_KNOWN */
+    uint8_t reserved;
+    uint8_t peer[PLSP_PEER_MAX];
+};
+
+/* plsp_ctab_set_peer()'s expected_gen that matches any record. */
+#define PLSP_ANY_GEN UINT32_MAX
+
+struct plsp_ctab;
+
+/* Returns NULL when out of memory. */
+struct plsp_ctab *plsp_ctab_create(void);
+/* No other call may be in progress or follow. */
+void plsp_ctab_destroy(struct plsp_ctab *table);
+
+/* Adds a record for key, or replaces the one there (a reused handle value
+ * starts afresh): state UNKNOWN, the given provider tag.
+ * Returns 0, or -1 when out of memory (the table is then unchanged). */
+int plsp_ctab_insert(struct plsp_ctab *table, uint64_t key, uint8_t provider);
+
+/* Copies key's record into *out. Returns 1 when found, 0 when not. */
+int plsp_ctab_lookup(const struct plsp_ctab *table, uint64_t key, struct plsp_conn *out);
+
+/* Records key's peer (len bytes, 1..PLSP_PEER_MAX) if the record exists and
+ * its gen is still expected_gen (or expected_gen is PLSP_ANY_GEN), so that an
+ * answer fetched from below is not cached over a newer write.
+ * Returns 1 when written, 0 when not. */
+int plsp_ctab_set_peer(struct plsp_ctab *table, uint64_t key, uint32_t expected_gen,
+                       const void *peer, size_t len);
+
+/* Sets key's state back to UNKNOWN. Returns 1 when the record exists. */
+int plsp_ctab_forget_peer(struct plsp_ctab *table, uint64_t key);
+
+/* Deletes key's record. Returns 1 when it existed. */
+int plsp_ctab_remove(struct plsp_ctab *table, uint64_t key);
+
+/* Number of records. */
+size_t plsp_ctab_count(const struct plsp_ctab *table);
+
+/* Bytes currently allocated by the table, all allocations included. */
+size_t plsp_ctab_memory(const struct plsp_ctab *table);
+
+#endif /* PEERLSP_CONNTABLE_H */
