@@ -1,0 +1,85 @@
+/*
+ * host_thread.c - per-thread state: the last error and the WSATHREADID.
+ *
+ * ws2_32 keeps WSAGetLastError per thread; the host does the same with its
+ * own TLS slot, so that the host's last error and Wine's (which tbase's
+ * calls into Wine's sockets change) never mix.
+ */
+#include "host_internal.h"
+
+static INIT_ONCE tls_once = INIT_ONCE_STATIC_INIT;
+static DWORD tls_error = TLS_OUT_OF_INDEXES;
+static DWORD tls_thread = TLS_OUT_OF_INDEXES;
+
+static BOOL CALLBACK tls_init(PINIT_ONCE once, PVOID param, PVOID *context)
+{
+    (void)once;
+    (void)param;
+    (void)context;
+    /* Never freed: the slots outlive every session, like ws2_32's. */
+    tls_error = TlsAlloc();
+    tls_thread = TlsAlloc();
+    return tls_error != TLS_OUT_OF_INDEXES && tls_thread != TLS_OUT_OF_INDEXES;
+}
+
+static int tls_ready(void)
+{
+    return InitOnceExecuteOnce(&tls_once, tls_init, NULL, NULL);
+}
+
+void host_set_last_error(int err)
+{
+    if (tls_ready())
+        TlsSetValue(tls_error, (void *)(intptr_t)err);
+}
+
+int host_last_error(void)
+{
+    if (!tls_ready())
+        return WSASYSCALLFAILURE;
+    /* TlsGetValue sets the thread's Win32 last error; keep it as it was. */
+    DWORD saved = GetLastError();
+    int err = (int)(intptr_t)TlsGetValue(tls_error);
+    SetLastError(saved);
+    return err;
+}
+
+int host_fail(int err)
+{
+    /* A provider that fails without saying why is itself broken; ws2_32
+     * reports that as WSASYSCALLFAILURE. */
+    host_set_last_error(err ? err : WSASYSCALLFAILURE);
+    return SOCKET_ERROR;
+}
+
+SOCKET host_fail_socket(int err)
+{
+    host_fail(err);
+    return INVALID_SOCKET;
+}
+
+LPWSATHREADID host_thread_id(void)
+{
+    if (!tls_ready())
+        return NULL;
+    DWORD saved = GetLastError();
+    LPWSATHREADID id = TlsGetValue(tls_thread);
+    if (!id) {
+        /* A real handle the provider can queue APCs to, kept for the
+         * thread's lifetime (one small allocation and handle per thread
+         * that makes calls; a static library sees no thread detach). */
+        id = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *id);
+        if (id && !DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(),
+                                   &id->ThreadHandle, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+            HeapFree(GetProcessHeap(), 0, id);
+            id = NULL;
+        }
+        if (id && !TlsSetValue(tls_thread, id)) {
+            CloseHandle(id->ThreadHandle);
+            HeapFree(GetProcessHeap(), 0, id);
+            id = NULL;
+        }
+    }
+    SetLastError(saved);
+    return id;
+}
