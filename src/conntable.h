@@ -21,12 +21,18 @@
 /* What the record knows about the socket's peer. */
 enum plsp_peer_state {
     PLSP_PEER_UNKNOWN = 0, /* ask the lower provider */
-    PLSP_PEER_KNOWN = 1    /* peer[0..peer_len) is exactly getpeername's answer */
+    PLSP_PEER_KNOWN = 1,   /* peer[0..peer_len) is exactly getpeername's answer */
+    PLSP_PEER_VOLATILE = 2 /* ask the lower provider and cache nothing: a
+                              disconnect is under way */
 };
 
 /* A copy of one socket's record, as plsp_ctab_lookup() returns it. */
 struct plsp_conn {
-    uint32_t gen;      /* changes on every write to this key's record */
+    /* High 16 bits: the record's serial, a table-wide counter taken by every
+     * insert, so it tells one socket instance from a later one on the same
+     * handle value. Low 16 bits: bumped by every write to the record. The
+     * whole value therefore changes on every write. */
+    uint32_t gen;
     uint8_t provider;  /* caller's tag: which lower provider owns the socket */
     uint8_t state;     /* enum plsp_peer_state */
     uint8_t peer_len;  /* valid bytes in peer when state == PLSP_PEER_KNOWN */
@@ -62,8 +68,19 @@ int plsp_ctab_set_peer(struct plsp_ctab *table, uint64_t key, uint32_t expected_
 /* Sets key's state back to UNKNOWN. Returns 1 when the record exists. */
 int plsp_ctab_forget_peer(struct plsp_ctab *table, uint64_t key);
 
+/* Sets key's state to VOLATILE. Returns 1 when the record exists. A later
+ * set_peer with the gen read before this call is refused, as after any
+ * write; set_peer with PLSP_ANY_GEN (a new connection) ends it. */
+int plsp_ctab_mark_volatile(struct plsp_ctab *table, uint64_t key);
+
 /* Deletes key's record. Returns 1 when it existed. */
 int plsp_ctab_remove(struct plsp_ctab *table, uint64_t key);
+
+/* Deletes key's record only if it is still the socket instance whose gen was
+ * read (same serial: gen >> 16), so that closing a handle cannot delete the
+ * record of a new socket that reused the value meanwhile. Returns 1 when it
+ * deleted. */
+int plsp_ctab_remove_if(struct plsp_ctab *table, uint64_t key, uint32_t gen);
 
 /* Number of records. */
 size_t plsp_ctab_count(const struct plsp_ctab *table);

@@ -1,0 +1,837 @@
+/*
+ * conntable.c - the connection table: socket handle -> peer record.
+ *
+ * Readers never lock and never write shared memory, because getpeername is
+ * called from every application thread and must not serialise them.  The
+ * scheme is a table-wide sequence count (a seqlock):
+ *
+ *   writer: lock; seq = odd; change words; seq = even; unlock
+ *   reader: s = seq (must be even); find and copy the record; retry if seq
+ *           is no longer s
+ *
+ * Every word a reader can touch while a writer changes it is a C11 atomic
+ * (32-bit or pointer-sized, never 64-bit: those would pull in libatomic on
+ * i686), read and written relaxed, so a racing copy is not a data race,
+ * only a value the sequence check throws away.
+ *
+ * Memory (1,000,000 AF_INET6 entries must fit in 64 bytes each, every
+ * allocation counted):
+ *   - records: 11 words (44 bytes) in chunks of CHUNK_RECORDS that are never
+ *     moved or freed before destroy, so a reader holding a stale record id
+ *     still reads valid memory.  Freed records go on a free list.
+ *   - a chunk directory (pointers) that doubles; an old one is retired.
+ *   - the index: open addressing with linear probing over uint32 slots
+ *     (0 = empty, else a record id; id 0 is never handed out, which saves
+ *     the lookup a subtraction), at most half full, doubled before an
+ *     insert would pass that, deleted from by backward shift (no
+ *     tombstones).  An old index is retired, not freed, as a reader may
+ *     still be probing it; the retired ones add up to less than the live one.
+ * Retired blocks are freed by plsp_ctab_destroy(), when no reader can exist.
+ */
+#include "conntable.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <pthread.h>
+#include <sched.h>
+#endif
+
+/* Allocation hook.  The shipped DLL uses malloc/free; a test build defines
+ * both macros on the compiler command line, as names of its own functions,
+ * to count bytes and inject failures.  There is no run-time switch. */
+#ifndef PLSP_CTAB_MALLOC
+#define PLSP_CTAB_MALLOC(size) malloc(size)
+#define PLSP_CTAB_FREE(ptr) free(ptr)
+#else
+void *PLSP_CTAB_MALLOC(size_t size);
+void PLSP_CTAB_FREE(void *ptr);
+#endif
+
+/* Race widening.  A test build defines PLSP_CTAB_RACE_POINT (as the name of
+ * a function) to stall now and then at the points below, between a
+ * writer's stores and between a reader's loads, so that its thread tests
+ * hit those windows; elsewhere it is nothing. */
+#ifndef PLSP_CTAB_RACE_POINT
+#define PLSP_CTAB_RACE_POINT() ((void)0)
+#else
+void PLSP_CTAB_RACE_POINT(void);
+#endif
+
+/* The first serial handed out.  Test builds start just below the wrap of
+ * the 16-bit serial, so that every test run goes through it. */
+#ifndef PLSP_CTAB_FIRST_SERIAL
+#define PLSP_CTAB_FIRST_SERIAL 1u
+#endif
+
+#if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
+#error "conntable.c needs lock-free 32-bit and pointer atomics"
+#endif
+
+/* CTAB_COLD keeps the rarely taken retry path out of the lookup's code;
+ * CTAB_INLINE puts the lookup's body into the hot path although the retry
+ * path uses it too. */
+#if defined(__GNUC__)
+#define CTAB_COLD __attribute__((noinline, cold))
+#define CTAB_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define CTAB_COLD __declspec(noinline)
+#define CTAB_INLINE __forceinline
+#else
+#define CTAB_COLD
+#define CTAB_INLINE inline
+#endif
+
+/* ---- records ------------------------------------------------------------ */
+
+typedef _Atomic uint32_t ctab_word;
+
+enum {
+    REC_KEY_LO = 0,
+    REC_KEY_HI = 1,
+    REC_CONN = 2, /* words 2..10 hold struct plsp_conn byte for byte */
+    REC_CONN_WORDS = 9,
+    REC_WORDS = REC_CONN + REC_CONN_WORDS, /* 11 words, 44 bytes */
+    REC_NEXT_FREE = REC_CONN               /* a freed record's list link */
+};
+
+_Static_assert(sizeof(struct plsp_conn) == REC_CONN_WORDS * sizeof(uint32_t),
+               "struct plsp_conn must be nine 32-bit words");
+_Static_assert(offsetof(struct plsp_conn, gen) == 0, "gen comes first");
+_Static_assert(offsetof(struct plsp_conn, peer) == 8, "peer follows the 4 tag bytes");
+_Static_assert(sizeof(ctab_word) == sizeof(uint32_t), "an atomic word is a plain word");
+
+#define CHUNK_SHIFT 8u
+#define CHUNK_RECORDS (1u << CHUNK_SHIFT) /* 256 records, 11,264 bytes */
+#define CHUNK_MASK (CHUNK_RECORDS - 1u)
+#define CHUNK_BYTES ((size_t)CHUNK_RECORDS * REC_WORDS * sizeof(ctab_word))
+
+#define FREE_NONE 0u /* id 0 is never a record */
+
+/* ---- index and chunk directory -------------------------------------------
+ * The table points at the slot array and at the chunk-pointer array, not at
+ * the blocks' headers, so the lookup indexes them without adding an offset;
+ * the header sits just before the array (index_of, dir_of). */
+
+typedef _Atomic(ctab_word *) ctab_chunk_ptr;
+
+struct ctab_index {
+    struct ctab_index *retired_next; /* writer only, once retired */
+    uint32_t mask;                   /* capacity - 1 */
+    uint32_t shift;                  /* 32 - log2(capacity) */
+    ctab_word slots[];
+};
+
+struct ctab_dir {
+    struct ctab_dir *retired_next; /* writer only, once retired */
+    size_t cap;
+    ctab_chunk_ptr chunks[];
+};
+
+#define INDEX_MIN_BITS 4u  /* 16 slots */
+#define INDEX_MAX_BITS 31u /* ids are 32-bit and the index stays half empty */
+#define MAX_RECORDS ((size_t)1 << (INDEX_MAX_BITS - 1u))
+#define DIR_MIN_CAP 4u
+
+static const struct ctab_index *index_of(const ctab_word *slots)
+{
+    return (const struct ctab_index *)((const char *)slots - offsetof(struct ctab_index, slots));
+}
+
+static const struct ctab_dir *dir_of(const ctab_chunk_ptr *chunks)
+{
+    return (const struct ctab_dir *)((const char *)chunks - offsetof(struct ctab_dir, chunks));
+}
+
+/* ---- writer lock and reader back-off: the only OS-specific code ---------- */
+
+#ifdef _WIN32
+typedef SRWLOCK ctab_lock;
+static int ctab_lock_init(ctab_lock *lock) { InitializeSRWLock(lock); return 0; }
+static void ctab_lock_destroy(ctab_lock *lock) { (void)lock; }
+static void ctab_lock_acquire(ctab_lock *lock) { AcquireSRWLockExclusive(lock); }
+static void ctab_lock_release(ctab_lock *lock) { ReleaseSRWLockExclusive(lock); }
+static void ctab_yield(void) { SwitchToThread(); }
+#else
+typedef pthread_mutex_t ctab_lock;
+static int ctab_lock_init(ctab_lock *lock) { return pthread_mutex_init(lock, NULL) == 0 ? 0 : -1; }
+static void ctab_lock_destroy(ctab_lock *lock) { (void)pthread_mutex_destroy(lock); }
+/* Locking a valid default mutex that this thread does not hold cannot fail;
+ * a failure means corrupted memory, and going on would corrupt the table. */
+static void ctab_lock_acquire(ctab_lock *lock) { if (pthread_mutex_lock(lock) != 0) abort(); }
+static void ctab_lock_release(ctab_lock *lock) { if (pthread_mutex_unlock(lock) != 0) abort(); }
+static void ctab_yield(void) { (void)sched_yield(); }
+#endif
+
+/* ---- the table ------------------------------------------------------------ */
+
+struct plsp_ctab {
+    /* What lookups read (and never write). */
+    _Atomic uint32_t seq;
+    _Atomic(ctab_word *) slots;       /* the live index's slot array */
+    _Atomic(ctab_chunk_ptr *) chunks; /* the live directory's array */
+
+    /* Writers only, under lock; count and memory are atomic so that
+     * plsp_ctab_count/memory may be called from any thread. */
+    ctab_lock lock;
+    _Atomic size_t count;
+    _Atomic size_t memory;
+    uint32_t next_serial;  /* low 16 bits: the next insert's serial */
+    uint32_t free_head;    /* FREE_NONE or a record id */
+    size_t used_records;   /* ids below this have been handed out */
+    size_t nchunks;        /* chunks allocated */
+    struct ctab_index *retired_indexes;
+    struct ctab_dir *retired_dirs;
+};
+
+static void *ctab_alloc(struct plsp_ctab *t, size_t size)
+{
+    void *p = PLSP_CTAB_MALLOC(size);
+
+    if (p != NULL)
+        atomic_fetch_add_explicit(&t->memory, size, memory_order_relaxed);
+    return p;
+}
+
+static void ctab_free(struct plsp_ctab *t, void *p, size_t size)
+{
+    if (p == NULL)
+        return;
+    PLSP_CTAB_FREE(p);
+    atomic_fetch_sub_explicit(&t->memory, size, memory_order_relaxed);
+}
+
+static size_t index_bytes(const struct ctab_index *ix)
+{
+    return offsetof(struct ctab_index, slots) + ((size_t)ix->mask + 1u) * sizeof(ctab_word);
+}
+
+static size_t dir_bytes(const struct ctab_dir *d)
+{
+    return offsetof(struct ctab_dir, chunks) + d->cap * sizeof(ctab_chunk_ptr);
+}
+
+/* The writer's (non-const) views of the live blocks. */
+static struct ctab_index *live_index(const struct plsp_ctab *t)
+{
+    return (struct ctab_index *)index_of(atomic_load_explicit(&t->slots, memory_order_relaxed));
+}
+
+static struct ctab_dir *live_dir(const struct plsp_ctab *t)
+{
+    return (struct ctab_dir *)dir_of(atomic_load_explicit(&t->chunks, memory_order_relaxed));
+}
+
+/* Socket handles are multiples of 4 and often sequential; Fibonacci hashing
+ * spreads them by taking the top bits of a multiply by 2^32/phi.  Folding
+ * the key to 32 bits first keeps it one 32-bit multiply on i686 as on x64
+ * (SOCKET values fit in 32 bits in practice; the fold still uses all 64). */
+static CTAB_INLINE uint32_t key_hash(uint32_t lo, uint32_t hi)
+{
+    return (lo ^ hi) * 0x9E3779B9u;
+}
+
+static struct ctab_index *index_new(struct plsp_ctab *t, uint32_t bits)
+{
+    struct ctab_index *ix;
+    size_t n = (size_t)1 << bits, i;
+
+    /* On 32-bit targets the largest indexes are not addressable. */
+    if (bits > INDEX_MAX_BITS ||
+        n > (SIZE_MAX - offsetof(struct ctab_index, slots)) / sizeof(ctab_word))
+        return NULL;
+    ix = ctab_alloc(t, offsetof(struct ctab_index, slots) + n * sizeof(ctab_word));
+    if (ix == NULL)
+        return NULL;
+    ix->retired_next = NULL;
+    ix->mask = (uint32_t)(n - 1u);
+    ix->shift = 32u - bits;
+    for (i = 0; i < n; i++)
+        atomic_init(&ix->slots[i], 0);
+    return ix;
+}
+
+static struct ctab_dir *dir_new(struct plsp_ctab *t, size_t cap)
+{
+    struct ctab_dir *d;
+    size_t i;
+
+    if (cap > (SIZE_MAX - offsetof(struct ctab_dir, chunks)) / sizeof(ctab_chunk_ptr))
+        return NULL;
+    d = ctab_alloc(t, offsetof(struct ctab_dir, chunks) + cap * sizeof(ctab_chunk_ptr));
+    if (d == NULL)
+        return NULL;
+    d->retired_next = NULL;
+    d->cap = cap;
+    for (i = 0; i < cap; i++)
+        atomic_init(&d->chunks[i], NULL);
+    return d;
+}
+
+/* ---- writer-side helpers (called with the lock held) ---------------------- */
+
+static ctab_word *rec_at(const struct plsp_ctab *t, uint32_t id)
+{
+    const ctab_chunk_ptr *chunks = atomic_load_explicit(&t->chunks, memory_order_relaxed);
+    ctab_word *chunk = atomic_load_explicit(&chunks[id >> CHUNK_SHIFT], memory_order_relaxed);
+
+    return chunk + (size_t)(id & CHUNK_MASK) * REC_WORDS;
+}
+
+static uint32_t rec_word(const ctab_word *rec, unsigned w)
+{
+    return atomic_load_explicit(&rec[w], memory_order_relaxed);
+}
+
+static void rec_set_word(ctab_word *rec, unsigned w, uint32_t v)
+{
+    atomic_store_explicit(&rec[w], v, memory_order_relaxed);
+}
+
+static void rec_read_conn(const ctab_word *rec, struct plsp_conn *conn)
+{
+    uint32_t words[REC_CONN_WORDS];
+    unsigned i;
+
+    for (i = 0; i < REC_CONN_WORDS; i++)
+        words[i] = rec_word(rec, REC_CONN + i);
+    memcpy(conn, words, sizeof(*conn));
+}
+
+static void rec_write_conn(ctab_word *rec, const struct plsp_conn *conn)
+{
+    uint32_t words[REC_CONN_WORDS];
+    unsigned i;
+
+    memcpy(words, conn, sizeof(words));
+    for (i = 0; i < REC_CONN_WORDS; i++) {
+        rec_set_word(rec, REC_CONN + i, words[i]);
+        if (i == REC_CONN_WORDS / 2)
+            PLSP_CTAB_RACE_POINT();
+    }
+}
+
+static uint32_t rec_home(const struct plsp_ctab *t, const struct ctab_index *ix, uint32_t id)
+{
+    const ctab_word *rec = rec_at(t, id);
+
+    return key_hash(rec_word(rec, REC_KEY_LO), rec_word(rec, REC_KEY_HI)) >> ix->shift;
+}
+
+/* A gen is two halves (conntable.h): the high 16 bits are the serial an
+ * insert takes from one table-wide counter, telling a socket instance from
+ * a later one on the same handle value; the low 16 bits count the writes to
+ * that instance. PLSP_ANY_GEN is a wildcard, never a record's gen. */
+static uint32_t take_serial_gen(struct plsp_ctab *t)
+{
+    uint32_t gen = (uint32_t)(t->next_serial++ & 0xffffu) << 16;
+
+    return gen;
+}
+
+static uint32_t next_version_gen(uint32_t gen)
+{
+    uint32_t next = (gen & 0xffff0000u) | ((gen + 1u) & 0xffffu);
+
+    if (next == PLSP_ANY_GEN)
+        next &= 0xffff0000u;
+    return next;
+}
+
+/* Writers bracket every change a reader could see.  The release fence after
+ * making seq odd orders it before the data stores, so a reader that sees
+ * any of them also sees seq odd or further on; the release store making seq
+ * even again publishes them. */
+static void write_begin(struct plsp_ctab *t)
+{
+    uint32_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+
+    atomic_store_explicit(&t->seq, s + 1u, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+}
+
+static void write_end(struct plsp_ctab *t)
+{
+    uint32_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+
+    atomic_store_explicit(&t->seq, s + 1u, memory_order_release);
+}
+
+/* Finds key in the live index.  Returns its record id and sets *pos to its
+ * slot, or returns 0 with *pos at the empty slot that ended the probe. */
+static uint32_t index_find(const struct plsp_ctab *t, uint32_t lo, uint32_t hi, uint32_t *pos)
+{
+    const struct ctab_index *ix = live_index(t);
+    uint32_t i = key_hash(lo, hi) >> ix->shift;
+    uint32_t id;
+
+    while ((id = atomic_load_explicit(&ix->slots[i], memory_order_relaxed)) != 0) {
+        const ctab_word *rec = rec_at(t, id);
+        if (rec_word(rec, REC_KEY_LO) == lo && rec_word(rec, REC_KEY_HI) == hi)
+            break;
+        i = (i + 1u) & ix->mask;
+    }
+    *pos = i;
+    return id;
+}
+
+/* Fills the new, unpublished index from the live one.  Readers meanwhile
+ * get the same answers from the live one. */
+static void index_rehash(const struct plsp_ctab *t, const struct ctab_index *from,
+                         struct ctab_index *to)
+{
+    uint32_t i, j, id;
+
+    for (i = 0; i <= from->mask; i++) {
+        id = atomic_load_explicit(&from->slots[i], memory_order_relaxed);
+        if (id == 0)
+            continue;
+        j = rec_home(t, to, id);
+        while (atomic_load_explicit(&to->slots[j], memory_order_relaxed) != 0)
+            j = (j + 1u) & to->mask;
+        atomic_store_explicit(&to->slots[j], id, memory_order_relaxed);
+    }
+}
+
+/* Empties slot pos by backward shift: each later entry of the cluster that
+ * may live in the hole (its home is not in the cyclic range (hole, j])
+ * moves into it, and its old slot becomes the hole.  Called inside the
+ * write bracket: a reader that sees an entry twice or not at all retries.
+ * Release stores: a moved id's record was written before it. */
+static void index_delete(struct plsp_ctab *t, uint32_t pos)
+{
+    struct ctab_index *ix = live_index(t);
+    uint32_t hole = pos, j = pos, id, home;
+
+    for (;;) {
+        j = (j + 1u) & ix->mask;
+        id = atomic_load_explicit(&ix->slots[j], memory_order_relaxed);
+        if (id == 0)
+            break;
+        home = rec_home(t, ix, id);
+        if (((j - home) & ix->mask) >= ((j - hole) & ix->mask)) {
+            atomic_store_explicit(&ix->slots[hole], id, memory_order_release);
+            PLSP_CTAB_RACE_POINT();
+            hole = j;
+        }
+    }
+    atomic_store_explicit(&ix->slots[hole], 0, memory_order_release);
+    PLSP_CTAB_RACE_POINT();
+}
+
+/* Makes room for one more record before anything changes, so that running
+ * out of memory leaves the table as it was.  Returns 0 or -1. */
+static int reserve_one(struct plsp_ctab *t)
+{
+    struct ctab_index *ix = live_index(t), *new_ix = NULL;
+    struct ctab_dir *d = live_dir(t), *new_d = NULL;
+    size_t count = atomic_load_explicit(&t->count, memory_order_relaxed), i;
+    ctab_word *chunk = NULL;
+
+    if (count >= MAX_RECORDS)
+        return -1;
+    if (t->free_head == FREE_NONE && t->used_records >= t->nchunks * CHUNK_RECORDS) {
+        chunk = ctab_alloc(t, CHUNK_BYTES);
+        if (chunk == NULL)
+            goto fail;
+        if (t->nchunks == d->cap) {
+            new_d = dir_new(t, d->cap * 2u);
+            if (new_d == NULL)
+                goto fail;
+        }
+    }
+    if (count + 1u > ((size_t)ix->mask + 1u) / 2u) {
+        new_ix = index_new(t, 32u - ix->shift + 1u);
+        if (new_ix == NULL)
+            goto fail;
+    }
+
+    /* Nothing fails from here on.  A new block is filled, then published
+     * with a release store, so a reader that loads the pointer sees its
+     * contents; the old block stays readable until destroy. */
+    if (chunk != NULL) {
+        if (new_d != NULL) {
+            for (i = 0; i < t->nchunks; i++)
+                atomic_init(&new_d->chunks[i],
+                            atomic_load_explicit(&d->chunks[i], memory_order_relaxed));
+            atomic_init(&new_d->chunks[t->nchunks], chunk);
+            atomic_store_explicit(&t->chunks, new_d->chunks, memory_order_release);
+            d->retired_next = t->retired_dirs;
+            t->retired_dirs = d;
+        } else {
+            atomic_store_explicit(&d->chunks[t->nchunks], chunk, memory_order_release);
+        }
+        t->nchunks++;
+    }
+    if (new_ix != NULL) {
+        index_rehash(t, ix, new_ix);
+        atomic_store_explicit(&t->slots, new_ix->slots, memory_order_release);
+        ix->retired_next = t->retired_indexes;
+        t->retired_indexes = ix;
+    }
+    return 0;
+
+fail:
+    ctab_free(t, chunk, CHUNK_BYTES);
+    if (new_d != NULL)
+        ctab_free(t, new_d, dir_bytes(new_d));
+    return -1;
+}
+
+static void conn_fresh(struct plsp_conn *c, uint32_t gen, uint8_t provider)
+{
+    memset(c, 0, sizeof(*c));
+    c->gen = gen;
+    c->provider = provider;
+    c->state = PLSP_PEER_UNKNOWN;
+}
+
+/* ---- the interface ---------------------------------------------------------- */
+
+struct plsp_ctab *plsp_ctab_create(void)
+{
+    struct plsp_ctab *t = PLSP_CTAB_MALLOC(sizeof(*t));
+    struct ctab_index *ix;
+    struct ctab_dir *d;
+
+    if (t == NULL)
+        return NULL;
+    atomic_init(&t->seq, 0);
+    atomic_init(&t->count, 0);
+    atomic_init(&t->memory, sizeof(*t));
+    t->next_serial = PLSP_CTAB_FIRST_SERIAL;
+    t->free_head = FREE_NONE;
+    t->used_records = 1; /* id 0 means "empty slot" */
+    t->nchunks = 0;
+    t->retired_indexes = NULL;
+    t->retired_dirs = NULL;
+
+    ix = index_new(t, INDEX_MIN_BITS);
+    d = dir_new(t, DIR_MIN_CAP);
+    if (ix == NULL || d == NULL || ctab_lock_init(&t->lock) != 0)
+        goto fail;
+    atomic_init(&t->slots, ix->slots);
+    atomic_init(&t->chunks, d->chunks);
+    return t;
+
+fail:
+    if (ix != NULL)
+        PLSP_CTAB_FREE(ix);
+    if (d != NULL)
+        PLSP_CTAB_FREE(d);
+    PLSP_CTAB_FREE(t);
+    return NULL;
+}
+
+void plsp_ctab_destroy(struct plsp_ctab *t)
+{
+    struct ctab_index *ix, *ix_next;
+    struct ctab_dir *d, *d_next;
+    size_t i;
+
+    if (t == NULL)
+        return;
+    d = live_dir(t);
+    for (i = 0; i < t->nchunks; i++)
+        ctab_free(t, atomic_load_explicit(&d->chunks[i], memory_order_relaxed), CHUNK_BYTES);
+    ctab_free(t, d, dir_bytes(d));
+    for (d = t->retired_dirs; d != NULL; d = d_next) {
+        d_next = d->retired_next;
+        ctab_free(t, d, dir_bytes(d));
+    }
+    ix = live_index(t);
+    ctab_free(t, ix, index_bytes(ix));
+    for (ix = t->retired_indexes; ix != NULL; ix = ix_next) {
+        ix_next = ix->retired_next;
+        ctab_free(t, ix, index_bytes(ix));
+    }
+    ctab_lock_destroy(&t->lock);
+    PLSP_CTAB_FREE(t);
+}
+
+int plsp_ctab_insert(struct plsp_ctab *t, uint64_t key, uint8_t provider)
+{
+    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
+    struct plsp_conn conn;
+    uint32_t pos, id;
+    ctab_word *rec;
+
+    ctab_lock_acquire(&t->lock);
+    id = index_find(t, lo, hi, &pos);
+    if (id != 0) {
+        /* A reused handle value: whatever was known about it is gone. */
+        conn_fresh(&conn, take_serial_gen(t), provider);
+        write_begin(t);
+        rec_write_conn(rec_at(t, id), &conn);
+        write_end(t);
+        ctab_lock_release(&t->lock);
+        return 0;
+    }
+    if (reserve_one(t) != 0) {
+        ctab_lock_release(&t->lock);
+        return -1;
+    }
+    /* The index may have grown: find the insert position again. */
+    (void)index_find(t, lo, hi, &pos);
+
+    if (t->free_head != FREE_NONE) {
+        id = t->free_head;
+        t->free_head = rec_word(rec_at(t, id), REC_NEXT_FREE);
+    } else {
+        id = (uint32_t)t->used_records++;
+    }
+    rec = rec_at(t, id);
+    conn_fresh(&conn, take_serial_gen(t), provider);
+
+    write_begin(t);
+    rec_set_word(rec, REC_KEY_LO, lo);
+    rec_set_word(rec, REC_KEY_HI, hi);
+    rec_write_conn(rec, &conn);
+    /* Release: a reader that finds the id also finds the record's chunk. */
+    atomic_store_explicit(&live_index(t)->slots[pos], id, memory_order_release);
+    write_end(t);
+
+    atomic_fetch_add_explicit(&t->count, 1u, memory_order_relaxed);
+    ctab_lock_release(&t->lock);
+    return 0;
+}
+
+int plsp_ctab_set_peer(struct plsp_ctab *t, uint64_t key, uint32_t expected_gen,
+                       const void *peer, size_t len)
+{
+    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
+    struct plsp_conn conn;
+    uint32_t pos, id;
+    ctab_word *rec;
+    int written = 0;
+
+    if (peer == NULL || len == 0 || len > PLSP_PEER_MAX)
+        return 0;
+    ctab_lock_acquire(&t->lock);
+    id = index_find(t, lo, hi, &pos);
+    if (id != 0) {
+        rec = rec_at(t, id);
+        rec_read_conn(rec, &conn);
+        if (expected_gen == PLSP_ANY_GEN || conn.gen == expected_gen) {
+            conn.gen = next_version_gen(conn.gen);
+            conn.state = PLSP_PEER_KNOWN;
+            conn.peer_len = (uint8_t)len;
+            memset(conn.peer, 0, sizeof(conn.peer));
+            memcpy(conn.peer, peer, len);
+            write_begin(t);
+            rec_write_conn(rec, &conn);
+            write_end(t);
+            written = 1;
+        }
+    }
+    ctab_lock_release(&t->lock);
+    return written;
+}
+
+int plsp_ctab_forget_peer(struct plsp_ctab *t, uint64_t key)
+{
+    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
+    struct plsp_conn conn;
+    uint32_t pos, id;
+    ctab_word *rec;
+
+    ctab_lock_acquire(&t->lock);
+    id = index_find(t, lo, hi, &pos);
+    if (id != 0) {
+        rec = rec_at(t, id);
+        rec_read_conn(rec, &conn);
+        conn.gen = next_version_gen(conn.gen);
+        conn.state = PLSP_PEER_UNKNOWN;
+        conn.peer_len = 0;
+        memset(conn.peer, 0, sizeof(conn.peer));
+        write_begin(t);
+        rec_write_conn(rec, &conn);
+        write_end(t);
+    }
+    ctab_lock_release(&t->lock);
+    return id != 0;
+}
+
+int plsp_ctab_mark_volatile(struct plsp_ctab *t, uint64_t key)
+{
+    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
+    struct plsp_conn conn;
+    uint32_t pos, id;
+    ctab_word *rec;
+
+    ctab_lock_acquire(&t->lock);
+    id = index_find(t, lo, hi, &pos);
+    if (id != 0) {
+        rec = rec_at(t, id);
+        rec_read_conn(rec, &conn);
+        conn.gen = next_version_gen(conn.gen);
+        conn.state = PLSP_PEER_VOLATILE;
+        conn.peer_len = 0;
+        memset(conn.peer, 0, sizeof(conn.peer));
+        write_begin(t);
+        rec_write_conn(rec, &conn);
+        write_end(t);
+    }
+    ctab_lock_release(&t->lock);
+    return id != 0;
+}
+
+/* Deletes the record at id (index position pos). Lock held. */
+static void remove_at(struct plsp_ctab *t, uint32_t pos, uint32_t id)
+{
+    write_begin(t);
+    index_delete(t, pos);
+    /* The record keeps its memory; a reader still copying it retries. */
+    rec_set_word(rec_at(t, id), REC_NEXT_FREE, t->free_head);
+    write_end(t);
+    t->free_head = id;
+    atomic_fetch_sub_explicit(&t->count, 1u, memory_order_relaxed);
+}
+
+int plsp_ctab_remove_if(struct plsp_ctab *t, uint64_t key, uint32_t gen)
+{
+    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
+    struct plsp_conn conn;
+    uint32_t pos, id;
+    int removed = 0;
+
+    ctab_lock_acquire(&t->lock);
+    id = index_find(t, lo, hi, &pos);
+    if (id != 0) {
+        rec_read_conn(rec_at(t, id), &conn);
+        if ((conn.gen >> 16) == (gen >> 16)) {
+            remove_at(t, pos, id);
+            removed = 1;
+        }
+    }
+    ctab_lock_release(&t->lock);
+    return removed;
+}
+
+int plsp_ctab_remove(struct plsp_ctab *t, uint64_t key)
+{
+    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
+    uint32_t pos, id;
+
+    ctab_lock_acquire(&t->lock);
+    id = index_find(t, lo, hi, &pos);
+    if (id != 0) {
+        remove_at(t, pos, id);
+    }
+    ctab_lock_release(&t->lock);
+    return id != 0;
+}
+
+/* ---- lookup ------------------------------------------------------------------ */
+
+/* One attempt at a lookup in the read bracket that began when seq was s
+ * (even).  Returns 1 (found, *out written), 0 (absent), or -1 when a writer
+ * interfered and the attempt must be repeated; *out may have been written
+ * then, which is why callers read it only when 1 is returned. */
+static CTAB_INLINE int lookup_once(const struct plsp_ctab *t, uint64_t key, uint32_t s,
+                                   struct plsp_conn *out)
+{
+    const ctab_word *slots = atomic_load_explicit(&t->slots, memory_order_acquire);
+    uintptr_t i = key_hash((uint32_t)key, (uint32_t)(key >> 32)) >> index_of(slots)->shift;
+    const ctab_word *rec;
+    unsigned char *o;
+    uint32_t id, w;
+
+    for (;;) {
+        const ctab_chunk_ptr *chunks;
+
+        /* Acquire: the record and its chunk pointer were written before
+         * the slot was. */
+        id = atomic_load_explicit(&slots[i], memory_order_acquire);
+        if (id == 0) {
+            /* Pairs with write_begin's release fence: if a load above saw
+             * a writer's store, this re-read sees its odd seq or later. */
+            atomic_thread_fence(memory_order_acquire);
+            return atomic_load_explicit(&t->seq, memory_order_relaxed) == s ? 0 : -1;
+        }
+        chunks = atomic_load_explicit(&t->chunks, memory_order_acquire);
+        rec = atomic_load_explicit(&chunks[id >> CHUNK_SHIFT], memory_order_relaxed) +
+              (uintptr_t)(id & CHUNK_MASK) * REC_WORDS;
+        /* One 64-bit compare: fewer live registers than two halves. */
+        if (((uint64_t)atomic_load_explicit(&rec[REC_KEY_HI], memory_order_relaxed) << 32 |
+             atomic_load_explicit(&rec[REC_KEY_LO], memory_order_relaxed)) == key)
+            break;
+        PLSP_CTAB_RACE_POINT();
+        i = (i + 1u) & index_of(slots)->mask;
+        /* On wrapping to slot 0, make sure no writer has been at work: a
+         * reader racing many writes could otherwise see nothing but full
+         * slots, forever.  With seq unchanged the index is as it was at s,
+         * half empty, and the probe ends before it wraps again. */
+        if (i == 0) {
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&t->seq, memory_order_relaxed) != s)
+                return -1;
+        }
+    }
+
+    /* Word by word into *out (a memcpy per word, as out's fields are
+     * bytes), unrolled by hand, then one check for all of them. */
+    o = (unsigned char *)out;
+#define CTAB_COPY_WORD(k)                                                  \
+    w = atomic_load_explicit(&rec[REC_CONN + (k)], memory_order_relaxed);  \
+    memcpy(o + (k) * sizeof(w), &w, sizeof(w))
+    PLSP_CTAB_RACE_POINT();
+    CTAB_COPY_WORD(0); CTAB_COPY_WORD(1); CTAB_COPY_WORD(2);
+    CTAB_COPY_WORD(3); CTAB_COPY_WORD(4); PLSP_CTAB_RACE_POINT(); CTAB_COPY_WORD(5);
+    CTAB_COPY_WORD(6); CTAB_COPY_WORD(7); CTAB_COPY_WORD(8);
+#undef CTAB_COPY_WORD
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&t->seq, memory_order_relaxed) == s ? 1 : -1;
+}
+
+/* Taken only when a writer is inside its bracket: waits for it (yielding
+ * now and then, as it may have been preempted there) and tries again. */
+CTAB_COLD static int lookup_slow(const struct plsp_ctab *t, uint64_t key, struct plsp_conn *out)
+{
+    unsigned spins = 0;
+    uint32_t s;
+    int r;
+
+    for (;;) {
+        s = atomic_load_explicit(&t->seq, memory_order_acquire);
+        if (s & 1u) {
+            if (++spins >= 64u) {
+                ctab_yield();
+                spins = 0;
+            }
+            continue;
+        }
+        r = lookup_once(t, key, s, out);
+        if (r >= 0)
+            return r;
+    }
+}
+
+/* The hot path: one attempt inline, no calls but the tail call to the slow
+ * path, no division, no indirect jumps. */
+int plsp_ctab_lookup(const struct plsp_ctab *t, uint64_t key, struct plsp_conn *out)
+{
+    const uint32_t s = atomic_load_explicit(&t->seq, memory_order_acquire);
+    int r;
+
+    if ((s & 1u) == 0) {
+        r = lookup_once(t, key, s, out);
+        if (r >= 0)
+            return r;
+    }
+    return lookup_slow(t, key, out);
+}
+
+size_t plsp_ctab_count(const struct plsp_ctab *t)
+{
+    return atomic_load_explicit(&t->count, memory_order_relaxed);
+}
+
+size_t plsp_ctab_memory(const struct plsp_ctab *t)
+{
+    return atomic_load_explicit(&t->memory, memory_order_relaxed);
+}

@@ -1,0 +1,162 @@
+/*
+ * ctab_bench - lookup time and memory of the connection table, as one JSON
+ * line:
+ *
+ *   {"lookup_ns_1k": ..., "lookup_ns_1m": ..., "ratio_1m_to_1k": ...,
+ *    "bytes_per_entry": ..., ...}
+ *
+ * lookup_ns_N: a table of N socket-like keys (multiples of 4, each with an
+ * AF_INET6-sized peer), LOOKUPS successful lookups per round in a random
+ * order (shuffled passes over all N keys), ROUNDS rounds, the median round's
+ * nanoseconds per lookup.  bytes_per_entry: plsp_ctab_memory() / count at
+ * 1,000,000 such entries (every allocation the table made, retired index
+ * and directory blocks included).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conntable.h"
+
+#define ROUNDS 7
+#define LOOKUPS 2000000u
+#define BIG 1000000u
+#define SMALL 1000u
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static uint64_t rng_next(void)
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t key_of(size_t i)
+{
+    return 0x100u + 4u * (uint64_t)i;
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+        perror("clock_gettime");
+        exit(1);
+    }
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static struct plsp_ctab *build(size_t n)
+{
+    struct plsp_ctab *t = plsp_ctab_create();
+    uint8_t peer[PLSP_PEER_MAX];
+    size_t i;
+
+    if (t == NULL)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        memset(peer, (int)(i & 0xff), sizeof(peer));
+        peer[0] = 23; /* AF_INET6 */
+        if (plsp_ctab_insert(t, key_of(i), 1) != 0 ||
+            plsp_ctab_set_peer(t, key_of(i), PLSP_ANY_GEN, peer, sizeof(peer)) != 1) {
+            plsp_ctab_destroy(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+/* LOOKUPS keys: shuffled passes over all n keys. */
+static uint64_t *lookup_order(size_t n)
+{
+    uint64_t *keys = malloc(LOOKUPS * sizeof(*keys));
+    size_t i, base, j, len;
+
+    if (keys == NULL)
+        return NULL;
+    for (base = 0; base < LOOKUPS; base += n) {
+        len = LOOKUPS - base < n ? LOOKUPS - base : n;
+        for (i = 0; i < len; i++)
+            keys[base + i] = key_of(i);
+        for (i = len - 1; i > 0; i--) {
+            uint64_t tmp;
+            j = (size_t)(rng_next() % (i + 1));
+            tmp = keys[base + i];
+            keys[base + i] = keys[base + j];
+            keys[base + j] = tmp;
+        }
+    }
+    return keys;
+}
+
+/* Median ns per lookup over ROUNDS rounds, or a negative value on failure. */
+static double measure(const struct plsp_ctab *t, const uint64_t *keys)
+{
+    double samples[ROUNDS], start;
+    struct plsp_conn conn;
+    uint32_t check = 0;
+    size_t r, i, found;
+
+    for (r = 0; r < ROUNDS; r++) {
+        found = 0;
+        start = now_ns();
+        for (i = 0; i < LOOKUPS; i++) {
+            found += (size_t)plsp_ctab_lookup(t, keys[i], &conn);
+            check += conn.peer[1];
+        }
+        samples[r] = (now_ns() - start) / LOOKUPS;
+        if (found != LOOKUPS) {
+            fprintf(stderr, "ctab_bench: %zu of %u lookups found their key\n", found, LOOKUPS);
+            return -1.0;
+        }
+    }
+    /* Keeps the copies observable, so the compiler cannot drop them. */
+    if (check == 0xdeadbeef)
+        fprintf(stderr, "ctab_bench: unlikely checksum\n");
+    qsort(samples, ROUNDS, sizeof(samples[0]), cmp_double);
+    return samples[ROUNDS / 2];
+}
+
+int main(void)
+{
+    struct plsp_ctab *small = build(SMALL), *big = build(BIG);
+    uint64_t *small_keys = lookup_order(SMALL), *big_keys = lookup_order(BIG);
+    double ns_small, ns_big, bpe;
+
+    if (small == NULL || big == NULL || small_keys == NULL || big_keys == NULL) {
+        fprintf(stderr, "ctab_bench: out of memory building the tables\n");
+        return 1;
+    }
+    if (plsp_ctab_count(big) != BIG) {
+        fprintf(stderr, "ctab_bench: count %zu, expected %u\n", plsp_ctab_count(big), BIG);
+        return 1;
+    }
+    ns_small = measure(small, small_keys);
+    ns_big = measure(big, big_keys);
+    if (ns_small <= 0 || ns_big <= 0)
+        return 1;
+    bpe = (double)plsp_ctab_memory(big) / (double)plsp_ctab_count(big);
+    printf("{\"lookup_ns_1k\": %.2f, \"lookup_ns_1m\": %.2f, \"ratio_1m_to_1k\": %.2f, "
+           "\"bytes_per_entry\": %.2f, \"memory_bytes_1m\": %zu, \"entries_1m\": %zu, "
+           "\"lookups_per_round\": %u, \"rounds\": %d}\n",
+           ns_small, ns_big, ns_big / ns_small, bpe, plsp_ctab_memory(big),
+           plsp_ctab_count(big), LOOKUPS, ROUNDS);
+    plsp_ctab_destroy(small);
+    plsp_ctab_destroy(big);
+    free(small_keys);
+    free(big_keys);
+    return 0;
+}

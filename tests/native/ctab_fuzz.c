@@ -1,0 +1,292 @@
+/*
+ * ctab_fuzz.c - libFuzzer target for the connection table.
+ *
+ * The input is decoded into a sequence of operations (insert, replace,
+ * set_peer with a current, stale or wildcard gen, forget, lookup, remove,
+ * bulk insert/remove for growth, inserts whose allocations fail) on a small
+ * key space, and every answer is checked against a plain-array model.  The
+ * key space mixes keys that fold to the same 32 bits (long probe clusters,
+ * backward shifts across them) with a wider range of handle-like keys (the
+ * index, the chunks and the directory grow).
+ *
+ * Built with the counting, failure-injecting allocator
+ * (tests/unit/ctab_test_alloc.c), so memory accounting and leaks are checked
+ * too.  Any mismatch aborts with a message.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conntable.h"
+#include "ctab_test_alloc.h"
+
+#define NARROW_KEYS 64u  /* 16 groups of 4 keys with the same 32-bit fold */
+#define WIDE_KEYS 2048u
+#define KEYS (NARROW_KEYS + WIDE_KEYS)
+
+struct model {
+    int present;
+    uint8_t provider, state, len;
+    uint8_t peer[PLSP_PEER_MAX];
+    uint32_t gen;
+};
+
+struct fuzz {
+    const uint8_t *data;
+    size_t size, pos;
+    struct plsp_ctab *t;
+    struct model m[KEYS];
+    size_t count;
+    uint32_t last_gen;
+    int have_gen;
+    size_t live_before;
+};
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    fputs("ctab_fuzz: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+/* Input bytes; zeros once it runs out. */
+static uint8_t next_byte(struct fuzz *f)
+{
+    return f->pos < f->size ? f->data[f->pos++] : 0;
+}
+
+static uint64_t key_at(size_t k)
+{
+    if (k < NARROW_KEYS) {
+        uint64_t member = k & 3u, group = k >> 2;
+        /* hi ^ lo is the same for the 4 members of a group. */
+        return (member << 32) | ((0x40u + 4u * group) ^ member);
+    }
+    return 0x10000u + 4u * (uint64_t)(k - NARROW_KEYS);
+}
+
+static size_t next_key(struct fuzz *f)
+{
+    uint8_t b = next_byte(f);
+
+    if (b & 0x80u)
+        return NARROW_KEYS + ((((size_t)b & 0x7fu) << 8 | next_byte(f)) % WIDE_KEYS);
+    return b % NARROW_KEYS;
+}
+
+/* Compares key k's record in the table with the model. */
+static void check_key(struct fuzz *f, size_t k)
+{
+    const struct model *m = &f->m[k];
+    uint64_t key = key_at(k);
+    struct plsp_conn c;
+    uint8_t want[PLSP_PEER_MAX] = {0};
+    int r;
+
+    memset(&c, 0xa5, sizeof(c));
+    r = plsp_ctab_lookup(f->t, key, &c);
+    if (r != m->present)
+        die("key %#llx: lookup returned %d, model says %d", (unsigned long long)key, r, m->present);
+    if (!r)
+        return;
+    memcpy(want, m->peer, m->len);
+    if (c.gen != m->gen || c.provider != m->provider || c.state != m->state ||
+        c.peer_len != m->len || c.reserved != 0 || memcmp(c.peer, want, sizeof(want)) != 0)
+        die("key %#llx: record gen %u provider %u state %u len %u, model gen %u provider %u "
+            "state %u len %u (or peer bytes differ)",
+            (unsigned long long)key, c.gen, c.provider, c.state, c.peer_len, m->gen, m->provider,
+            m->state, m->len);
+}
+
+/* After a write to key k: its record must carry a gen newer than every
+ * gen handed out before.  Adopts that gen into the model. */
+static void take_new_gen(struct fuzz *f, size_t k)
+{
+    struct plsp_conn c;
+    uint64_t key = key_at(k);
+
+    if (plsp_ctab_lookup(f->t, key, &c) != 1)
+        die("key %#llx: not found right after a write", (unsigned long long)key);
+    /* Serial order: the counter wraps (this build starts it just below). */
+    if ((f->have_gen && (uint32_t)(c.gen - f->last_gen) - 1u >= 0x7fffffffu) ||
+        c.gen == PLSP_ANY_GEN)
+        die("key %#llx: write gave gen %u, not after %u", (unsigned long long)key, c.gen,
+            f->last_gen);
+    f->m[k].gen = f->last_gen = c.gen;
+    f->have_gen = 1;
+    check_key(f, k);
+}
+
+static void check_all(struct fuzz *f)
+{
+    size_t k;
+
+    for (k = 0; k < KEYS; k++)
+        check_key(f, k);
+    if (plsp_ctab_count(f->t) != f->count)
+        die("count %zu, model %zu", plsp_ctab_count(f->t), f->count);
+    if (plsp_ctab_memory(f->t) != ctab_test_live_bytes() - f->live_before)
+        die("memory %zu, allocator %zu", plsp_ctab_memory(f->t),
+            ctab_test_live_bytes() - f->live_before);
+}
+
+static void do_insert(struct fuzz *f, size_t k, uint8_t provider, long fail_at)
+{
+    size_t mem = plsp_ctab_memory(f->t);
+    int r;
+
+    ctab_test_fail_after(fail_at);
+    r = plsp_ctab_insert(f->t, key_at(k), provider);
+    ctab_test_fail_after(-1);
+    if (r == -1) {
+        /* Only an injected failure may fail an insert, and only one that
+         * needed memory; the table must be untouched. */
+        if (fail_at < 0 || f->m[k].present)
+            die("key %#llx: insert failed without cause", (unsigned long long)key_at(k));
+        if (plsp_ctab_memory(f->t) != mem || plsp_ctab_count(f->t) != f->count)
+            die("failed insert changed memory %zu -> %zu or count %zu -> %zu", mem,
+                plsp_ctab_memory(f->t), f->count, plsp_ctab_count(f->t));
+        check_key(f, k);
+        return;
+    }
+    if (r != 0)
+        die("insert returned %d", r);
+    if (!f->m[k].present)
+        f->count++;
+    f->m[k].present = 1;
+    f->m[k].provider = provider;
+    f->m[k].state = PLSP_PEER_UNKNOWN;
+    f->m[k].len = 0;
+    take_new_gen(f, k);
+}
+
+static void do_set_peer(struct fuzz *f, size_t k)
+{
+    struct model *m = &f->m[k];
+    uint8_t mode = next_byte(f), peer[PLSP_PEER_MAX + 8];
+    size_t len = next_byte(f) % (PLSP_PEER_MAX + 3), i;
+    uint32_t gen;
+    int want, r;
+
+    for (i = 0; i < len; i++)
+        peer[i] = next_byte(f);
+    switch (mode % 4) {
+    case 0: gen = PLSP_ANY_GEN; break;
+    case 1: gen = m->gen; break;                 /* current, if present */
+    case 2: gen = m->gen - 1u - (mode >> 2); break; /* stale */
+    default: gen = f->last_gen + 1u; break;      /* not handed out yet */
+    }
+    want = m->present && len >= 1 && len <= PLSP_PEER_MAX &&
+           (gen == PLSP_ANY_GEN || gen == m->gen);
+    r = plsp_ctab_set_peer(f->t, key_at(k), gen, peer, len);
+    if (r != want)
+        die("key %#llx: set_peer(gen %u, len %zu) returned %d, model %d (gen %u, present %d)",
+            (unsigned long long)key_at(k), gen, len, r, want, m->gen, m->present);
+    if (r) {
+        m->state = PLSP_PEER_KNOWN;
+        m->len = (uint8_t)len;
+        memcpy(m->peer, peer, len);
+        take_new_gen(f, k);
+    } else {
+        check_key(f, k);
+    }
+}
+
+static void do_forget(struct fuzz *f, size_t k)
+{
+    int r = plsp_ctab_forget_peer(f->t, key_at(k));
+
+    if (r != f->m[k].present)
+        die("key %#llx: forget returned %d, model %d", (unsigned long long)key_at(k), r,
+            f->m[k].present);
+    if (r) {
+        f->m[k].state = PLSP_PEER_UNKNOWN;
+        f->m[k].len = 0;
+        take_new_gen(f, k);
+    }
+}
+
+static void do_remove(struct fuzz *f, size_t k)
+{
+    int r = plsp_ctab_remove(f->t, key_at(k));
+
+    if (r != f->m[k].present)
+        die("key %#llx: remove returned %d, model %d", (unsigned long long)key_at(k), r,
+            f->m[k].present);
+    if (r) {
+        f->m[k].present = 0;
+        f->count--;
+    }
+    check_key(f, k);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct fuzz f;
+    size_t k, n, i;
+    uint8_t op;
+
+    memset(&f, 0, sizeof(f));
+    f.data = data;
+    f.size = size;
+    f.live_before = ctab_test_live_bytes();
+    ctab_test_fail_after(-1);
+    f.t = plsp_ctab_create();
+    if (f.t == NULL)
+        die("create failed");
+
+    while (f.pos < f.size) {
+        op = next_byte(&f);
+        switch (op % 10) {
+        case 0: case 1:
+            k = next_key(&f);
+            do_insert(&f, k, next_byte(&f), -1);
+            break;
+        case 2:
+            /* An insert whose first, second or third allocation fails. */
+            k = next_key(&f);
+            do_insert(&f, k, next_byte(&f), (long)(op / 10 % 3));
+            break;
+        case 3: case 4:
+            do_set_peer(&f, next_key(&f));
+            break;
+        case 5:
+            do_forget(&f, next_key(&f));
+            break;
+        case 6:
+            do_remove(&f, next_key(&f));
+            break;
+        case 7:
+            check_key(&f, next_key(&f));
+            break;
+        case 8:
+            /* A run of wide keys: in (growth) or out (long deletions). */
+            k = NARROW_KEYS + (((size_t)next_byte(&f) << 8 | next_byte(&f)) % WIDE_KEYS);
+            n = next_byte(&f);
+            for (i = 0; i < n && k + i < KEYS; i++) {
+                if (op & 0x80u)
+                    do_remove(&f, k + i);
+                else
+                    do_insert(&f, k + i, (uint8_t)i, -1);
+            }
+            break;
+        default:
+            check_all(&f);
+            break;
+        }
+    }
+    check_all(&f);
+    plsp_ctab_destroy(f.t);
+    if (ctab_test_live_bytes() != f.live_before)
+        die("destroy left %zu bytes allocated", ctab_test_live_bytes() - f.live_before);
+    return 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * ctab_test_alloc.c - counting, failure-injecting allocator and race point
+ * for the connection table's tests and fuzzer (see ctab_test_alloc.h).
+ */
+#include "ctab_test_alloc.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Each block starts with its size, padded to the strictest alignment so the
+ * table's blocks stay as aligned as malloc's. */
+typedef union {
+    max_align_t align;
+    size_t size;
+} block_header;
+
+static atomic_size_t live_bytes;
+static atomic_size_t alloc_calls;
+static atomic_long fail_countdown = -1;
+
+void *ctab_test_malloc(size_t size)
+{
+    block_header *h;
+    long c;
+
+    atomic_fetch_add(&alloc_calls, 1);
+    c = atomic_load(&fail_countdown);
+    while (c >= 0) {
+        /* Armed: count down; the allocation that finds 0 fails. */
+        if (atomic_compare_exchange_weak(&fail_countdown, &c, c - 1)) {
+            if (c == 0)
+                return NULL;
+            break;
+        }
+    }
+    if (size > (size_t)-1 - sizeof(*h))
+        return NULL;
+    h = malloc(sizeof(*h) + size);
+    if (h == NULL)
+        return NULL;
+    h->size = size;
+    atomic_fetch_add(&live_bytes, size);
+    return h + 1;
+}
+
+void ctab_test_free(void *ptr)
+{
+    block_header *h;
+
+    if (ptr == NULL)
+        return;
+    h = (block_header *)ptr - 1;
+    atomic_fetch_sub(&live_bytes, h->size);
+    free(h);
+}
+
+size_t ctab_test_live_bytes(void)
+{
+    return atomic_load(&live_bytes);
+}
+
+size_t ctab_test_alloc_calls(void)
+{
+    return atomic_load(&alloc_calls);
+}
+
+void ctab_test_fail_after(long n)
+{
+    atomic_store(&fail_countdown, n < 0 ? -1 : n);
+}
+
+int ctab_test_fail_pending(void)
+{
+    return atomic_load(&fail_countdown) >= 0;
+}
+
+void ctab_test_race_point(void)
+{
+    /* xorshift32 per thread, seeded from the address of its state. */
+    static _Thread_local uint32_t x;
+    volatile unsigned spin;
+    unsigned n;
+
+    if (x == 0)
+        x = (uint32_t)(uintptr_t)&x | 1u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    /* One time in 8, stall for up to ~250 loop turns. */
+    if ((x & 7u) != 0)
+        return;
+    n = (x >> 8) & 0xffu;
+    for (spin = 0; spin < n; spin++)
+        ;
+}

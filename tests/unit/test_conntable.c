@@ -1,0 +1,1360 @@
+/*
+ * test_conntable.c - the connection table (src/conntable.c).
+ *
+ * Built twice from this one file: for Windows (run under Wine by CTest) and
+ * natively (tests/native), both with the counting allocator of
+ * ctab_test_alloc.c, so that plsp_ctab_memory() is checked against the bytes
+ * really allocated and allocation failures can be injected.
+ *
+ * Habits: outputs are pre-filled with a sentinel (0xdeadbeef words) so a
+ * test tells "written" from "left alone"; every failure message names the
+ * case and prints both values.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <pthread.h>
+#endif
+
+#include "conntable.h"
+#include "ctab_test_alloc.h"
+
+#define SENTINEL 0xdeadbeefu
+
+/* ---- helpers ------------------------------------------------------------- */
+
+/* splitmix64, seeded per test so every run does the same thing. */
+struct rng {
+    uint64_t s;
+};
+
+static uint64_t rng_next(struct rng *r)
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static size_t rng_below(struct rng *r, size_t n)
+{
+    return (size_t)(rng_next(r) % n);
+}
+
+static void shuffle(struct rng *r, uint64_t *v, size_t n)
+{
+    size_t i, j;
+    uint64_t tmp;
+
+    for (i = n; i > 1; i--) {
+        j = rng_below(r, i);
+        tmp = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = tmp;
+    }
+}
+
+static void fill_sentinel(struct plsp_conn *c)
+{
+    uint32_t s = SENTINEL;
+    size_t i;
+
+    for (i = 0; i + sizeof(s) <= sizeof(*c); i += sizeof(s))
+        memcpy((unsigned char *)c + i, &s, sizeof(s));
+}
+
+static int is_sentinel(const struct plsp_conn *c)
+{
+    struct plsp_conn s;
+
+    fill_sentinel(&s);
+    return memcmp(&s, c, sizeof(s)) == 0;
+}
+
+/* A peer address whose every byte depends on the key and on the length, so
+ * a record copied from another key or torn between two writes shows. */
+static uint8_t peer_byte(uint64_t key, size_t len, size_t j)
+{
+    uint64_t z = (key + 0x632BE59BD9B4E019ull * (len + 1)) * 0x9E3779B97F4A7C15ull;
+    return (uint8_t)(((z >> ((j & 7) * 8)) + j * 29) | 1u);
+}
+
+static void make_peer(uint64_t key, size_t len, uint8_t *out)
+{
+    size_t j;
+
+    for (j = 0; j < len; j++)
+        out[j] = peer_byte(key, len, j);
+}
+
+static uint8_t provider_of(uint64_t key)
+{
+    return (uint8_t)((key >> 2) ^ (key >> 32) ^ 0x5a);
+}
+
+/* Looks key up and checks every field.  peer_len 0 with state UNKNOWN means
+ * "no peer": all peer bytes must be zero.  Returns the record's gen. */
+#define expect_record(t, key, provider, state, peer, len, what) \
+    expect_record_(t, key, provider, state, peer, len, what, __LINE__)
+static uint32_t expect_record_(const struct plsp_ctab *t, uint64_t key, uint8_t provider,
+                               uint8_t state, const uint8_t *peer, size_t len, const char *what,
+                               int line)
+{
+    struct plsp_conn c;
+    uint8_t want[PLSP_PEER_MAX] = {0};
+    int r;
+
+    fill_sentinel(&c);
+    r = plsp_ctab_lookup(t, key, &c);
+    if (r != 1)
+        fail_msg("line %d, %s: key %#llx: lookup returned %d, expected 1", line, what,
+                 (unsigned long long)key, r);
+    if (c.gen == PLSP_ANY_GEN || c.gen == SENTINEL)
+        fail_msg("line %d, %s: key %#llx: gen %#x is not a record's gen", line, what,
+                 (unsigned long long)key, c.gen);
+    if (c.provider != provider)
+        fail_msg("line %d, %s: key %#llx: provider %u, expected %u", line, what,
+                 (unsigned long long)key, c.provider, provider);
+    if (c.state != state)
+        fail_msg("line %d, %s: key %#llx: state %u, expected %u", line, what,
+                 (unsigned long long)key, c.state, state);
+    if (c.peer_len != len)
+        fail_msg("line %d, %s: key %#llx: peer_len %u, expected %u", line, what,
+                 (unsigned long long)key, c.peer_len, (unsigned)len);
+    if (c.reserved != 0)
+        fail_msg("line %d, %s: key %#llx: reserved %u, expected 0", line, what,
+                 (unsigned long long)key, c.reserved);
+    if (len > 0)
+        memcpy(want, peer, len);
+    if (memcmp(c.peer, want, sizeof(want)) != 0) {
+        size_t j;
+        for (j = 0; j < sizeof(want) && c.peer[j] == want[j]; j++)
+            ;
+        fail_msg("line %d, %s: key %#llx: peer[%u] is %#x, expected %#x", line, what,
+                 (unsigned long long)key, (unsigned)j, c.peer[j], want[j]);
+    }
+    return c.gen;
+}
+
+#define expect_absent(t, key, what) expect_absent_(t, key, what, __LINE__)
+static void expect_absent_(const struct plsp_ctab *t, uint64_t key, const char *what, int line)
+{
+    struct plsp_conn c;
+    int r;
+
+    fill_sentinel(&c);
+    r = plsp_ctab_lookup(t, key, &c);
+    if (r != 0)
+        fail_msg("line %d, %s: key %#llx: lookup returned %d, expected 0", line, what,
+                 (unsigned long long)key, r);
+    if (!is_sentinel(&c))
+        fail_msg("line %d, %s: key %#llx: a failed lookup wrote *out", line, what,
+                 (unsigned long long)key);
+}
+
+static uint32_t gen_of(const struct plsp_ctab *t, uint64_t key)
+{
+    struct plsp_conn c;
+
+    fill_sentinel(&c);
+    assert_int_equal(plsp_ctab_lookup(t, key, &c), 1);
+    return c.gen;
+}
+
+static struct plsp_ctab *create_table(void)
+{
+    struct plsp_ctab *t = plsp_ctab_create();
+
+    assert_non_null(t);
+    return t;
+}
+
+/* Destroys t and checks that it gave back every byte it had. */
+static void destroy_table(struct plsp_ctab *t, size_t live_before)
+{
+    plsp_ctab_destroy(t);
+    if (ctab_test_live_bytes() != live_before)
+        fail_msg("after destroy %u bytes are still allocated, expected %u",
+                 (unsigned)ctab_test_live_bytes(), (unsigned)live_before);
+}
+
+static void expect_memory_matches(const struct plsp_ctab *t, size_t live_before, const char *what)
+{
+    size_t reported = plsp_ctab_memory(t), real = ctab_test_live_bytes() - live_before;
+
+    if (reported != real)
+        fail_msg("%s: plsp_ctab_memory says %u bytes, the allocator has %u", what,
+                 (unsigned)reported, (unsigned)real);
+}
+
+/* Handle-like keys: what SOCKET values look like (multiples of 4). */
+static uint64_t handle_key(size_t i)
+{
+    return 0x100u + 4u * (uint64_t)i;
+}
+
+/* ---- basic behaviour -------------------------------------------------------- */
+
+static void test_empty_table(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    uint8_t peer[4] = {1, 2, 3, 4};
+
+    (void)state;
+    assert_int_equal(plsp_ctab_count(t), 0);
+    assert_true(plsp_ctab_memory(t) > 0);
+    expect_memory_matches(t, live, "empty table");
+    expect_absent(t, 0, "empty");
+    expect_absent(t, 4, "empty");
+    expect_absent(t, UINT64_MAX, "empty");
+    assert_int_equal(plsp_ctab_set_peer(t, 4, PLSP_ANY_GEN, peer, sizeof(peer)), 0);
+    assert_int_equal(plsp_ctab_forget_peer(t, 4), 0);
+    assert_int_equal(plsp_ctab_remove(t, 4), 0);
+    assert_int_equal(plsp_ctab_count(t), 0);
+    expect_absent(t, 4, "after calls on an absent key");
+    destroy_table(t, live);
+}
+
+static const struct {
+    const char *name;
+    uint64_t key;
+    uint8_t provider;
+} insert_rows[] = {
+    {"key 0", 0, 1},
+    {"handle 4", 4, 2},
+    {"handle 0x1234", 0x1234, 3},
+    {"high word only", 1ull << 32, 4},
+    {"same low word as handle 4", (1ull << 32) | 4, 5},
+    {"same fold as handle 4", (5ull << 32) | 1, 6},
+    {"top bit", 1ull << 63, 7},
+    {"INVALID_SOCKET (x64)", UINT64_MAX, 8},
+    {"INVALID_SOCKET (x86)", UINT32_MAX, 9},
+    {"provider 0", 0x8888, 0},
+    {"provider 255", 0x9990, 255},
+};
+#define N_INSERT_ROWS (sizeof(insert_rows) / sizeof(insert_rows[0]))
+
+static void test_insert_lookup(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    uint32_t gens[N_INSERT_ROWS];
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < N_INSERT_ROWS; i++) {
+        if (plsp_ctab_insert(t, insert_rows[i].key, insert_rows[i].provider) != 0)
+            fail_msg("row '%s': insert failed", insert_rows[i].name);
+        assert_int_equal(plsp_ctab_count(t), i + 1);
+    }
+    for (i = 0; i < N_INSERT_ROWS; i++)
+        gens[i] = expect_record(t, insert_rows[i].key, insert_rows[i].provider, PLSP_PEER_UNKNOWN,
+                                NULL, 0, insert_rows[i].name);
+    for (i = 0; i < N_INSERT_ROWS; i++)
+        for (j = i + 1; j < N_INSERT_ROWS; j++)
+            if (gens[i] == gens[j])
+                fail_msg("rows '%s' and '%s' share gen %u", insert_rows[i].name,
+                         insert_rows[j].name, gens[i]);
+    /* Keys next to the inserted ones are absent. */
+    expect_absent(t, 8, "absent neighbour");
+    expect_absent(t, (2ull << 32) | 4, "absent, other high word");
+    expect_absent(t, UINT64_MAX - 1, "absent, near INVALID_SOCKET");
+    expect_memory_matches(t, live, "after inserts");
+    destroy_table(t, live);
+}
+
+static void test_replace_resets_record(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    uint8_t peer[PLSP_PEER_MAX];
+    uint32_t g0, g1, g2;
+
+    (void)state;
+    make_peer(0x40, sizeof(peer), peer);
+    assert_int_equal(plsp_ctab_insert(t, 0x40, 1), 0);
+    g0 = gen_of(t, 0x40);
+    assert_int_equal(plsp_ctab_set_peer(t, 0x40, g0, peer, sizeof(peer)), 1);
+    g1 = expect_record(t, 0x40, 1, PLSP_PEER_KNOWN, peer, sizeof(peer), "peer set");
+
+    /* The handle value is reused by a new socket of another provider. */
+    assert_int_equal(plsp_ctab_insert(t, 0x40, 7), 0);
+    assert_int_equal(plsp_ctab_count(t), 1);
+    g2 = expect_record(t, 0x40, 7, PLSP_PEER_UNKNOWN, NULL, 0, "replaced");
+    if (g2 == g0 || g2 == g1)
+        fail_msg("replace kept an old gen: %u (before: %u, %u)", g2, g0, g1);
+    /* An answer fetched for the old socket must not land on the new one. */
+    assert_int_equal(plsp_ctab_set_peer(t, 0x40, g1, peer, sizeof(peer)), 0);
+    expect_record(t, 0x40, 7, PLSP_PEER_UNKNOWN, NULL, 0, "stale set_peer after replace");
+    destroy_table(t, live);
+}
+
+static void test_set_peer_gen(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    uint8_t a[16], b[PLSP_PEER_MAX];
+    uint32_t g0, g1, g2, g3, g4;
+
+    (void)state;
+    make_peer(0x44, sizeof(a), a);
+    make_peer(0x48, sizeof(b), b);
+    assert_int_equal(plsp_ctab_insert(t, 0x44, 3), 0);
+    g0 = gen_of(t, 0x44);
+
+    assert_int_equal(plsp_ctab_set_peer(t, 0x44, g0, a, sizeof(a)), 1);
+    g1 = expect_record(t, 0x44, 3, PLSP_PEER_KNOWN, a, sizeof(a), "set with current gen");
+    assert_int_not_equal(g1, g0);
+
+    /* g0 is stale now: refused, record untouched. */
+    assert_int_equal(plsp_ctab_set_peer(t, 0x44, g0, b, sizeof(b)), 0);
+    assert_int_equal(expect_record(t, 0x44, 3, PLSP_PEER_KNOWN, a, sizeof(a), "stale gen refused"), g1);
+    assert_int_equal(plsp_ctab_set_peer(t, 0x44, g1 + 1000u, b, sizeof(b)), 0);
+    assert_int_equal(expect_record(t, 0x44, 3, PLSP_PEER_KNOWN, a, sizeof(a), "future gen refused"), g1);
+
+    assert_int_equal(plsp_ctab_set_peer(t, 0x44, g1, b, sizeof(b)), 1);
+    g2 = expect_record(t, 0x44, 3, PLSP_PEER_KNOWN, b, sizeof(b), "set again");
+    assert_int_not_equal(g2, g1);
+
+    assert_int_equal(plsp_ctab_set_peer(t, 0x44, PLSP_ANY_GEN, a, sizeof(a)), 1);
+    g3 = expect_record(t, 0x44, 3, PLSP_PEER_KNOWN, a, sizeof(a), "set with PLSP_ANY_GEN");
+    assert_int_not_equal(g3, g2);
+
+    /* A forget is a write too: the gen read before it is stale. */
+    assert_int_equal(plsp_ctab_forget_peer(t, 0x44), 1);
+    g4 = expect_record(t, 0x44, 3, PLSP_PEER_UNKNOWN, NULL, 0, "forgotten");
+    assert_int_not_equal(g4, g3);
+    assert_int_equal(plsp_ctab_set_peer(t, 0x44, g3, a, sizeof(a)), 0);
+    expect_record(t, 0x44, 3, PLSP_PEER_UNKNOWN, NULL, 0, "set with gen from before forget");
+
+    /* An absent key gets no record from set_peer, whatever the gen. */
+    assert_int_equal(plsp_ctab_set_peer(t, 0x4c, PLSP_ANY_GEN, a, sizeof(a)), 0);
+    assert_int_equal(plsp_ctab_set_peer(t, 0x4c, g4, a, sizeof(a)), 0);
+    expect_absent(t, 0x4c, "set_peer on absent key");
+    assert_int_equal(plsp_ctab_count(t), 1);
+    destroy_table(t, live);
+}
+
+static const struct {
+    const char *name;
+    size_t len;
+    int null_peer;
+    int written;
+} length_rows[] = {
+    {"len 1", 1, 0, 1},
+    {"len 16 (sockaddr_in)", 16, 0, 1},
+    {"len 28 (sockaddr_in6)", 28, 0, 1},
+    {"len 0", 0, 0, 0},
+    {"len 29", 29, 0, 0},
+    {"len SIZE_MAX", (size_t)-1, 0, 0},
+    {"NULL peer", 16, 1, 0},
+};
+
+static void test_set_peer_lengths(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    uint8_t peer[64], big[PLSP_PEER_MAX];
+    size_t i;
+
+    (void)state;
+    make_peer(0x50, sizeof(big), big);
+    for (i = 0; i < sizeof(length_rows) / sizeof(length_rows[0]); i++) {
+        size_t len = length_rows[i].len;
+        uint32_t g0, g1;
+        int r;
+
+        /* Start from a full-length peer, so that a shorter write must clear
+         * the bytes after it. */
+        assert_int_equal(plsp_ctab_insert(t, 0x50, 2), 0);
+        assert_int_equal(plsp_ctab_set_peer(t, 0x50, PLSP_ANY_GEN, big, sizeof(big)), 1);
+        g0 = gen_of(t, 0x50);
+        make_peer(0x50, len <= sizeof(peer) ? len : sizeof(peer), peer);
+        r = plsp_ctab_set_peer(t, 0x50, g0, length_rows[i].null_peer ? NULL : peer, len);
+        if (r != length_rows[i].written)
+            fail_msg("row '%s': set_peer returned %d, expected %d", length_rows[i].name, r,
+                     length_rows[i].written);
+        if (r) {
+            g1 = expect_record(t, 0x50, 2, PLSP_PEER_KNOWN, peer, len, length_rows[i].name);
+            if (g1 == g0)
+                fail_msg("row '%s': gen stayed %u after a write", length_rows[i].name, g1);
+        } else {
+            g1 = expect_record(t, 0x50, 2, PLSP_PEER_KNOWN, big, sizeof(big), length_rows[i].name);
+            if (g1 != g0)
+                fail_msg("row '%s': refused write changed gen %u to %u", length_rows[i].name, g0, g1);
+        }
+    }
+    destroy_table(t, live);
+}
+
+static void test_forget_peer(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    uint8_t peer[16];
+    uint32_t g0, g1, g2;
+
+    (void)state;
+    make_peer(0x60, sizeof(peer), peer);
+    assert_int_equal(plsp_ctab_insert(t, 0x60, 9), 0);
+    assert_int_equal(plsp_ctab_set_peer(t, 0x60, PLSP_ANY_GEN, peer, sizeof(peer)), 1);
+    g0 = expect_record(t, 0x60, 9, PLSP_PEER_KNOWN, peer, sizeof(peer), "known");
+    assert_int_equal(plsp_ctab_forget_peer(t, 0x60), 1);
+    g1 = expect_record(t, 0x60, 9, PLSP_PEER_UNKNOWN, NULL, 0, "forgotten");
+    assert_int_not_equal(g1, g0);
+    /* Forgetting an unknown peer still counts as a write. */
+    assert_int_equal(plsp_ctab_forget_peer(t, 0x60), 1);
+    g2 = expect_record(t, 0x60, 9, PLSP_PEER_UNKNOWN, NULL, 0, "forgotten twice");
+    assert_int_not_equal(g2, g1);
+    assert_int_equal(plsp_ctab_forget_peer(t, 0x64), 0);
+    expect_absent(t, 0x64, "forget on absent key");
+    assert_int_equal(plsp_ctab_count(t), 1);
+    destroy_table(t, live);
+}
+
+static void test_remove(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    uint8_t peer[28];
+    uint32_t g0, g1;
+
+    (void)state;
+    make_peer(0x74, sizeof(peer), peer);
+    assert_int_equal(plsp_ctab_insert(t, 0x70, 1), 0);
+    assert_int_equal(plsp_ctab_insert(t, 0x74, 2), 0);
+    assert_int_equal(plsp_ctab_insert(t, 0x78, 3), 0);
+    assert_int_equal(plsp_ctab_set_peer(t, 0x74, PLSP_ANY_GEN, peer, sizeof(peer)), 1);
+    g0 = gen_of(t, 0x74);
+
+    assert_int_equal(plsp_ctab_remove(t, 0x74), 1);
+    assert_int_equal(plsp_ctab_count(t), 2);
+    expect_absent(t, 0x74, "removed");
+    assert_int_equal(plsp_ctab_remove(t, 0x74), 0);
+    assert_int_equal(plsp_ctab_forget_peer(t, 0x74), 0);
+    assert_int_equal(plsp_ctab_set_peer(t, 0x74, g0, peer, sizeof(peer)), 0);
+    expect_absent(t, 0x74, "after calls on the removed key");
+    expect_record(t, 0x70, 1, PLSP_PEER_UNKNOWN, NULL, 0, "neighbour");
+    expect_record(t, 0x78, 3, PLSP_PEER_UNKNOWN, NULL, 0, "neighbour");
+
+    /* Inserted again (the record is reused): a fresh record. */
+    assert_int_equal(plsp_ctab_insert(t, 0x74, 4), 0);
+    g1 = expect_record(t, 0x74, 4, PLSP_PEER_UNKNOWN, NULL, 0, "inserted again");
+    assert_int_not_equal(g1, g0);
+    assert_int_equal(plsp_ctab_count(t), 3);
+    destroy_table(t, live);
+}
+
+/* ---- growth and deletion ----------------------------------------------------- */
+
+static void expect_keyed_record(const struct plsp_ctab *t, uint64_t key, const char *what)
+{
+    uint8_t peer[PLSP_PEER_MAX];
+    size_t len = 1 + (size_t)(key % PLSP_PEER_MAX);
+
+    make_peer(key, len, peer);
+    expect_record(t, key, provider_of(key), PLSP_PEER_KNOWN, peer, len, what);
+}
+
+static void insert_keyed(struct plsp_ctab *t, uint64_t key)
+{
+    uint8_t peer[PLSP_PEER_MAX];
+    size_t len = 1 + (size_t)(key % PLSP_PEER_MAX);
+
+    make_peer(key, len, peer);
+    if (plsp_ctab_insert(t, key, provider_of(key)) != 0)
+        fail_msg("insert of key %#llx failed", (unsigned long long)key);
+    if (plsp_ctab_set_peer(t, key, PLSP_ANY_GEN, peer, len) != 1)
+        fail_msg("set_peer of key %#llx failed", (unsigned long long)key);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+#define GROWTH_HANDLES 120000u
+#define GROWTH_RANDOM 40000u
+
+static void test_growth(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    struct rng r = {1};
+    uint64_t *random_keys = malloc(GROWTH_RANDOM * sizeof(*random_keys));
+    size_t i, mem_before;
+
+    (void)state;
+    assert_non_null(random_keys);
+    for (i = 0; i < GROWTH_HANDLES; i++) {
+        insert_keyed(t, handle_key(i));
+        /* Spot check while growing: the first and the latest key. */
+        if ((i & (i - 1)) == 0) {
+            expect_keyed_record(t, handle_key(0), "first key during growth");
+            expect_keyed_record(t, handle_key(i), "latest key during growth");
+            expect_memory_matches(t, live, "during growth");
+        }
+    }
+    /* Arbitrary 64-bit keys, kept apart from the handle keys (bit 1 set). */
+    for (i = 0; i < GROWTH_RANDOM; i++) {
+        random_keys[i] = rng_next(&r) | 2u;
+        insert_keyed(t, random_keys[i]);
+    }
+    /* A random key may repeat: count the distinct ones. */
+    {
+        size_t distinct = GROWTH_HANDLES;
+        uint64_t *sorted = malloc(GROWTH_RANDOM * sizeof(*sorted));
+        assert_non_null(sorted);
+        memcpy(sorted, random_keys, GROWTH_RANDOM * sizeof(*sorted));
+        qsort(sorted, GROWTH_RANDOM, sizeof(*sorted), cmp_u64);
+        for (i = 0; i < GROWTH_RANDOM; i++)
+            distinct += i == 0 || sorted[i] != sorted[i - 1];
+        free(sorted);
+        assert_int_equal(plsp_ctab_count(t), distinct);
+    }
+    for (i = 0; i < GROWTH_HANDLES; i++)
+        expect_keyed_record(t, handle_key(i), "handle key after growth");
+    for (i = 0; i < GROWTH_RANDOM; i++)
+        expect_keyed_record(t, random_keys[i], "random key after growth");
+    for (i = 0; i < 10000; i++)
+        expect_absent(t, handle_key(GROWTH_HANDLES + i), "never inserted");
+    expect_memory_matches(t, live, "after growth");
+
+    /* Replacing every key allocates nothing. */
+    mem_before = plsp_ctab_memory(t);
+    for (i = 0; i < GROWTH_HANDLES; i += 7)
+        assert_int_equal(plsp_ctab_insert(t, handle_key(i), 1), 0);
+    assert_int_equal(plsp_ctab_memory(t), mem_before);
+    free(random_keys);
+    destroy_table(t, live);
+}
+
+/* Removes keys[0..n) in order; after each removal every removed key must be
+ * absent and every remaining one intact (checked fully every `every`
+ * removals, and for the neighbours each time). */
+static void remove_and_check(struct plsp_ctab *t, const uint64_t *keys, size_t n, size_t every,
+                             const char *what)
+{
+    size_t i, j;
+
+    for (i = 0; i < n; i++) {
+        if (plsp_ctab_remove(t, keys[i]) != 1)
+            fail_msg("%s: removal %u of key %#llx returned 0", what, (unsigned)i,
+                     (unsigned long long)keys[i]);
+        assert_int_equal(plsp_ctab_count(t), n - i - 1);
+        expect_absent(t, keys[i], what);
+        if ((i + 1) % every == 0 || i + 1 == n) {
+            for (j = 0; j <= i; j++)
+                expect_absent(t, keys[j], what);
+            for (j = i + 1; j < n; j++)
+                expect_keyed_record(t, keys[j], what);
+        } else if (i + 1 < n) {
+            expect_keyed_record(t, keys[i + 1], what);
+        }
+    }
+}
+
+/* Many small tables, each emptied in a random order with a full check after
+ * every removal: backward shift moves entries across the index's end, out
+ * of long clusters, and past entries that must stay. */
+static void test_remove_random_small(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct rng r = {2};
+    uint64_t keys[48];
+    size_t trial, n, i, j;
+
+    (void)state;
+    for (trial = 0; trial < 400; trial++) {
+        struct plsp_ctab *t = create_table();
+
+        n = 1 + rng_below(&r, 48);
+        for (i = 0; i < n; i++) {
+            int dup;
+            do {
+                /* Small handle values, or keys that fold to the same 32
+                 * bits (hi ^ lo == 0x10): long clusters. */
+                uint64_t hi = rng_below(&r, 1000);
+                keys[i] = (rng_next(&r) & 1) ? 4u * (uint64_t)rng_below(&r, 64)
+                                             : (hi << 32) | (hi ^ 0x10u);
+                dup = 0;
+                for (j = 0; j < i; j++)
+                    dup |= keys[j] == keys[i];
+            } while (dup);
+            insert_keyed(t, keys[i]);
+        }
+        shuffle(&r, keys, n);
+        remove_and_check(t, keys, n, 1, "small table, random order");
+        destroy_table(t, live);
+    }
+}
+
+#define LARGE_REMOVE 60000u
+
+static void test_remove_random_large(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    struct rng r = {3};
+    uint64_t *keys = malloc(LARGE_REMOVE * sizeof(*keys));
+    size_t i, mem_full;
+
+    (void)state;
+    assert_non_null(keys);
+    for (i = 0; i < LARGE_REMOVE; i++) {
+        keys[i] = handle_key(i);
+        insert_keyed(t, keys[i]);
+    }
+    mem_full = plsp_ctab_memory(t);
+    shuffle(&r, keys, LARGE_REMOVE);
+    remove_and_check(t, keys, LARGE_REMOVE, 4999, "large table, random order");
+    /* Blocks are kept for reuse (readers may still be in them). */
+    assert_int_equal(plsp_ctab_memory(t), mem_full);
+    expect_memory_matches(t, live, "emptied");
+    /* Refilled from the free list: no new memory. */
+    for (i = 0; i < LARGE_REMOVE; i++)
+        insert_keyed(t, keys[i]);
+    assert_int_equal(plsp_ctab_memory(t), mem_full);
+    for (i = 0; i < LARGE_REMOVE; i++)
+        expect_keyed_record(t, keys[i], "refilled");
+    free(keys);
+    destroy_table(t, live);
+}
+
+/* Keys whose 64 bits fold to the same 32 (hi ^ lo constant) share a home
+ * slot under the current hash; whatever the hash, they must all work. */
+static void test_colliding_keys(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    struct rng r = {4};
+    uint64_t keys[200];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 200; i++) {
+        keys[i] = ((uint64_t)i << 32) | (uint32_t)(i ^ 0xABCD0u);
+        insert_keyed(t, keys[i]);
+    }
+    for (i = 0; i < 200; i++)
+        expect_keyed_record(t, keys[i], "colliding");
+    shuffle(&r, keys, 200);
+    remove_and_check(t, keys, 200, 1, "colliding, random order");
+    destroy_table(t, live);
+}
+
+/* ---- memory ------------------------------------------------------------------ */
+
+static void test_memory_accounting(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    size_t i, prev = plsp_ctab_memory(t), now;
+
+    (void)state;
+    expect_memory_matches(t, live, "empty");
+    for (i = 0; i < 5000; i++) {
+        insert_keyed(t, handle_key(i));
+        now = plsp_ctab_memory(t);
+        if (now < prev)
+            fail_msg("insert %u: memory went down from %u to %u", (unsigned)i, (unsigned)prev,
+                     (unsigned)now);
+        if (now != ctab_test_live_bytes() - live)
+            fail_msg("insert %u: plsp_ctab_memory says %u, the allocator has %u", (unsigned)i,
+                     (unsigned)now, (unsigned)(ctab_test_live_bytes() - live));
+        /* At least the records themselves (44 bytes each). */
+        if (now < (i + 1) * 44)
+            fail_msg("insert %u: %u bytes cannot hold %u records", (unsigned)i, (unsigned)now,
+                     (unsigned)(i + 1));
+        prev = now;
+    }
+    for (i = 0; i < 5000; i += 2)
+        assert_int_equal(plsp_ctab_remove(t, handle_key(i)), 1);
+    expect_memory_matches(t, live, "after removals");
+    destroy_table(t, live);
+}
+
+/* The target that shapes the layout: 1,000,000 AF_INET6 entries in at most
+ * 64 bytes each, every allocation (retired blocks too) counted. */
+static void test_memory_per_entry_1m(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    uint8_t peer[PLSP_PEER_MAX];
+    size_t i, mem;
+
+    (void)state;
+    make_peer(1, sizeof(peer), peer);
+    for (i = 0; i < 1000000; i++) {
+        if (plsp_ctab_insert(t, handle_key(i), 1) != 0 ||
+            plsp_ctab_set_peer(t, handle_key(i), PLSP_ANY_GEN, peer, sizeof(peer)) != 1)
+            fail_msg("entry %u: insert or set_peer failed", (unsigned)i);
+    }
+    assert_int_equal(plsp_ctab_count(t), 1000000);
+    mem = plsp_ctab_memory(t);
+    expect_memory_matches(t, live, "1M entries");
+    print_message("1,000,000 entries: %u bytes, %.2f bytes per entry\n", (unsigned)mem,
+                  (double)mem / 1e6);
+    if (mem > 64u * 1000000u)
+        fail_msg("%u bytes for 1,000,000 entries: %.2f per entry, more than 64", (unsigned)mem,
+                 (double)mem / 1e6);
+    expect_record(t, handle_key(0), 1, PLSP_PEER_KNOWN, peer, sizeof(peer), "first of 1M");
+    expect_record(t, handle_key(999999), 1, PLSP_PEER_KNOWN, peer, sizeof(peer), "last of 1M");
+    destroy_table(t, live);
+}
+
+/* ---- out of memory ------------------------------------------------------------ */
+
+static void test_create_out_of_memory(void **state)
+{
+    size_t live = ctab_test_live_bytes(), calls, n;
+    struct plsp_ctab *t;
+
+    (void)state;
+    /* How many allocations a create makes... */
+    calls = ctab_test_alloc_calls();
+    t = create_table();
+    n = ctab_test_alloc_calls() - calls;
+    destroy_table(t, live);
+    assert_true(n >= 1);
+    /* ...and each of them failing makes it fail cleanly. */
+    for (calls = 0; calls < n; calls++) {
+        ctab_test_fail_after((long)calls);
+        t = plsp_ctab_create();
+        if (t != NULL)
+            fail_msg("create succeeded although allocation %u of %u failed", (unsigned)calls,
+                     (unsigned)n);
+        assert_false(ctab_test_fail_pending());
+        if (ctab_test_live_bytes() != live)
+            fail_msg("failed create leaked %u bytes", (unsigned)(ctab_test_live_bytes() - live));
+    }
+    ctab_test_fail_after(-1);
+}
+
+#define OOM_KEYS 2500u
+
+static void test_insert_out_of_memory(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    size_t i, j, failures = 0, mem, count;
+    uint8_t peer[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    long f;
+
+    (void)state;
+    for (i = 0; i < OOM_KEYS; i++) {
+        /* Fail the first, second or third allocation this insert makes (if
+         * it makes that many): the table must be exactly as before. */
+        for (f = 0; f < 3; f++) {
+            mem = plsp_ctab_memory(t);
+            count = plsp_ctab_count(t);
+            ctab_test_fail_after(f);
+            if (plsp_ctab_insert(t, handle_key(i), provider_of(handle_key(i))) == 0) {
+                /* This insert made at most f allocations. */
+                ctab_test_fail_after(-1);
+                assert_int_equal(plsp_ctab_remove(t, handle_key(i)), 1);
+                continue;
+            }
+            assert_false(ctab_test_fail_pending());
+            failures++;
+            if (plsp_ctab_count(t) != count || plsp_ctab_memory(t) != mem)
+                fail_msg("key %u, allocation %ld failed: count %u -> %u, memory %u -> %u",
+                         (unsigned)i, f, (unsigned)count, (unsigned)plsp_ctab_count(t),
+                         (unsigned)mem, (unsigned)plsp_ctab_memory(t));
+            expect_memory_matches(t, live, "after a failed insert");
+            expect_absent(t, handle_key(i), "failed insert");
+            for (j = 0; j < i; j++)
+                expect_keyed_record(t, handle_key(j), "earlier key after a failed insert");
+        }
+        ctab_test_fail_after(-1);
+        insert_keyed(t, handle_key(i));
+    }
+    /* At least one failure per allocating insert: 10 new chunks (256
+     * records each, id 0 unused) and 9 index doublings (16 -> 8192 slots)
+     * for 2500 keys; more where a chunk and the directory or the index are
+     * needed by the same insert. */
+    print_message("%u inserts failed by injected allocation failures\n", (unsigned)failures);
+    if (failures < 19)
+        fail_msg("only %u failed inserts: the failure paths were hardly reached", (unsigned)failures);
+
+    /* Writes to existing keys never allocate. */
+    ctab_test_fail_after(0);
+    assert_int_equal(plsp_ctab_insert(t, handle_key(0), 1), 0);
+    assert_int_equal(plsp_ctab_set_peer(t, handle_key(0), PLSP_ANY_GEN, peer, sizeof(peer)), 1);
+    assert_int_equal(plsp_ctab_forget_peer(t, handle_key(0)), 1);
+    assert_int_equal(plsp_ctab_remove(t, handle_key(1)), 1);
+    assert_int_equal(plsp_ctab_insert(t, handle_key(1), 1), 0); /* from the free list */
+    assert_true(ctab_test_fail_pending());
+    ctab_test_fail_after(-1);
+    destroy_table(t, live);
+}
+
+/* ---- threads ------------------------------------------------------------------ */
+
+struct thread {
+    void (*fn)(void *);
+    void *arg;
+#ifdef _WIN32
+    HANDLE handle;
+#else
+    pthread_t handle;
+#endif
+};
+
+#ifdef _WIN32
+static DWORD WINAPI thread_main(LPVOID p)
+{
+    struct thread *th = p;
+    th->fn(th->arg);
+    return 0;
+}
+
+static int thread_start(struct thread *th)
+{
+    th->handle = CreateThread(NULL, 0, thread_main, th, 0, NULL);
+    return th->handle != NULL ? 0 : -1;
+}
+
+static int thread_join(struct thread *th)
+{
+    if (WaitForSingleObject(th->handle, INFINITE) != WAIT_OBJECT_0)
+        return -1;
+    return CloseHandle(th->handle) ? 0 : -1;
+}
+#else
+static void *thread_main(void *p)
+{
+    struct thread *th = p;
+    th->fn(th->arg);
+    return NULL;
+}
+
+static int thread_start(struct thread *th)
+{
+    return pthread_create(&th->handle, NULL, thread_main, th) == 0 ? 0 : -1;
+}
+
+static int thread_join(struct thread *th)
+{
+    return pthread_join(th->handle, NULL) == 0 ? 0 : -1;
+}
+#endif
+
+#define MT_WRITERS 2
+#define MT_READERS 4
+#define MT_KEYS 2000u /* per writer */
+#define MT_HOT 4u     /* per writer: half of all operations hit these */
+#define MT_WRITER_OPS 150000u
+
+/* Key i of a writer is "stable" when i % 4 == 0: inserted before the
+ * threads start and never removed (a writer forgets its peer instead), so
+ * a reader must always find it, even while removals of its neighbours shift
+ * it around the index. */
+#define MT_STABLE(i) ((i) % 4u == 0)
+
+struct mt_shared {
+    struct plsp_ctab *t;
+    atomic_int writers_left;
+    atomic_ulong wrong;
+    atomic_ulong printed;
+};
+
+struct mt_writer {
+    struct mt_shared *sh;
+    unsigned id;
+    size_t present; /* keys present at the end */
+};
+
+struct mt_reader {
+    struct mt_shared *sh;
+    unsigned id;
+    unsigned long lookups, found, known, stable;
+};
+
+/* Writer w owns keys mt_key(w, i); bit 1 is never set in them, so a key
+ * with it is never in the table. */
+static uint64_t mt_key(unsigned w, size_t i)
+{
+    uint64_t k = 0x1000u + 4u * ((uint64_t)i * MT_WRITERS + w);
+    if (i % 3 == 1)
+        k |= (uint64_t)(i % 5 + 1) << 32; /* some keys use the high word */
+    return k;
+}
+
+static size_t mt_pick(struct rng *r)
+{
+    return rng_below(r, 2) ? rng_below(r, MT_HOT) : rng_below(r, MT_KEYS);
+}
+
+static void mt_report(struct mt_shared *sh, const char *fmt, unsigned long long key, unsigned a,
+                      unsigned b)
+{
+    atomic_fetch_add(&sh->wrong, 1);
+    if (atomic_fetch_add(&sh->printed, 1) < 10) {
+        fprintf(stderr, fmt, key, a, b);
+        fputc('\n', stderr);
+    }
+}
+
+/* Checks a record as any reader may see it: self-consistent, and made for
+ * this key.  Returns 0 if wrong. */
+static int mt_record_ok(struct mt_shared *sh, uint64_t key, const struct plsp_conn *c)
+{
+    size_t j;
+
+    if (c->provider != provider_of(key)) {
+        mt_report(sh, "key %#llx: provider %u, expected %u", key, c->provider, provider_of(key));
+        return 0;
+    }
+    if (c->reserved != 0 || c->gen == PLSP_ANY_GEN) {
+        mt_report(sh, "key %#llx: reserved %u, gen %#x", key, c->reserved, c->gen);
+        return 0;
+    }
+    if (c->state == PLSP_PEER_UNKNOWN) {
+        if (c->peer_len != 0) {
+            mt_report(sh, "key %#llx: UNKNOWN with peer_len %u (%u)", key, c->peer_len, 0);
+            return 0;
+        }
+        for (j = 0; j < PLSP_PEER_MAX; j++)
+            if (c->peer[j] != 0) {
+                mt_report(sh, "key %#llx: UNKNOWN, peer[%u] = %#x", key, (unsigned)j, c->peer[j]);
+                return 0;
+            }
+        return 1;
+    }
+    if (c->state != PLSP_PEER_KNOWN || c->peer_len < 1 || c->peer_len > PLSP_PEER_MAX) {
+        mt_report(sh, "key %#llx: state %u, peer_len %u", key, c->state, c->peer_len);
+        return 0;
+    }
+    for (j = 0; j < PLSP_PEER_MAX; j++) {
+        uint8_t want = j < c->peer_len ? peer_byte(key, c->peer_len, j) : 0;
+        if (c->peer[j] != want) {
+            mt_report(sh, "key %#llx: torn or foreign peer: byte %u is %#x", key, (unsigned)j,
+                      c->peer[j]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+struct mt_model {
+    uint8_t present, state, len;
+    uint32_t gen;
+};
+
+static void mt_writer_main(void *arg)
+{
+    struct mt_writer *w = arg;
+    struct mt_shared *sh = w->sh;
+    struct mt_model *m = calloc(MT_KEYS, sizeof(*m));
+    struct rng r = {100 + w->id};
+    uint8_t peer[PLSP_PEER_MAX];
+    struct plsp_conn c;
+    size_t op, i, len;
+    uint64_t key;
+    int got;
+
+    if (m == NULL) {
+        mt_report(sh, "writer %llu: out of memory (%u %u)", w->id, 0, 0);
+        atomic_fetch_sub(&sh->writers_left, 1);
+        return;
+    }
+    for (i = 0; i < MT_KEYS; i++) {
+        if (!MT_STABLE(i))
+            continue;
+        if (plsp_ctab_lookup(sh->t, mt_key(w->id, i), &c) != 1) {
+            mt_report(sh, "key %#llx: stable key missing at start (%u %u)", mt_key(w->id, i), 0, 0);
+            continue;
+        }
+        m[i].present = 1;
+        m[i].gen = c.gen;
+    }
+    for (op = 0; op < MT_WRITER_OPS; op++) {
+        i = mt_pick(&r);
+        key = mt_key(w->id, i);
+        const uint8_t was_present = m[i].present;
+        const uint32_t was_gen = m[i].gen;
+        switch (rng_below(&r, 10)) {
+        case 0: case 1: /* a new socket on this handle value */
+            if (plsp_ctab_insert(sh->t, key, provider_of(key)) != 0)
+                mt_report(sh, "key %#llx: insert failed (%u %u)", key, 0, 0);
+            m[i].present = 1;
+            m[i].state = PLSP_PEER_UNKNOWN;
+            m[i].len = 0;
+            break;
+        case 2: case 3: case 4: /* a getpeername answer cached with its gen */
+            len = 1 + rng_below(&r, PLSP_PEER_MAX);
+            make_peer(key, len, peer);
+            got = plsp_ctab_set_peer(sh->t, key, m[i].present ? m[i].gen : PLSP_ANY_GEN, peer, len);
+            if (got != m[i].present)
+                mt_report(sh, "key %#llx: set_peer returned %u, expected %u", key, (unsigned)got,
+                          m[i].present);
+            if (got) {
+                m[i].state = PLSP_PEER_KNOWN;
+                m[i].len = (uint8_t)len;
+                /* The gen just used is stale now. */
+                got = plsp_ctab_set_peer(sh->t, key, m[i].gen, peer, len);
+                if (got != 0)
+                    mt_report(sh, "key %#llx: set_peer with stale gen %u returned %u", key,
+                              m[i].gen, (unsigned)got);
+            }
+            break;
+        case 5: case 6: /* connect: the peer is known, no gen check */
+            len = 1 + rng_below(&r, PLSP_PEER_MAX);
+            make_peer(key, len, peer);
+            got = plsp_ctab_set_peer(sh->t, key, PLSP_ANY_GEN, peer, len);
+            if (got != m[i].present)
+                mt_report(sh, "key %#llx: set_peer(ANY) returned %u, expected %u", key,
+                          (unsigned)got, m[i].present);
+            if (got) {
+                m[i].state = PLSP_PEER_KNOWN;
+                m[i].len = (uint8_t)len;
+            }
+            break;
+        case 7:
+            got = plsp_ctab_forget_peer(sh->t, key);
+            if (got != m[i].present)
+                mt_report(sh, "key %#llx: forget returned %u, expected %u", key, (unsigned)got,
+                          m[i].present);
+            m[i].state = PLSP_PEER_UNKNOWN;
+            m[i].len = 0;
+            break;
+        default: /* close: removed, except the stable keys */
+            if (MT_STABLE(i)) {
+                got = plsp_ctab_forget_peer(sh->t, key);
+                m[i].state = PLSP_PEER_UNKNOWN;
+                m[i].len = 0;
+            } else {
+                got = plsp_ctab_remove(sh->t, key);
+                m[i].present = 0;
+            }
+            if (got != 1 && got != 0)
+                mt_report(sh, "key %#llx: remove returned %u (%u)", key, (unsigned)got, 0);
+            break;
+        }
+        /* Only this writer writes these keys: the table must agree with
+         * the model exactly, and every write must have taken a new gen. */
+        got = plsp_ctab_lookup(sh->t, key, &c);
+        if (got != m[i].present) {
+            mt_report(sh, "key %#llx: lookup returned %u, writer expected %u", key, (unsigned)got,
+                      m[i].present);
+        } else if (got) {
+            if (mt_record_ok(sh, key, &c) && (c.state != m[i].state || c.peer_len != m[i].len))
+                mt_report(sh, "key %#llx: state %u, writer expected %u", key, c.state, m[i].state);
+            /* gens are per record (serial and write count, conntable.h):
+             * a write to a live record must change its gen. */
+            if (was_present && c.gen == was_gen)
+                mt_report(sh, "key %#llx: gen %u unchanged by a write (%u)", key, c.gen, was_gen);
+            m[i].gen = c.gen;
+        }
+    }
+    for (i = 0; i < MT_KEYS; i++)
+        w->present += m[i].present;
+    free(m);
+    atomic_fetch_sub(&sh->writers_left, 1);
+}
+
+static void mt_reader_main(void *arg)
+{
+    struct mt_reader *rd = arg;
+    struct mt_shared *sh = rd->sh;
+    uint32_t *seen = calloc((size_t)MT_WRITERS * MT_KEYS, sizeof(*seen));
+    uint8_t *have = calloc((size_t)MT_WRITERS * MT_KEYS, 1);
+    struct rng r = {200 + rd->id};
+    struct plsp_conn c;
+    int last_round = 0;
+
+    if (seen == NULL || have == NULL) {
+        mt_report(sh, "reader %llu: out of memory (%u %u)", rd->id, 0, 0);
+        free(seen);
+        free(have);
+        return;
+    }
+    /* Until the writers are done, then one more round. */
+    while (!last_round) {
+        unsigned n;
+
+        last_round = atomic_load(&sh->writers_left) == 0;
+        for (n = 0; n < 1000; n++) {
+            unsigned w = (unsigned)rng_below(&r, MT_WRITERS);
+            size_t i = mt_pick(&r), slot = w * MT_KEYS + i;
+            uint64_t key = mt_key(w, i);
+            int absent = rng_below(&r, 8) == 0;
+
+            if (absent)
+                key |= 2u; /* never inserted */
+            rd->lookups++;
+            if (!plsp_ctab_lookup(sh->t, key, &c)) {
+                if (!absent && MT_STABLE(i))
+                    mt_report(sh, "stable key %#llx not found (%u %u)", key, 0, 0);
+                continue;
+            }
+            if (absent) {
+                mt_report(sh, "key %#llx was never inserted but found (gen %u, %u)", key, c.gen, 0);
+                continue;
+            }
+            rd->found++;
+            rd->stable += MT_STABLE(i);
+            if (!mt_record_ok(sh, key, &c))
+                continue;
+            rd->known += c.state == PLSP_PEER_KNOWN;
+            /* Within one socket instance (same serial, the high half of
+             * gen) the write count only moves on: a reader never sees an
+             * older write after a newer one. */
+            if (have[slot] && (seen[slot] >> 16) == (c.gen >> 16) &&
+                (uint16_t)(c.gen - seen[slot]) > 0x7fffu)
+                mt_report(sh, "key %#llx: gen went back from %u to %u", key, seen[slot], c.gen);
+            seen[slot] = c.gen;
+            have[slot] = 1;
+        }
+    }
+    free(seen);
+    free(have);
+}
+
+static void test_threads(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct mt_shared sh;
+    struct mt_writer writers[MT_WRITERS];
+    struct mt_reader readers[MT_READERS];
+    struct thread threads[MT_WRITERS + MT_READERS];
+    size_t present = 0, i;
+    unsigned long lookups = 0;
+    unsigned w;
+
+    (void)state;
+    sh.t = create_table();
+    atomic_init(&sh.writers_left, MT_WRITERS);
+    atomic_init(&sh.wrong, 0);
+    atomic_init(&sh.printed, 0);
+    for (w = 0; w < MT_WRITERS; w++)
+        for (i = 0; i < MT_KEYS; i++)
+            if (MT_STABLE(i))
+                assert_int_equal(plsp_ctab_insert(sh.t, mt_key(w, i), provider_of(mt_key(w, i))), 0);
+    memset(writers, 0, sizeof(writers));
+    memset(readers, 0, sizeof(readers));
+    for (w = 0; w < MT_READERS; w++) {
+        readers[w].sh = &sh;
+        readers[w].id = w;
+        threads[w].fn = mt_reader_main;
+        threads[w].arg = &readers[w];
+    }
+    for (w = 0; w < MT_WRITERS; w++) {
+        writers[w].sh = &sh;
+        writers[w].id = w;
+        threads[MT_READERS + w].fn = mt_writer_main;
+        threads[MT_READERS + w].arg = &writers[w];
+    }
+    for (w = 0; w < MT_WRITERS + MT_READERS; w++)
+        if (thread_start(&threads[w]) != 0)
+            fail_msg("could not start thread %u", w);
+    for (w = 0; w < MT_WRITERS + MT_READERS; w++)
+        if (thread_join(&threads[w]) != 0)
+            fail_msg("could not join thread %u", w);
+
+    for (w = 0; w < MT_READERS; w++) {
+        print_message("reader %u: %lu lookups, %lu found (%lu stable), %lu with a known peer\n", w,
+                      readers[w].lookups, readers[w].found, readers[w].stable, readers[w].known);
+        lookups += readers[w].lookups;
+        /* The check must not be vacuous. */
+        if (readers[w].found == 0 || readers[w].known == 0 || readers[w].stable == 0)
+            fail_msg("reader %u found %lu records, %lu with a peer: nothing was checked", w,
+                     readers[w].found, readers[w].known);
+    }
+    if (atomic_load(&sh.wrong) != 0)
+        fail_msg("%lu wrong answers (the first ones are on stderr), expected 0",
+                 (unsigned long)atomic_load(&sh.wrong));
+    for (w = 0; w < MT_WRITERS; w++)
+        present += writers[w].present;
+    assert_int_equal(plsp_ctab_count(sh.t), present);
+    expect_memory_matches(sh.t, live, "after the threads");
+    print_message("%lu concurrent lookups, 0 wrong\n", lookups);
+    destroy_table(sh.t, live);
+}
+
+/* A narrower race, made likely: one writer rewrites the peers of a few
+ * keys and removes and inserts them again, all in one probe cluster (the
+ * keys fold to the same 32 bits, so every removal shifts the keys inserted
+ * after it), while readers look up nothing else.  Per key, the writer bumps
+ * a version to odd before removing it and back to even once it is inserted
+ * again; a reader that sees the same even version before and after its
+ * lookup must have found the key.  A record copied while being written, or
+ * a key missed while a removal shifts it, shows. */
+#define HOT_MEMBERS 8u
+#define HOT_WRITER_OPS 400000u
+
+struct hot_shared {
+    struct mt_shared mt;
+    atomic_int writer_done;
+    atomic_uint version[HOT_MEMBERS];
+};
+
+struct hot_reader {
+    struct hot_shared *sh;
+    unsigned id;
+    unsigned long lookups, known, must_find;
+};
+
+static uint64_t hot_key(size_t i)
+{
+    return ((uint64_t)i << 32) | (uint32_t)(0x7770u ^ i);
+}
+
+static void hot_writer_main(void *arg)
+{
+    struct hot_shared *sh = arg;
+    struct rng r = {300};
+    uint8_t peer[PLSP_PEER_MAX];
+    size_t op, i, len;
+    uint64_t key;
+    int present[HOT_MEMBERS];
+
+    for (i = 0; i < HOT_MEMBERS; i++)
+        present[i] = 1;
+    for (op = 0; op < HOT_WRITER_OPS; op++) {
+        i = rng_below(&r, HOT_MEMBERS);
+        key = hot_key(i);
+        if (rng_below(&r, 2) == 0) {
+            if (present[i]) {
+                atomic_fetch_add(&sh->version[i], 1); /* odd: may be absent */
+                if (plsp_ctab_remove(sh->mt.t, key) != 1)
+                    mt_report(&sh->mt, "hot key %#llx: remove failed (%u %u)", key, 0, 0);
+            } else {
+                if (plsp_ctab_insert(sh->mt.t, key, provider_of(key)) != 0)
+                    mt_report(&sh->mt, "hot key %#llx: insert failed (%u %u)", key, 0, 0);
+                atomic_fetch_add(&sh->version[i], 1); /* even: present */
+            }
+            present[i] = !present[i];
+        } else if (rng_below(&r, 8) == 0) {
+            if (plsp_ctab_forget_peer(sh->mt.t, key) != present[i])
+                mt_report(&sh->mt, "hot key %#llx: forget did not return %u (%u)", key,
+                          (unsigned)present[i], 0);
+        } else {
+            len = 1 + rng_below(&r, PLSP_PEER_MAX);
+            make_peer(key, len, peer);
+            if (plsp_ctab_set_peer(sh->mt.t, key, PLSP_ANY_GEN, peer, len) != present[i])
+                mt_report(&sh->mt, "hot key %#llx: set_peer did not return %u (%u)", key,
+                          (unsigned)present[i], 0);
+        }
+    }
+    atomic_store(&sh->writer_done, 1);
+}
+
+static void hot_reader_main(void *arg)
+{
+    struct hot_reader *rd = arg;
+    struct hot_shared *sh = rd->sh;
+    struct rng r = {400 + rd->id};
+    struct plsp_conn c;
+
+    while (!atomic_load(&sh->writer_done)) {
+        size_t i = rng_below(&r, HOT_MEMBERS);
+        uint64_t key = hot_key(i);
+        unsigned v1 = atomic_load(&sh->version[i]), v2;
+        int found = plsp_ctab_lookup(sh->mt.t, key, &c);
+
+        v2 = atomic_load(&sh->version[i]);
+        rd->lookups++;
+        if (v1 == v2 && v1 % 2 == 0) {
+            rd->must_find++;
+            if (!found)
+                mt_report(&sh->mt, "hot key %#llx: present all along (version %u) but not found (%u)",
+                          key, v1, 0);
+        }
+        if (found && mt_record_ok(&sh->mt, key, &c))
+            rd->known += c.state == PLSP_PEER_KNOWN;
+    }
+}
+
+static void test_threads_hot_cluster(void **state)
+{
+    size_t live = ctab_test_live_bytes(), i;
+    struct hot_shared sh;
+    struct hot_reader readers[3];
+    struct thread threads[4];
+    unsigned w;
+
+    (void)state;
+    sh.mt.t = create_table();
+    atomic_init(&sh.mt.writers_left, 1);
+    atomic_init(&sh.mt.wrong, 0);
+    atomic_init(&sh.mt.printed, 0);
+    atomic_init(&sh.writer_done, 0);
+    for (i = 0; i < HOT_MEMBERS; i++) {
+        atomic_init(&sh.version[i], 0);
+        assert_int_equal(plsp_ctab_insert(sh.mt.t, hot_key(i), provider_of(hot_key(i))), 0);
+    }
+    memset(readers, 0, sizeof(readers));
+    threads[0].fn = hot_writer_main;
+    threads[0].arg = &sh;
+    for (w = 0; w < 3; w++) {
+        readers[w].sh = &sh;
+        readers[w].id = w;
+        threads[1 + w].fn = hot_reader_main;
+        threads[1 + w].arg = &readers[w];
+    }
+    for (w = 0; w < 4; w++)
+        if (thread_start(&threads[w]) != 0)
+            fail_msg("could not start thread %u", w);
+    for (w = 0; w < 4; w++)
+        if (thread_join(&threads[w]) != 0)
+            fail_msg("could not join thread %u", w);
+    for (w = 0; w < 3; w++) {
+        print_message("hot reader %u: %lu lookups, %lu had to find their key, %lu known peers\n",
+                      w, readers[w].lookups, readers[w].must_find, readers[w].known);
+        if (readers[w].known == 0 || readers[w].must_find == 0)
+            fail_msg("hot reader %u: %lu lookups checked nothing", w, readers[w].lookups);
+    }
+    if (atomic_load(&sh.mt.wrong) != 0)
+        fail_msg("%lu wrong answers (the first ones are on stderr), expected 0",
+                 (unsigned long)atomic_load(&sh.mt.wrong));
+    for (i = 0; i < HOT_MEMBERS; i++) {
+        struct plsp_conn c;
+        int want = atomic_load(&sh.version[i]) % 2 == 0;
+        int got = plsp_ctab_lookup(sh.mt.t, hot_key(i), &c);
+        if (got != want || (got && !mt_record_ok(&sh.mt, hot_key(i), &c)))
+            fail_msg("hot key %#llx: found %d, expected %d, at the end", (unsigned long long)hot_key(i),
+                     got, want);
+    }
+    expect_memory_matches(sh.mt.t, live, "after the hot cluster");
+    destroy_table(sh.mt.t, live);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_table),
+        cmocka_unit_test(test_insert_lookup),
+        cmocka_unit_test(test_replace_resets_record),
+        cmocka_unit_test(test_set_peer_gen),
+        cmocka_unit_test(test_set_peer_lengths),
+        cmocka_unit_test(test_forget_peer),
+        cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_remove_random_small),
+        cmocka_unit_test(test_remove_random_large),
+        cmocka_unit_test(test_colliding_keys),
+        cmocka_unit_test(test_memory_accounting),
+        cmocka_unit_test(test_memory_per_entry_1m),
+        cmocka_unit_test(test_create_out_of_memory),
+        cmocka_unit_test(test_insert_out_of_memory),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_threads_hot_cluster),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
