@@ -1,0 +1,41 @@
+/*
+ * connect.c - WSPConnect: the blocking and non-blocking connect path.
+ *
+ * peerlsp never records the address the caller passed: the lower provider's
+ * own answer after the connect is what getpeername must return, byte for
+ * byte (it may differ from the caller's bytes: sin_zero, flow info, scope,
+ * an unspecified address the stack replaced, a datagram association
+ * dissolved by connecting to an all-zero address).
+ */
+#include "internal.h"
+
+/***********************************************************************
+ *              WSPConnect  (peerlsp, through the proc table)
+ *
+ * NOTES
+ *  On success the peer is read from below and recorded. On any failure,
+ *  WSAEWOULDBLOCK included (a non-blocking connect in progress), the record
+ *  is set back to UNKNOWN: getpeername then asks the lower provider, which
+ *  knows when the connect completes or fails.
+ */
+int WSPAPI plsp_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen,
+                           LPWSABUF caller_data, LPWSABUF callee_data, LPQOS sqos, LPQOS gqos,
+                           LPINT lpErrno)
+{
+    struct plsp_conn rec;
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    if (!lower)
+        return SOCKET_ERROR;
+    int ret = lower->procs.lpWSPConnect(s, name, namelen, caller_data, callee_data, sqos, gqos,
+                                        lpErrno);
+    if (!found)
+        return ret;
+    if (ret == 0) {
+        plsp_peer_refresh(lower, s);
+    } else {
+        /* The lower error code stays as it is: only the record changes. */
+        plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
+    }
+    return ret;
+}

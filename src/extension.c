@@ -1,0 +1,223 @@
+/*
+ * extension.c - the Microsoft extension functions that change a socket's
+ * peer, and the two socket options that complete them.
+ *
+ * Applications get ConnectEx, AcceptEx, DisconnectEx, TransmitFile and
+ * TransmitPackets from WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER) and call
+ * them directly, never through ws2_32 again. .NET, libuv, Go, tokio and IOCP
+ * servers connect and accept this way, so peerlsp hands back its own
+ * functions for these five; each calls the lower provider's function for the
+ * socket it is given. Every other GUID (GetAcceptExSockaddrs, WSARecvMsg ...)
+ * gets the lower provider's own pointer.
+ *
+ * How the record follows each path:
+ *  - ConnectEx: the record is set to UNKNOWN before the call; the peer is
+ *    read from below when SO_UPDATE_CONNECT_CONTEXT is set (before that,
+ *    getpeername gives the lower provider's answer: WSAENOTCONN on Windows).
+ *  - AcceptEx: the accept socket's record is set to UNKNOWN; its peer is read
+ *    from below when SO_UPDATE_ACCEPT_CONTEXT is set.
+ *  - DisconnectEx, and TransmitFile/TransmitPackets with TF_DISCONNECT or
+ *    TF_REUSE_SOCKET: the record becomes VOLATILE before the call (the
+ *    lower provider answers and nothing is cached) until the handle connects
+ *    again by any path.
+ */
+#include <mswsock.h>
+
+#include "internal.h"
+
+enum plsp_ext {
+    PLSP_EXT_CONNECTEX,
+    PLSP_EXT_ACCEPTEX,
+    PLSP_EXT_DISCONNECTEX,
+    PLSP_EXT_TRANSMITFILE,
+    PLSP_EXT_TRANSMITPACKETS,
+    PLSP_EXT_COUNT
+};
+
+_Static_assert(PLSP_EXT_COUNT == PLSP_EXT_SLOTS, "one slot per wrapped extension");
+
+static const GUID plsp_ext_guids[PLSP_EXT_COUNT] = {
+    [PLSP_EXT_CONNECTEX] = WSAID_CONNECTEX,
+    [PLSP_EXT_ACCEPTEX] = WSAID_ACCEPTEX,
+    [PLSP_EXT_DISCONNECTEX] = WSAID_DISCONNECTEX,
+    [PLSP_EXT_TRANSMITFILE] = WSAID_TRANSMITFILE,
+    [PLSP_EXT_TRANSMITPACKETS] = WSAID_TRANSMITPACKETS,
+};
+
+static int ext_index(const GUID *guid)
+{
+    for (int i = 0; i < PLSP_EXT_COUNT; i++) {
+        if (IsEqualGUID(guid, &plsp_ext_guids[i]))
+            return i;
+    }
+    return -1;
+}
+
+/* The lower provider's function `which` for socket s: remembered from the
+ * WSPIoctl that handed peerlsp's own out, or asked for now (an application
+ * may use one pointer for sockets of several providers). NULL with
+ * *err set when the lower provider has none. */
+static void *ext_lower_fn(struct plsp_lower *lower, SOCKET s, enum plsp_ext which, int *err)
+{
+    void *fn = InterlockedCompareExchangePointer(&lower->ext[which], NULL, NULL);
+    if (fn)
+        return fn;
+    GUID guid = plsp_ext_guids[which];
+    DWORD returned = 0;
+    *err = 0;
+    if (lower->procs.lpWSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof guid, &fn,
+                                sizeof fn, &returned, NULL, NULL, NULL, err) != 0 || !fn) {
+        if (!*err)
+            *err = WSAEOPNOTSUPP;
+        return NULL;
+    }
+    InterlockedExchangePointer(&lower->ext[which], fn);
+    return fn;
+}
+
+/* Finds s's lower provider and its function `which`; on failure sets the
+ * thread's last error, as an extension function reports errors. */
+static void *ext_prepare(SOCKET s, enum plsp_ext which, struct plsp_conn *rec, int *found)
+{
+    int err = 0;
+    struct plsp_lower *lower = plsp_socket_lower(s, rec, found, &err);
+    void *fn = lower ? ext_lower_fn(lower, s, which, &err) : NULL;
+    if (!fn)
+        WSASetLastError(err);
+    return fn;
+}
+
+static BOOL WINAPI plsp_ConnectEx(SOCKET s, const struct sockaddr *name, int namelen,
+                                  PVOID send_buf, DWORD send_len, LPDWORD sent,
+                                  LPOVERLAPPED ov)
+{
+    struct plsp_conn rec;
+    int found;
+    LPFN_CONNECTEX fn = (LPFN_CONNECTEX)ext_prepare(s, PLSP_EXT_CONNECTEX, &rec, &found);
+    if (!fn)
+        return FALSE;
+    if (found)
+        plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
+    return fn(s, name, namelen, send_buf, send_len, sent, ov);
+}
+
+static BOOL WINAPI plsp_AcceptEx(SOCKET listener, SOCKET accepted, PVOID buf, DWORD recv_len,
+                                 DWORD local_len, DWORD remote_len, LPDWORD received,
+                                 LPOVERLAPPED ov)
+{
+    struct plsp_conn rec;
+    int found;
+    LPFN_ACCEPTEX fn = (LPFN_ACCEPTEX)ext_prepare(listener, PLSP_EXT_ACCEPTEX, &rec, &found);
+    if (!fn)
+        return FALSE;
+    /* The accept socket may be a handle reused after DisconnectEx or
+     * TransmitFile(TF_REUSE_SOCKET): its old peer is gone. */
+    plsp_ctab_forget_peer(plsp_g.table, (uint64_t)accepted);
+    return fn(listener, accepted, buf, recv_len, local_len, remote_len, received, ov);
+}
+
+static BOOL WINAPI plsp_DisconnectEx(SOCKET s, LPOVERLAPPED ov, DWORD flags, DWORD reserved)
+{
+    struct plsp_conn rec;
+    int found;
+    LPFN_DISCONNECTEX fn = (LPFN_DISCONNECTEX)ext_prepare(s, PLSP_EXT_DISCONNECTEX, &rec, &found);
+    if (!fn)
+        return FALSE;
+    if (found)
+        plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
+    return fn(s, ov, flags, reserved);
+}
+
+static BOOL WINAPI plsp_TransmitFile(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send,
+                                     LPOVERLAPPED ov, LPTRANSMIT_FILE_BUFFERS buffers,
+                                     DWORD flags)
+{
+    struct plsp_conn rec;
+    int found;
+    LPFN_TRANSMITFILE fn = (LPFN_TRANSMITFILE)ext_prepare(s, PLSP_EXT_TRANSMITFILE, &rec, &found);
+    if (!fn)
+        return FALSE;
+    if (found && (flags & (TF_DISCONNECT | TF_REUSE_SOCKET)))
+        plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
+    return fn(s, file, bytes, per_send, ov, buffers, flags);
+}
+
+static BOOL WINAPI plsp_TransmitPackets(SOCKET s, LPTRANSMIT_PACKETS_ELEMENT packets,
+                                        DWORD count, DWORD send_size, LPOVERLAPPED ov,
+                                        DWORD flags)
+{
+    struct plsp_conn rec;
+    int found;
+    LPFN_TRANSMITPACKETS fn =
+        (LPFN_TRANSMITPACKETS)ext_prepare(s, PLSP_EXT_TRANSMITPACKETS, &rec, &found);
+    if (!fn)
+        return FALSE;
+    if (found && (flags & (TP_DISCONNECT | TP_REUSE_SOCKET)))
+        plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
+    return fn(s, packets, count, send_size, ov, flags);
+}
+
+static void *const plsp_ext_own[PLSP_EXT_COUNT] = {
+    [PLSP_EXT_CONNECTEX] = (void *)plsp_ConnectEx,
+    [PLSP_EXT_ACCEPTEX] = (void *)plsp_AcceptEx,
+    [PLSP_EXT_DISCONNECTEX] = (void *)plsp_DisconnectEx,
+    [PLSP_EXT_TRANSMITFILE] = (void *)plsp_TransmitFile,
+    [PLSP_EXT_TRANSMITPACKETS] = (void *)plsp_TransmitPackets,
+};
+
+/***********************************************************************
+ *              WSPIoctl  (peerlsp, through the proc table)
+ *
+ * NOTES
+ *  The lower provider answers first, so its checks of the caller's buffers
+ *  (short GUID, short output) and its error codes are what the caller sees;
+ *  only then is its pointer swapped for peerlsp's own.
+ */
+int WSPAPI plsp_WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_len, LPVOID out,
+                         DWORD out_len, LPDWORD returned, LPWSAOVERLAPPED ov,
+                         LPWSAOVERLAPPED_COMPLETION_ROUTINE completion, LPWSATHREADID thread,
+                         LPINT lpErrno)
+{
+    struct plsp_conn rec;
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    if (!lower)
+        return SOCKET_ERROR;
+    int ret = lower->procs.lpWSPIoctl(s, code, in, in_len, out, out_len, returned, ov,
+                                      completion, thread, lpErrno);
+    if (ret != 0 || code != SIO_GET_EXTENSION_FUNCTION_POINTER || !in ||
+        in_len < sizeof(GUID) || !out || out_len < sizeof(void *))
+        return ret;
+    int which = ext_index((const GUID *)in);
+    if (which < 0)
+        return ret;
+    void *lower_fn = *(void **)out;
+    if (!lower_fn)
+        return ret;
+    InterlockedExchangePointer(&lower->ext[which], lower_fn);
+    *(void **)out = plsp_ext_own[which];
+    return ret;
+}
+
+/***********************************************************************
+ *              WSPSetSockOpt  (peerlsp, through the proc table)
+ *
+ * NOTES
+ *  SO_UPDATE_CONNECT_CONTEXT and SO_UPDATE_ACCEPT_CONTEXT are where a
+ *  ConnectEx or AcceptEx socket becomes fully connected: its peer is read
+ *  from below then.
+ */
+int WSPAPI plsp_WSPSetSockOpt(SOCKET s, int level, int name, const char *val, int len,
+                              LPINT lpErrno)
+{
+    struct plsp_conn rec;
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    if (!lower)
+        return SOCKET_ERROR;
+    int ret = lower->procs.lpWSPSetSockOpt(s, level, name, val, len, lpErrno);
+    if (ret == 0 && found && level == SOL_SOCKET &&
+        (name == SO_UPDATE_CONNECT_CONTEXT || name == SO_UPDATE_ACCEPT_CONTEXT))
+        plsp_peer_refresh(lower, s);
+    return ret;
+}

@@ -1,0 +1,84 @@
+/*
+ * getpeername.c - WSPGetPeerName, answered from the connection table.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#include <ws2tcpip.h>
+
+/* The table keeps only the two families whose sizes it knows; any other
+ * answer is left to the lower provider every time. */
+static int peer_is_cacheable(const struct sockaddr *name, int len)
+{
+    if (len == (int)sizeof(struct sockaddr_in))
+        return name->sa_family == AF_INET;
+    if (len == (int)sizeof(struct sockaddr_in6))
+        return name->sa_family == AF_INET6;
+    return 0;
+}
+
+/* Asks below and caches a successful answer over the record read as gen.
+ * buffer_len is what the caller's buffer holds: nothing past it is read. */
+static int peer_fetch(struct plsp_lower *lower, SOCKET s, uint32_t gen, struct sockaddr *name,
+                      LPINT namelen, LPINT lpErrno)
+{
+    int buffer_len = namelen ? *namelen : 0;
+    int ret = lower->procs.lpWSPGetPeerName(s, name, namelen, lpErrno);
+    if (ret == 0 && name && namelen && *namelen <= buffer_len &&
+        peer_is_cacheable(name, *namelen))
+        plsp_ctab_set_peer(plsp_g.table, (uint64_t)s, gen, name, (size_t)*namelen);
+    return ret;
+}
+
+void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s)
+{
+    SOCKADDR_STORAGE peer;
+    int len = (int)sizeof peer, err = 0;
+
+    if (lower->procs.lpWSPGetPeerName(s, (struct sockaddr *)&peer, &len, &err) == 0 &&
+        len <= (int)sizeof peer && peer_is_cacheable((struct sockaddr *)&peer, len)) {
+        if (plsp_ctab_set_peer(plsp_g.table, (uint64_t)s, PLSP_ANY_GEN, &peer, (size_t)len))
+            return;
+    }
+    plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
+}
+
+/***********************************************************************
+ *              WSPGetPeerName  (peerlsp, through the proc table)
+ *
+ * RETURNS
+ *  0 with the peer in name and its size in *namelen, or SOCKET_ERROR with
+ *  *lpErrno: WSAEFAULT for a NULL name or namelen or a *namelen smaller than
+ *  the address; from below, whatever the lower provider says (WSAENOTCONN
+ *  for an unconnected socket ...).
+ *
+ * NOTES
+ *  Only a peer recorded from the lower provider's own answer is returned
+ *  from the table; every other case asks below, and a successful answer is
+ *  recorded, so the table never claims less than the lower provider knows.
+ */
+int WSPAPI plsp_WSPGetPeerName(SOCKET s, struct sockaddr *name, LPINT namelen, LPINT lpErrno)
+{
+    struct plsp_conn rec;
+
+    if (plsp_ctab_lookup(plsp_g.table, (uint64_t)s, &rec)) {
+        if (rec.state == PLSP_PEER_KNOWN) {
+            if (!name || !namelen || *namelen < (int)rec.peer_len) {
+                *lpErrno = WSAEFAULT;
+                return SOCKET_ERROR;
+            }
+            memcpy(name, rec.peer, rec.peer_len);
+            *namelen = rec.peer_len;
+            return 0;
+        }
+        struct plsp_lower *lower = plsp_chain_of(&rec)->lower;
+        if (rec.state == PLSP_PEER_VOLATILE)
+            return lower->procs.lpWSPGetPeerName(s, name, namelen, lpErrno);
+        return peer_fetch(lower, s, rec.gen, name, namelen, lpErrno);
+    }
+    if (plsp_g.lower_count == 1)
+        return plsp_g.lowers[0]->procs.lpWSPGetPeerName(s, name, namelen, lpErrno);
+    *lpErrno = WSAENOTSOCK;
+    return SOCKET_ERROR;
+}

@@ -1,0 +1,151 @@
+/*
+ * internal.h - what peerlsp.dll's source files share with each other.
+ *
+ * Prefix: plsp_ for everything shared between files. The WSP functions keep
+ * Microsoft's names with the plsp_ prefix (plsp_WSPConnect ...) so that the
+ * role of each one is plain; none of them is exported (only WSPStartup and
+ * GetLspGuid are, see peerlsp.def).
+ */
+#ifndef PEERLSP_INTERNAL_H
+#define PEERLSP_INTERNAL_H
+
+#include <winsock2.h>
+#include <ws2spi.h>
+#include <windows.h>
+
+#include "conntable.h"
+
+/* ---- Limits -------------------------------------------------------------- */
+
+/* A socket's record names its chain by a one-byte tag (struct plsp_conn). */
+#define PLSP_MAX_CHAINS 255
+/* Distinct lower providers (one per next-layer GUID) in one process. */
+#define PLSP_MAX_LOWERS 64
+
+/* Extension functions peerlsp hands out its own version of (extension.c). */
+#define PLSP_EXT_SLOTS 5
+
+/* ---- Lower providers and chains (startup.c, lower.c) --------------------- */
+
+/* A provider below peerlsp that peerlsp started: one per provider GUID of
+ * the next layer, as ws2_32 would (a DLL is started once per GUID). */
+struct plsp_lower {
+    GUID guid;
+    HMODULE module;
+    WSPPROC_TABLE procs;
+    WSPDATA data;
+    /* Its extension functions peerlsp wraps (extension.c), learned when an
+     * application first asks for them. */
+    void *volatile ext[PLSP_EXT_SLOTS];
+};
+
+/* One of peerlsp's protocol chain entries in the catalog. */
+struct plsp_chain {
+    DWORD entry_id;  /* its dwCatalogEntryId: what sockets are bound to */
+    uint8_t tag;     /* its index in plsp_g.chains, kept in socket records */
+    GUID guid;       /* its ProviderId: the GUID ws2_32 started peerlsp with */
+    struct plsp_lower *lower;
+    /* The chain entry itself, as the catalog holds it. */
+    WSAPROTOCOL_INFOW own_info;
+    /* What the lower WSPSocket gets: the base entry's own info when the
+     * next layer is the base provider, the chain entry itself otherwise. */
+    WSAPROTOCOL_INFOW lower_info;
+};
+
+/* Process-wide state. chains[] and lowers[] only grow while peerlsp is
+ * started (under the startup lock) and are read without a lock: a slot is
+ * published, with a release store of the count, after it is complete. */
+struct plsp_state {
+    struct plsp_ctab *table;
+    WSPUPCALLTABLE upcalls;
+    struct plsp_chain *chains[PLSP_MAX_CHAINS];
+    volatile LONG chain_count;
+    struct plsp_lower *lowers[PLSP_MAX_LOWERS];
+    volatile LONG lower_count;
+};
+
+extern struct plsp_state plsp_g;
+
+/* The chain a record's tag names (tags are indexes into plsp_g.chains). */
+static inline struct plsp_chain *plsp_chain_of(const struct plsp_conn *rec)
+{
+    return plsp_g.chains[rec->provider];
+}
+
+/* The chain whose catalog entry id is entry_id, or NULL. */
+struct plsp_chain *plsp_chain_by_entry(DWORD entry_id);
+
+/* lower.c: loads and starts the provider whose catalog entry is next_entry.
+ * start_info is what its WSPStartup receives. Returns 0 or a WSA error. */
+int plsp_lower_start(const WSAPROTOCOL_INFOW *next_entry, WORD version,
+                     WSAPROTOCOL_INFOW *start_info, const WSPUPCALLTABLE *upcalls,
+                     struct plsp_lower **out);
+/* Calls the lower WSPCleanup and unloads it. */
+void plsp_lower_stop(struct plsp_lower *lower);
+
+/* ---- Sockets (socket.c) --------------------------------------------------- */
+
+/* Finds the lower provider that owns s. On success returns it and fills
+ * *rec (rec->provider is meaningful only when *found is 1). When peerlsp has
+ * no record of s (a handle it did not create, see docs/architecture.md) and
+ * exactly one lower provider is loaded, that one is returned with *found 0.
+ * Otherwise returns NULL with *lpErrno = WSAENOTSOCK. */
+struct plsp_lower *plsp_socket_lower(SOCKET s, struct plsp_conn *rec, int *found,
+                                     LPINT lpErrno);
+
+/* Records a socket the lower provider just created for chain, and binds the
+ * handle to chain's catalog entry so ws2_32 routes later calls to peerlsp.
+ * On failure closes the socket below, and returns SOCKET_ERROR with *lpErrno. */
+int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, LPINT lpErrno);
+
+/* ---- Peer state (getpeername.c) ------------------------------------------ */
+
+/* Asks the lower provider for s's peer and records the answer when it is
+ * one the table stores (AF_INET / AF_INET6); leaves the record UNKNOWN
+ * otherwise. Used right after a
+ * connection is made, so the first getpeername is already answered from the
+ * table with exactly the lower provider's bytes. */
+void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s);
+
+/* ---- The WSP functions peerlsp implements itself ---------------------- */
+
+SOCKET WSPAPI plsp_WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info,
+                             GROUP g, DWORD flags, LPINT lpErrno);
+SOCKET WSPAPI plsp_WSPAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen,
+                             LPCONDITIONPROC condition, DWORD_PTR callback_data,
+                             LPINT lpErrno);
+SOCKET WSPAPI plsp_WSPJoinLeaf(SOCKET s, const struct sockaddr *name, int namelen,
+                               LPWSABUF caller_data, LPWSABUF callee_data, LPQOS sqos,
+                               LPQOS gqos, DWORD flags, LPINT lpErrno);
+int WSPAPI plsp_WSPCloseSocket(SOCKET s, LPINT lpErrno);
+int WSPAPI plsp_WSPDuplicateSocket(SOCKET s, DWORD pid, LPWSAPROTOCOL_INFOW info, LPINT lpErrno);
+int WSPAPI plsp_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen,
+                           LPWSABUF caller_data, LPWSABUF callee_data, LPQOS sqos,
+                           LPQOS gqos, LPINT lpErrno);
+int WSPAPI plsp_WSPGetPeerName(SOCKET s, struct sockaddr *name, LPINT namelen,
+                               LPINT lpErrno);
+int WSPAPI plsp_WSPCleanup(LPINT lpErrno);
+int WSPAPI plsp_WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_len, LPVOID out,
+                         DWORD out_len, LPDWORD returned, LPWSAOVERLAPPED ov,
+                         LPWSAOVERLAPPED_COMPLETION_ROUTINE completion, LPWSATHREADID thread,
+                         LPINT lpErrno);
+int WSPAPI plsp_WSPSetSockOpt(SOCKET s, int level, int name, const char *val, int len,
+                              LPINT lpErrno);
+
+/* ---- Proc tables (proctable.c, dispatch.c) ------------------------------ */
+
+/* Fills table for a WSPStartup that serves chains[0..count): the lower
+ * provider's own function wherever peerlsp has nothing to do and every
+ * chain's lower provider has the same one; a dispatching function where
+ * they differ; peerlsp's own where it intercepts. */
+void plsp_proctable_fill(WSPPROC_TABLE *table, struct plsp_chain *const *chains,
+                         size_t count);
+
+/* 1 when every slot of table is filled. */
+int plsp_proctable_complete(const WSPPROC_TABLE *table);
+
+/* Functions that find the socket's lower provider and call its function:
+ * used for the slots where chains served by one proc table disagree. */
+extern const WSPPROC_TABLE plsp_dispatch_procs;
+
+#endif /* PEERLSP_INTERNAL_H */

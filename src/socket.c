@@ -1,0 +1,196 @@
+/*
+ * socket.c - every way a socket handle appears or goes away: WSPSocket,
+ * WSPAccept, WSPJoinLeaf and WSPCloseSocket.
+ *
+ * peerlsp is an IFS LSP: applications hold the lower provider's handle. The
+ * lower provider registers it with ws2_32 for its own catalog entry; peerlsp
+ * registers it again for its chain entry (WPUModifyIFSHandle replaces the
+ * earlier binding), or ws2_32 would route every later call past peerlsp.
+ */
+#include "internal.h"
+
+struct plsp_lower *plsp_socket_lower(SOCKET s, struct plsp_conn *rec, int *found, LPINT lpErrno)
+{
+    if (plsp_ctab_lookup(plsp_g.table, (uint64_t)s, rec)) {
+        *found = 1;
+        return plsp_chain_of(rec)->lower;
+    }
+    *found = 0;
+    /* A handle peerlsp never adopted (say, one created from another
+     * process's WSPDuplicateSocket info before peerlsp was loaded) can only
+     * belong to the one lower provider, if there is just one. */
+    if (plsp_g.lower_count == 1)
+        return plsp_g.lowers[0];
+    *lpErrno = WSAENOTSOCK;
+    return NULL;
+}
+
+static void close_below(struct plsp_lower *lower, SOCKET s)
+{
+    int ignored = 0;
+
+    (void)lower->procs.lpWSPCloseSocket(s, &ignored);
+}
+
+int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, LPINT lpErrno)
+{
+    int err = 0;
+
+    /* A handle value is reused by the system as soon as it is closed, even
+     * with CloseHandle, which no provider sees: whatever was recorded under
+     * this value belongs to a socket that is gone, and insert replaces it. */
+    if (plsp_ctab_insert(plsp_g.table, (uint64_t)s, chain->tag) != 0) {
+        close_below(chain->lower, s);
+        *lpErrno = WSAENOBUFS;
+        return SOCKET_ERROR;
+    }
+    SOCKET bound = plsp_g.upcalls.lpWPUModifyIFSHandle(chain->entry_id, s, &err);
+    if (bound != s) {
+        /* INVALID_SOCKET, or another handle: peerlsp only layers over IFS
+         * providers, whose handles ws2_32 keeps as they are. */
+        plsp_ctab_remove(plsp_g.table, (uint64_t)s);
+        close_below(chain->lower, s);
+        *lpErrno = (bound == INVALID_SOCKET && err) ? err : WSAEPROVIDERFAILEDINIT;
+        return SOCKET_ERROR;
+    }
+    return 0;
+}
+
+/***********************************************************************
+ *              WSPSocket  (peerlsp, through the proc table)
+ */
+SOCKET WSPAPI plsp_WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info,
+                             GROUP g, DWORD flags, LPINT lpErrno)
+{
+    struct plsp_chain *chain = info ? plsp_chain_by_entry(info->dwCatalogEntryId) : NULL;
+    if (!chain) {
+        *lpErrno = WSAEINVAL;
+        return INVALID_SOCKET;
+    }
+    /* Information made by WSPDuplicateSocket names peerlsp's chain (so the
+     * target process comes through peerlsp too) and carries the lower
+     * provider's reference to the original socket in dwProviderReserved:
+     * the lower provider gets its own information with that reference. */
+    WSAPROTOCOL_INFOW below = chain->lower_info;
+    below.dwProviderReserved = info->dwProviderReserved;
+    SOCKET s = chain->lower->procs.lpWSPSocket(af, type, protocol, &below, g, flags, lpErrno);
+    if (s == INVALID_SOCKET)
+        return s;
+    if (plsp_socket_adopt(s, chain, lpErrno))
+        return INVALID_SOCKET;
+    return s;
+}
+
+/***********************************************************************
+ *              WSPAccept  (peerlsp, through the proc table)
+ *
+ * NOTES
+ *  The accepted socket belongs to the listening socket's chain. Its peer is
+ *  recorded straight away, as the lower provider reports it.
+ */
+SOCKET WSPAPI plsp_WSPAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen,
+                             LPCONDITIONPROC condition, DWORD_PTR callback_data, LPINT lpErrno)
+{
+    struct plsp_conn rec;
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    if (!lower)
+        return INVALID_SOCKET;
+    SOCKET ns = lower->procs.lpWSPAccept(s, addr, addrlen, condition, callback_data, lpErrno);
+    if (ns == INVALID_SOCKET || !found)
+        return ns;
+    struct plsp_chain *chain = plsp_chain_of(&rec);
+    if (plsp_socket_adopt(ns, chain, lpErrno))
+        return INVALID_SOCKET;
+    plsp_peer_refresh(lower, ns);
+    return ns;
+}
+
+/***********************************************************************
+ *              WSPJoinLeaf  (peerlsp, through the proc table)
+ *
+ * NOTES
+ *  Joining can return a new socket (adopted like an accepted one) or s
+ *  itself, whose peer may now be the leaf: either way the peer is re-read.
+ */
+SOCKET WSPAPI plsp_WSPJoinLeaf(SOCKET s, const struct sockaddr *name, int namelen,
+                               LPWSABUF caller_data, LPWSABUF callee_data, LPQOS sqos,
+                               LPQOS gqos, DWORD flags, LPINT lpErrno)
+{
+    struct plsp_conn rec;
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    if (!lower)
+        return INVALID_SOCKET;
+    SOCKET r = lower->procs.lpWSPJoinLeaf(s, name, namelen, caller_data, callee_data, sqos,
+                                          gqos, flags, lpErrno);
+    if (!found)
+        return r;
+    if (r == INVALID_SOCKET) {
+        plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
+        return r;
+    }
+    struct plsp_chain *chain = plsp_chain_of(&rec);
+    if (r != s) {
+        if (plsp_socket_adopt(r, chain, lpErrno))
+            return INVALID_SOCKET;
+    } else {
+        int ignored = 0;
+        /* Same handle: start its record afresh (or at least forget the old
+         * peer if memory is short) and bind it again, as the contract asks
+         * after every lower call that hands back a handle. */
+        if (plsp_ctab_insert(plsp_g.table, (uint64_t)s, rec.provider) != 0)
+            plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
+        (void)plsp_g.upcalls.lpWPUModifyIFSHandle(chain->entry_id, s, &ignored);
+    }
+    plsp_peer_refresh(lower, r);
+    return r;
+}
+
+/***********************************************************************
+ *              WSPDuplicateSocket  (peerlsp, through the proc table)
+ *
+ * NOTES
+ *  The lower provider fills the information; peerlsp then makes it name
+ *  its own chain entry, keeping the lower provider's dwProviderReserved, so
+ *  that WSASocket(FROM_PROTOCOL_INFO) in the target process is routed to
+ *  peerlsp and peerlsp hands the reference back down (WSPSocket). The new
+ *  socket has no recorded peer: its first getpeername asks below.
+ */
+int WSPAPI plsp_WSPDuplicateSocket(SOCKET s, DWORD pid, LPWSAPROTOCOL_INFOW info, LPINT lpErrno)
+{
+    struct plsp_conn rec;
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    if (!lower)
+        return SOCKET_ERROR;
+    int ret = lower->procs.lpWSPDuplicateSocket(s, pid, info, lpErrno);
+    if (ret != 0 || !found)
+        return ret;
+    DWORD reserved = info->dwProviderReserved;
+    *info = plsp_chain_of(&rec)->own_info;
+    info->dwProviderReserved = reserved;
+    return ret;
+}
+
+/***********************************************************************
+ *              WSPCloseSocket  (peerlsp, through the proc table)
+ *
+ * NOTES
+ *  A close can fail (WSAEWOULDBLOCK with linger on a non-blocking socket)
+ *  and the handle then stays valid, so the record goes only after the lower
+ *  provider's close succeeded, and only if no new socket has reused the
+ *  handle value in between.
+ */
+int WSPAPI plsp_WSPCloseSocket(SOCKET s, LPINT lpErrno)
+{
+    struct plsp_conn rec;
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    if (!lower)
+        return SOCKET_ERROR;
+    int ret = lower->procs.lpWSPCloseSocket(s, lpErrno);
+    if (ret == 0 && found)
+        plsp_ctab_remove_if(plsp_g.table, (uint64_t)s, rec.gen);
+    return ret;
+}
