@@ -211,9 +211,10 @@ static SOCKET WSAAPI host_WSAJoinLeaf(SOCKET s, const struct sockaddr *name, int
 static int WSAAPI host_closesocket(SOCKET s)
 {
     ROUTE(s);
+    unsigned long gen = host_binding_gen(s);
     if (wsp->lpWSPCloseSocket(s, &err) == SOCKET_ERROR)
         return host_fail(err); /* the handle stays valid and bound */
-    host_binding_clear(s);
+    host_binding_clear_if(s, gen);
     return 0;
 }
 

@@ -231,11 +231,28 @@ int host_binding_adopt(SOCKET s, unsigned long since, struct host_entry *fallbac
     return slot ? 0 : WSAENOBUFS;
 }
 
+unsigned long host_binding_gen(SOCKET s)
+{
+    AcquireSRWLockShared(&table_lock);
+    struct host_slot *slot = lookup(s);
+    unsigned long g = slot ? slot->gen : 0;
+    ReleaseSRWLockShared(&table_lock);
+    return g;
+}
+
 void host_binding_clear(SOCKET s)
+{
+    host_binding_clear_if(s, 0);
+}
+
+void host_binding_clear_if(SOCKET s, unsigned long gen)
 {
     AcquireSRWLockExclusive(&table_lock);
     struct host_slot *slot = lookup(s);
-    if (slot) {
+    /* A handle value is free for reuse the moment the provider closed it:
+     * another thread's new socket may already have bound it again, and
+     * that binding must stay (gen 0: clear whatever is there). */
+    if (slot && (gen == 0 || slot->gen == gen)) {
         entry_count(atomic_load_explicit(&slot->entry, memory_order_relaxed), NULL);
         atomic_store_explicit(&slot->entry, NULL, memory_order_release);
         atomic_store_explicit(&slot->created, NULL, memory_order_relaxed);

@@ -83,6 +83,10 @@ int host_binding_set(SOCKET s, struct host_entry *e, int wpu, uintptr_t context)
 int host_binding_adopt(SOCKET s, unsigned long since, struct host_entry *fallback,
                        struct host_entry *created);
 void host_binding_clear(SOCKET s);
+/* The bind generation of s's binding now (0: none), and a clear that
+ * happens only if the binding is still that one. */
+unsigned long host_binding_gen(SOCKET s);
+void host_binding_clear_if(SOCKET s, unsigned long gen);
 /* Current bind generation (see host_binding_adopt). */
 unsigned long host_binding_generation(void);
 /* Forgets every binding (last cleanup; no readers may be running). */
