@@ -1,0 +1,220 @@
+/*
+ * e2e.c - sessions, loopback helpers and base-provider comparisons for the
+ * end-to-end tests.
+ */
+#include "e2e.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <peerlsp/peerlsp.h>
+
+const char *const e2e_layout_names[] = {
+    [E2E_BASE_ONLY] = "base provider alone",
+    [E2E_LSP_SHARED] = "peerlsp, chains sharing its GUID",
+    [E2E_LSP_OWN] = "peerlsp, a GUID per chain",
+};
+
+static HMODULE base_module(void)
+{
+    static HMODULE module;
+    if (!module) {
+        /* The same file the catalog names: Windows loads a DLL once per
+         * process, so these are the counters of the provider in use. */
+        module = LoadLibraryW(PEERLSP_TEST_BASE_DLL);
+        if (!module)
+            fail_msg("cannot load %ls: error %lu", PEERLSP_TEST_BASE_DLL, GetLastError());
+    }
+    return module;
+}
+
+static FARPROC base_export(const char *name)
+{
+    FARPROC fn = GetProcAddress(base_module(), name);
+    if (!fn)
+        fail_msg("tbase.dll does not export %s", name);
+    return fn;
+}
+
+LONG e2e_base_calls(const char *wsp_function)
+{
+    return ((TBASE_CALLS_FN)(void (*)(void))base_export("tbase_calls"))(wsp_function);
+}
+
+LONG e2e_base_startups(void)
+{
+    return ((LONG (WINAPI *)(void))(void (*)(void))base_export("tbase_startups"))();
+}
+
+LONG e2e_base_open_sockets(void)
+{
+    return ((LONG (WINAPI *)(void))(void (*)(void))base_export("tbase_open_sockets"))();
+}
+
+void e2e_base_fail_next_startup(int error)
+{
+    ((TBASE_FAIL_NEXT_STARTUP_FN)(void (*)(void))base_export("tbase_fail_next_startup"))(error);
+}
+
+void e2e_start(struct e2e_session *s, enum e2e_layout layout)
+{
+    static const GUID lsp_guid = PEERLSP_GUID_INIT;
+    int err;
+
+    memset(s, 0, sizeof *s);
+    s->layout = layout;
+    s->cat = simcat_create();
+    assert_non_null(s->cat);
+    err = host_catalog_add_base(s->cat, PEERLSP_TEST_BASE_DLL, s->base_ids);
+    if (err)
+        fail_msg("host_catalog_add_base: %d", err);
+    if (layout != E2E_BASE_ONLY) {
+        err = host_catalog_install_lsp(s->cat, PEERLSP_TEST_LSP_DLL, &lsp_guid,
+                                       layout == E2E_LSP_SHARED ? HOST_CHAINS_SHARE_GUID
+                                                                : HOST_CHAINS_OWN_GUID,
+                                       &s->lsp);
+        if (err)
+            fail_msg("host_catalog_install_lsp: %d", err);
+        assert_int_equal(s->lsp.chain_count, HOST_BASE_COUNT);
+    }
+    host_set_catalog(s->cat);
+    err = host_startup();
+    if (err)
+        fail_msg("host_startup: %d", err);
+    s->api = host_api();
+    (void)base_module();
+}
+
+void e2e_stop(struct e2e_session *s)
+{
+    if (host_cleanup() != 0)
+        fail_msg("host_cleanup failed");
+    host_set_catalog(NULL);
+    simcat_destroy(s->cat);
+    s->cat = NULL;
+}
+
+static int base_index(int af, int type)
+{
+    if (af == AF_INET)
+        return type == SOCK_STREAM ? HOST_BASE_TCP4 : HOST_BASE_UDP4;
+    return type == SOCK_STREAM ? HOST_BASE_TCP6 : HOST_BASE_UDP6;
+}
+
+DWORD e2e_expected_entry(const struct e2e_session *s, int af, int type)
+{
+    int i = base_index(af, type);
+    return s->layout == E2E_BASE_ONLY ? s->base_ids[i] : s->lsp.chain_ids[i];
+}
+
+void e2e_loopback(int af, unsigned short port, SOCKADDR_STORAGE *addr, int *len)
+{
+    memset(addr, 0, sizeof *addr);
+    if (af == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)addr;
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        *len = sizeof *in;
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        in6->sin6_addr = in6addr_loopback;
+        *len = sizeof *in6;
+    }
+}
+
+static SOCKET bound_socket(const struct e2e_session *s, int af, int type,
+                           SOCKADDR_STORAGE *addr, int *len)
+{
+    SOCKET sock = s->api->socket(af, type, type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
+    if (sock == INVALID_SOCKET)
+        fail_msg("socket(%d, %d): error %d", af, type, s->api->WSAGetLastError());
+    DWORD bound = host_socket_entry(sock), expected = e2e_expected_entry(s, af, type);
+    if (bound != expected)
+        fail_msg("socket(%d, %d) is bound to entry %lu, expected %lu (%s)", af, type, bound,
+                 expected, e2e_layout_names[s->layout]);
+    e2e_loopback(af, 0, addr, len);
+    E2E_OK(s->api->bind(sock, (struct sockaddr *)addr, *len));
+    *len = sizeof *addr;
+    E2E_OK(s->api->getsockname(sock, (struct sockaddr *)addr, len));
+    return sock;
+}
+
+SOCKET e2e_listener(const struct e2e_session *s, int af, SOCKADDR_STORAGE *addr, int *len)
+{
+    SOCKET sock = bound_socket(s, af, SOCK_STREAM, addr, len);
+    E2E_OK(s->api->listen(sock, SOMAXCONN));
+    return sock;
+}
+
+SOCKET e2e_udp_bound(const struct e2e_session *s, int af, SOCKADDR_STORAGE *addr, int *len)
+{
+    return bound_socket(s, af, SOCK_DGRAM, addr, len);
+}
+
+SOCKET e2e_connect_pair(const struct e2e_session *s, SOCKET listener,
+                        const SOCKADDR_STORAGE *addr, int len, SOCKET *accepted)
+{
+    SOCKET c = s->api->socket(addr->ss_family, SOCK_STREAM, IPPROTO_TCP);
+    if (c == INVALID_SOCKET)
+        fail_msg("socket: error %d", s->api->WSAGetLastError());
+    E2E_OK(s->api->connect(c, (const struct sockaddr *)addr, len));
+    if (accepted) {
+        *accepted = s->api->accept(listener, NULL, NULL);
+        if (*accepted == INVALID_SOCKET)
+            fail_msg("accept: error %d", s->api->WSAGetLastError());
+    }
+    return c;
+}
+
+unsigned short e2e_closed_port(const struct e2e_session *s, int af)
+{
+    SOCKADDR_STORAGE addr;
+    int len;
+    SOCKET sock = bound_socket(s, af, SOCK_STREAM, &addr, &len);
+    E2E_OK(s->api->closesocket(sock));
+    return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+}
+
+void e2e_addr_equal_(const void *a, int alen, const void *b, int blen, const char *file, int line)
+{
+    if (alen != blen)
+        fail_msg("%s:%d: address lengths differ: %d vs %d", file, line, alen, blen);
+    if (memcmp(a, b, (size_t)alen)) {
+        char ha[3 * 28 + 1] = "", hb[3 * 28 + 1] = "";
+        for (int i = 0; i < alen && i < 28; i++) {
+            sprintf(ha + 3 * i, "%02x ", ((const unsigned char *)a)[i]);
+            sprintf(hb + 3 * i, "%02x ", ((const unsigned char *)b)[i]);
+        }
+        fail_msg("%s:%d: addresses differ:\n  %s\n  %s", file, line, ha, hb);
+    }
+}
+
+void e2e_peer_matches_base_(const struct e2e_session *s, SOCKET sock, int expect_ret,
+                            const char *file, int line)
+{
+    SOCKADDR_STORAGE a, b;
+    int alen = sizeof a, blen = sizeof b, ea = 0, eb = (int)0xdeadbeef;
+
+    memset(&a, 0xcc, sizeof a);
+    memset(&b, 0xcc, sizeof b);
+    s->api->WSASetLastError((int)0xdeadbeef);
+    int ra = s->api->getpeername(sock, (struct sockaddr *)&a, &alen);
+    if (ra)
+        ea = s->api->WSAGetLastError();
+    int rb = host_lower_getpeername(sock, (struct sockaddr *)&b, &blen, &eb);
+    if (!rb)
+        eb = 0;
+    if (ra != expect_ret)
+        fail_msg("%s:%d: getpeername returned %d (error %d), expected %d (%s)", file, line, ra,
+                 ea, expect_ret, e2e_layout_names[s->layout]);
+    if (ra != rb || ea != eb)
+        fail_msg("%s:%d: getpeername %d/%d through the host, %d/%d from the base (%s)", file,
+                 line, ra, ea, rb, eb, e2e_layout_names[s->layout]);
+    if (alen != blen)
+        fail_msg("%s:%d: namelen %d through the host, %d from the base", file, line, alen, blen);
+    if (ra == 0)
+        e2e_addr_equal_(&a, alen, &b, blen, file, line);
+}
