@@ -22,7 +22,7 @@ build-x86: bootstrap
 build: build-x64 build-x86
 
 demo: build
-	WINEDEBUG=-all wine build/x64/tests/peerlsp-demo.exe
+	WINEDEBUG=-all wine build/x64/tests/demo/peerlsp-demo.exe
 
 test: build
 	ctest --preset x64
