@@ -1334,6 +1334,70 @@ static void test_threads_hot_cluster(void **state)
     destroy_table(sh.mt.t, live);
 }
 
+/* remove_if removes the socket instance whose gen was read, whatever was
+ * written to it since, and never a later socket on the same handle value. */
+static void test_remove_if_instance(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    uint8_t a[16];
+    uint32_t g_old, g_new;
+
+    (void)state;
+    make_peer(0x80, sizeof(a), a);
+    assert_int_equal(plsp_ctab_insert(t, 0x80, 1), 0);
+    g_old = gen_of(t, 0x80);
+    /* Writes to the same instance do not change who it is. */
+    assert_int_equal(plsp_ctab_set_peer(t, 0x80, PLSP_ANY_GEN, a, sizeof(a)), 1);
+    assert_int_equal(plsp_ctab_forget_peer(t, 0x80), 1);
+    assert_int_equal(plsp_ctab_remove_if(t, 0x80, g_old), 1);
+    expect_absent(t, 0x80, "removed by its own instance's gen");
+    assert_int_equal(plsp_ctab_remove_if(t, 0x80, g_old), 0);
+
+    /* The handle value is reused by a new socket before the old close
+     * finished: the old gen must not remove the new record. */
+    assert_int_equal(plsp_ctab_insert(t, 0x84, 1), 0);
+    g_old = gen_of(t, 0x84);
+    assert_int_equal(plsp_ctab_insert(t, 0x84, 2), 0);
+    g_new = gen_of(t, 0x84);
+    if ((g_new >> 16) == (g_old >> 16))
+        fail_msg("replace kept the serial: %#x then %#x", g_old, g_new);
+    assert_int_equal(plsp_ctab_remove_if(t, 0x84, g_old), 0);
+    expect_record(t, 0x84, 2, PLSP_PEER_UNKNOWN, NULL, 0, "newer instance kept");
+    assert_int_equal(plsp_ctab_remove_if(t, 0x88, g_new), 0);
+    assert_int_equal(plsp_ctab_count(t), 1);
+    assert_int_equal(plsp_ctab_remove_if(t, 0x84, g_new), 1);
+    assert_int_equal(plsp_ctab_count(t), 0);
+    destroy_table(t, live);
+}
+
+/* VOLATILE: no peer, a new gen (so an answer fetched before is refused),
+ * and a set with PLSP_ANY_GEN (a new connection) ends it. */
+static void test_mark_volatile(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    uint8_t a[28];
+    uint32_t g0, g1;
+
+    (void)state;
+    make_peer(0x90, sizeof(a), a);
+    assert_int_equal(plsp_ctab_mark_volatile(t, 0x90), 0);
+    expect_absent(t, 0x90, "mark_volatile on an absent key");
+    assert_int_equal(plsp_ctab_insert(t, 0x90, 7), 0);
+    assert_int_equal(plsp_ctab_set_peer(t, 0x90, PLSP_ANY_GEN, a, sizeof(a)), 1);
+    g0 = gen_of(t, 0x90);
+    assert_int_equal(plsp_ctab_mark_volatile(t, 0x90), 1);
+    g1 = expect_record(t, 0x90, 7, PLSP_PEER_VOLATILE, NULL, 0, "volatile");
+    assert_int_not_equal(g1, g0);
+    assert_int_equal(g1 >> 16, g0 >> 16); /* same socket instance */
+    assert_int_equal(plsp_ctab_set_peer(t, 0x90, g0, a, sizeof(a)), 0);
+    expect_record(t, 0x90, 7, PLSP_PEER_VOLATILE, NULL, 0, "stale answer refused");
+    assert_int_equal(plsp_ctab_set_peer(t, 0x90, PLSP_ANY_GEN, a, 16), 1);
+    expect_record(t, 0x90, 7, PLSP_PEER_KNOWN, a, 16, "reconnected");
+    destroy_table(t, live);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1344,6 +1408,8 @@ int main(void)
         cmocka_unit_test(test_set_peer_lengths),
         cmocka_unit_test(test_forget_peer),
         cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_remove_if_instance),
+        cmocka_unit_test(test_mark_volatile),
         cmocka_unit_test(test_growth),
         cmocka_unit_test(test_remove_random_small),
         cmocka_unit_test(test_remove_random_large),
