@@ -6,6 +6,7 @@
 
 #include "internal.h"
 #include "catalog.h"
+#include "trace.h"
 
 struct plsp_state plsp_g;
 
@@ -169,6 +170,8 @@ static int startup_locked(WORD version, const WSAPROTOCOL_INFOW *info,
         goto done;
     }
     plsp_proctable_fill(procs, served, served_count);
+    if (plsp_trace_configured())
+        plsp_trace_wrap(procs);
 
 done:
     if (err) {
