@@ -27,5 +27,14 @@ demo: build
 test: build
 	ctest --preset x64
 
+# Logic in the scripts: scripts/bench.sh (native table metrics + the Wine
+# benchmark -> build/bench.json), scripts/fuzz.sh (FUZZ_SECONDS, default 60).
+bench:
+	@scripts/bench.sh
+
+fuzz:
+	@scripts/bootstrap.sh bench
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-60} scripts/fuzz.sh
+
 clean:
 	rm -rf build dist

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# `make bench`: the native table metrics and the Wine benchmark in one run,
+# merged into build/bench.json (one flat JSON object) with a summary table.
+#
+#   scripts/bench.sh            (BENCH_ROUNDS=n: rounds per Wine figure, default 9)
+#
+# Native part: scripts/table-metrics.sh when it exists, else
+# scripts/bench-native.sh (both print one JSON object with lookup_ns_1k,
+# lookup_ns_1m, bytes_per_entry, instructions_per_lookup).
+# Wine part: build/x64/tests/bench/peerlsp-bench.exe (tests/bench).
+# See docs/performance.md for what each figure means.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+rounds=${BENCH_ROUNDS:-9}
+say() { printf 'bench: %s\n' "$*"; }
+
+scripts/bootstrap.sh bench
+cmake --preset x64 >/dev/null
+cmake --build --preset x64 --target peerlsp tbase peerlsp-bench -j 2 >/dev/null
+
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+
+native_script=scripts/bench-native.sh
+[ -x scripts/table-metrics.sh ] && native_script=scripts/table-metrics.sh
+say "native table metrics ($native_script)"
+"$native_script" > build/bench-native.json
+cat build/bench-native.json
+# What bounds lookup_ns_1m: one dependent random load over 64 KiB / 64 MiB.
+mkdir -p build/native/bench
+gcc -std=c11 -O2 -Wall -Wextra -Werror -o build/native/bench/memlat tests/bench/memlat.c
+printf '{"mem_latency_ns_64k": %s, "mem_latency_ns_64m": %s}\n' \
+  "$(build/native/bench/memlat 65536)" "$(build/native/bench/memlat 67108864)" \
+  > build/bench-memlat.json
+
+say "Wine benchmark ($rounds rounds)"
+winjson="Z:$(printf '%s' "$top/build/bench-wine.json" | tr / '\\')"
+WINEDEBUG=-all wine build/x64/tests/bench/peerlsp-bench.exe "$winjson" "$rounds"
+
+load_after=$(cut -d' ' -f1 /proc/loadavg)
+wine_version=$(wine --version 2>/dev/null | head -n 1)
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+
+# Both parts are flat objects of numbers (and booleans): merge them, add the
+# machine and the targets, print the summary.
+awk -v nproc="$(nproc)" -v lb="$load_before" -v la="$load_after" \
+    -v wine="$wine_version" -v cpu="$cpu" -v out=build/bench.json '
+function add(line,   n, parts, i, kv, k) {
+  gsub(/^[[:space:]]*\{|\}[[:space:]]*$/, "", line)
+  n = split(line, parts, ",")
+  for (i = 1; i <= n; i++) {
+    if (split(parts[i], kv, ":") != 2) continue
+    k = kv[1]; gsub(/[[:space:]"]/, "", k)
+    v = kv[2]; gsub(/[[:space:]]/, "", v)
+    if (!(k in val)) order[++nkeys] = k
+    val[k] = v
+  }
+}
+function num(k) {
+  if (!(k in val)) { printf "bench: missing key %s\n", k > "/dev/stderr"; bad = 1; return 0 }
+  return val[k] + 0
+}
+function target(k, op, limit, shown,   x, ok) {
+  x = num(k)
+  ok = (op == "<=") ? (x <= limit) : (x >= limit)
+  met[k] = ok ? "true" : "false"
+  printf "  %-26s %12.3f   %s %-14s %s\n", k, x, op, shown, ok ? "met" : "MISSED"
+}
+{ add($0) }
+END {
+  print ""
+  printf "  %-26s %12s   %s\n", "figure", "value", "target"
+  target("getpeername_ratio", "<=", 0.10, "0.10")
+  target("getpeername_ratio_100k", "<=", 0.20, "0.20")
+  target("send_recv_ratio", "<=", 1.02, "1.02")
+  target("connect_close_ratio", "<=", 1.05, "1.05")
+  target("lookup_ns_1m", "<=", 4 * num("lookup_ns_1k"), sprintf("4 x %.2f", num("lookup_ns_1k")))
+  target("bytes_per_entry", "<=", 64, "64")
+  target("threads_2_speedup", ">=", 1.7, "1.7")
+  target("instructions_per_lookup", "<=", 60, "60")
+  printf "  %-26s %12.3f   (a loop calling nothing, same rounds)\n", "threads_2_ceiling", num("threads_2_ceiling")
+  printf "  %-26s %12.3f   (base / base, same rounds: the noise floor)\n", "send_recv_aa_ratio", num("send_recv_aa_ratio")
+  printf "  %-26s %12s\n", "load average before/after", lb " / " la
+  printf "{" > out
+  for (i = 1; i <= nkeys; i++) printf "\"%s\": %s, ", order[i], val[order[i]] > out
+  for (k in met) printf "\"%s_met\": %s, ", k, met[k] > out
+  printf "\"nproc\": %d, \"load_average_before\": %s, \"load_average_after\": %s, ", nproc, lb, la > out
+  printf "\"cpu\": \"%s\", \"wine\": \"%s\"}\n", cpu, wine > out
+  close(out)
+  exit bad
+}' build/bench-native.json build/bench-memlat.json build/bench-wine.json
+say "wrote build/bench.json"
