@@ -1,0 +1,190 @@
+/*
+ * test_layers.c - the proc table peerlsp hands to ws2_32 over one lower
+ * provider and over several.
+ *
+ * Over one base provider, every slot peerlsp has nothing to do in is the
+ * base provider's own function: no peerlsp code on that path at all. When
+ * one proc table serves chains over two different lower providers (chains
+ * sharing peerlsp's GUID over two different base DLLs), those slots must
+ * find each socket's own lower provider instead; traffic of both kinds then
+ * reaches the right provider.
+ */
+#include "e2e.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <peerlsp/peerlsp.h>
+
+static const GUID lsp_guid = PEERLSP_GUID_INIT;
+/* The second base DLL's entries: another file, other GUIDs. */
+static const GUID second_v4 = { 0x5e11c0de, 0x1, 0x4a4a, { 1, 2, 3, 4, 5, 6, 7, 8 } };
+static const GUID second_v6 = { 0x5e11c0de, 0x2, 0x4a4a, { 1, 2, 3, 4, 5, 6, 7, 8 } };
+
+/* Pass-through slots: peerlsp intercepts none of these. */
+#define PASS_SLOTS(X)                                                                      \
+    X(lpWSPBind) X(lpWSPListen) X(lpWSPSend) X(lpWSPRecv) X(lpWSPSendTo) X(lpWSPRecvFrom)  \
+    X(lpWSPGetSockName) X(lpWSPGetSockOpt) X(lpWSPShutdown) X(lpWSPSelect)                 \
+    X(lpWSPEventSelect) X(lpWSPEnumNetworkEvents) X(lpWSPGetOverlappedResult)
+
+/* Slots peerlsp always fills with its own functions. */
+#define OWN_SLOTS(X)                                                                       \
+    X(lpWSPSocket) X(lpWSPAccept) X(lpWSPConnect) X(lpWSPCloseSocket) X(lpWSPGetPeerName)  \
+    X(lpWSPIoctl) X(lpWSPSetSockOpt) X(lpWSPJoinLeaf) X(lpWSPDuplicateSocket)
+
+static void base_procs(const GUID *guid, SOCKET any_socket_of_it, WSPPROC_TABLE *procs)
+{
+    SOCKADDR_STORAGE a;
+    int len = sizeof a, err = 0;
+    /* Starts the base provider in the host too: the same module, so the
+     * same function addresses peerlsp got from its own start of it. */
+    (void)host_lower_getpeername(any_socket_of_it, (struct sockaddr *)&a, &len, &err);
+    assert_int_equal(host_provider(guid, procs, NULL), 0);
+}
+
+static void test_one_lower_direct_pointers(void **state)
+{
+    (void)state;
+    struct e2e_session session, *s = &session;
+    WSPPROC_TABLE lsp, base;
+    e2e_start(s, E2E_LSP_SHARED);
+    SOCKET sock = s->api->socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(sock != INVALID_SOCKET);
+    assert_int_equal(host_provider(&lsp_guid, &lsp, NULL), 0);
+    base_procs(&TBASE_GUID_IPV4, sock, &base);
+#define SAME(slot)                                                                     \
+    if ((void *)lsp.slot != (void *)base.slot)                                         \
+        fail_msg(#slot ": peerlsp's table has %p, the base provider's function is %p", \
+                 (void *)lsp.slot, (void *)base.slot);
+    PASS_SLOTS(SAME)
+#define OWN(slot)                                                                      \
+    if ((void *)lsp.slot == (void *)base.slot)                                         \
+        fail_msg(#slot ": peerlsp's table has the base provider's own function");
+    OWN_SLOTS(OWN)
+    assert_int_equal(s->api->closesocket(sock), 0);
+    e2e_stop(s);
+}
+
+/* Installs a copy of tbase.dll (another module: other function addresses)
+ * as a second base provider under other GUIDs; returns its entries' ids. */
+static void add_second_base(struct simcat *cat, const wchar_t *path, DWORD ids[HOST_BASE_COUNT])
+{
+    struct simcat *scratch = simcat_create();
+    DWORD first[HOST_BASE_COUNT];
+    WSAPROTOCOL_INFOW entries[HOST_BASE_COUNT];
+    DWORD size = sizeof entries;
+    int err = 0;
+    assert_non_null(scratch);
+    assert_int_equal(host_catalog_add_base(scratch, path, first), 0);
+    assert_int_equal(simcat_enum(scratch, NULL, entries, &size, &err), HOST_BASE_COUNT);
+    GUID v4 = second_v4, v6 = second_v6;
+    for (int i = 0; i < HOST_BASE_COUNT; i++)
+        entries[i].ProviderId = entries[i].iAddressFamily == AF_INET ? v4 : v6;
+    assert_int_equal(simcat_install(cat, &v4, path, &entries[HOST_BASE_TCP4], 2,
+                                    &ids[HOST_BASE_TCP4], &err), 0);
+    assert_int_equal(simcat_install(cat, &v6, path, &entries[HOST_BASE_TCP6], 2,
+                                    &ids[HOST_BASE_TCP6], &err), 0);
+    simcat_destroy(scratch);
+}
+
+static void test_two_lowers_dispatch(void **state)
+{
+    (void)state;
+    wchar_t dir[MAX_PATH], copy[MAX_PATH];
+    DWORD n = GetTempPathW(MAX_PATH, dir);
+    assert_true(n > 0 && n < MAX_PATH - 32);
+    _snwprintf(copy, MAX_PATH, L"%lstbase-second-%lu.dll", dir, GetCurrentProcessId());
+    copy[MAX_PATH - 1] = 0;
+    assert_true(CopyFileW(PEERLSP_TEST_BASE_DLL, copy, FALSE));
+
+    struct simcat *cat = simcat_create();
+    DWORD first[HOST_BASE_COUNT], second[HOST_BASE_COUNT];
+    assert_int_equal(host_catalog_add_base(cat, PEERLSP_TEST_BASE_DLL, first), 0);
+    add_second_base(cat, copy, second);
+    /* TCP over the first DLL, UDP over the second, one shared GUID: one
+     * WSPStartup and one proc table for both kinds of socket. */
+    DWORD over[] = { first[HOST_BASE_TCP4], second[HOST_BASE_UDP4] };
+    struct host_lsp_ids ids;
+    assert_int_equal(host_catalog_install_lsp_over(cat, PEERLSP_TEST_LSP_DLL, &lsp_guid, NULL,
+                                                   HOST_CHAINS_SHARE_GUID, over, 2, &ids), 0);
+    host_set_catalog(cat);
+    assert_int_equal(host_startup(), 0);
+    const struct wsapi *api = host_api();
+
+    HMODULE second_module = LoadLibraryW(copy);
+    assert_non_null(second_module);
+    TBASE_CALLS_FN second_calls =
+        (TBASE_CALLS_FN)(void (*)(void))GetProcAddress(second_module, "tbase_calls");
+    assert_non_null(second_calls);
+
+    /* TCP through the first lower provider. */
+    struct e2e_session session = { .layout = E2E_LSP_SHARED, .cat = cat, .api = api };
+    struct e2e_session *s = &session;
+    memcpy(s->base_ids, first, sizeof first);
+    s->lsp = ids;
+    SOCKADDR_STORAGE laddr, uaddr, peer;
+    int llen, ulen, plen;
+    SOCKET l = api->socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(l != INVALID_SOCKET);
+    assert_int_equal(host_socket_entry(l), ids.chain_ids[0]);
+    e2e_loopback(AF_INET, 0, &laddr, &llen);
+    E2E_OK(api->bind(l, (struct sockaddr *)&laddr, llen));
+    E2E_OK(api->getsockname(l, (struct sockaddr *)&laddr, &llen));
+    E2E_OK(api->listen(l, 4));
+    SOCKET server, c = e2e_connect_pair(s, l, &laddr, llen, &server);
+    assert_int_equal(api->send(c, "tcp", 3, 0), 3);
+    char buf[8];
+    assert_int_equal(api->recv(server, buf, sizeof buf, 0), 3);
+    e2e_peer_matches_base(s, c, 0);
+
+    /* UDP through the second. */
+    LONG sends_before = second_calls("WSPSend");
+    SOCKET u = api->socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    SOCKET userver = api->socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    assert_true(u != INVALID_SOCKET && userver != INVALID_SOCKET);
+    assert_int_equal(host_socket_entry(u), ids.chain_ids[1]);
+    e2e_loopback(AF_INET, 0, &uaddr, &ulen);
+    E2E_OK(api->bind(userver, (struct sockaddr *)&uaddr, ulen));
+    E2E_OK(api->getsockname(userver, (struct sockaddr *)&uaddr, &ulen));
+    E2E_OK(api->connect(u, (struct sockaddr *)&uaddr, ulen));
+    assert_int_equal(api->send(u, "udp", 3, 0), 3);
+    assert_int_equal(api->recv(userver, buf, sizeof buf, 0), 3);
+    plen = sizeof peer;
+    E2E_OK(api->getpeername(u, (struct sockaddr *)&peer, &plen));
+    e2e_addr_equal(&peer, plen, &uaddr, ulen);
+    e2e_peer_matches_base(s, u, 0);
+    if (second_calls("WSPSend") - sends_before != 1)
+        fail_msg("the UDP send reached the second base provider %ld times, expected 1",
+                 second_calls("WSPSend") - sends_before);
+
+    /* The table: the pass-through slots cannot be either DLL's function. */
+    WSPPROC_TABLE lsp, a, b;
+    assert_int_equal(host_provider(&lsp_guid, &lsp, NULL), 0);
+    base_procs(&TBASE_GUID_IPV4, c, &a);
+    base_procs(&second_v4, u, &b);
+#define DISPATCHED(slot)                                                               \
+    if ((void *)lsp.slot == (void *)a.slot || (void *)lsp.slot == (void *)b.slot)      \
+        fail_msg(#slot ": one lower provider's function serves both chains");
+    PASS_SLOTS(DISPATCHED)
+
+    E2E_OK(api->closesocket(c));
+    E2E_OK(api->closesocket(server));
+    E2E_OK(api->closesocket(l));
+    E2E_OK(api->closesocket(u));
+    E2E_OK(api->closesocket(userver));
+    assert_int_equal(host_cleanup(), 0);
+    host_set_catalog(NULL);
+    simcat_destroy(cat);
+    FreeLibrary(second_module);
+    DeleteFileW(copy);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_lower_direct_pointers),
+        cmocka_unit_test(test_two_lowers_dispatch),
+    };
+    return cmocka_run_group_tests_name("proc tables over one and two lower providers", tests,
+                                       NULL, NULL);
+}
