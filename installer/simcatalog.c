@@ -575,6 +575,44 @@ int simcat_set_provider_info(struct simcat *cat, LPGUID lpProviderId,
     return err ? fail_with(lpErrno, err) : 0;
 }
 
+/* ---- building a copy of another catalog ------------------------------ */
+
+int simcat_add_entry(struct simcat *cat, const WSAPROTOCOL_INFOW *entry, const WCHAR *path,
+                     DWORD categories)
+{
+    if (!cat || !entry || !path)
+        return WSAEFAULT;
+    DWORD id = entry->dwCatalogEntryId;
+    if (id == 0 || id == MAXDWORD || !simcat__path_valid(path) || !simcat__chain_valid(entry))
+        return WSAEINVAL;
+    int err = 0;
+    AcquireSRWLockExclusive(&cat->lock);
+    int new_provider = !simcat__provider_find(cat, &entry->ProviderId);
+    if (simcat__entry_index(cat, id) >= 0) {
+        err = WSAEINVAL;
+    } else if (!simcat__reserve((void **)&cat->entries, &cat->cap, cat->count + 1,
+                                sizeof *cat->entries) ||
+               (new_provider && !simcat__reserve((void **)&cat->providers, &cat->pcap,
+                                                 cat->nproviders + 1, sizeof *cat->providers))) {
+        err = WSA_NOT_ENOUGH_MEMORY;
+    } else {
+        if (new_provider) {
+            struct simcat_provider rec;
+            memset(&rec, 0, sizeof rec);
+            rec.guid = entry->ProviderId;
+            wcsncpy(rec.path, path, MAX_PATH - 1);
+            rec.categories = categories;
+            simcat__provider_insert(cat, &rec);
+        }
+        /* entry_store keeps a copied base entry's ChainEntries[0] == id. */
+        entry_store(&cat->entries[cat->count++], entry, &entry->ProviderId, id);
+        if (id >= cat->next_id)
+            cat->next_id = id + 1;
+    }
+    ReleaseSRWLockExclusive(&cat->lock);
+    return err;
+}
+
 /* ---- fault injection -------------------------------------------------- */
 
 void simcat_fail_call(struct simcat *cat, int nth_mutating_call, int error)

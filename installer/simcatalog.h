@@ -138,6 +138,17 @@ int simcat_set_provider_info(struct simcat *cat, LPGUID lpProviderId,
                              WSC_PROVIDER_INFO_TYPE InfoType, PBYTE Info, size_t InfoSize,
                              DWORD Flags, LPINT lpErrno);
 
+/* Builds a copy of an existing catalog (peerlsp-ctl's export of the live
+ * catalog and its --dry-run): appends *entry keeping its dwCatalogEntryId
+ * and ProviderId as given, unlike simcat_install. The provider record is
+ * created with path and categories on the first entry of a GUID; later
+ * entries of that GUID ignore both. The id counter moves past the id.
+ * Not a WSC function and not a mutating call for simcat_fail_call.
+ * Returns 0 or WSAEFAULT (NULL pointer), WSAEINVAL (id 0 or MAXDWORD, an id
+ * already present, a bad path or ChainLen), WSA_NOT_ENOUGH_MEMORY. */
+int simcat_add_entry(struct simcat *cat, const WSAPROTOCOL_INFOW *entry, const WCHAR *path,
+                     DWORD categories);
+
 /* Fault injection for transaction tests. The mutating calls are
  * simcat_install, simcat_deinstall, simcat_update, simcat_write_order and
  * simcat_set_provider_info. After simcat_fail_call(cat, n, error) with

@@ -1,0 +1,270 @@
+/*
+ * ctl.h - peerlsp-ctl's internals, shared by its files and its tests
+ * (the logic is the static library ctl_core; main.c only calls ctl_main).
+ *
+ * Layers, bottom up:
+ *   backends   ctl_backend: the catalog calls, either the live system
+ *              catalog (ctl_backend_live.c, ws2_32's WSC functions) or a
+ *              snapshot file (ctl_backend_file.c, simcatalog).
+ *   catalog    ctl_catalog: one consistent read of a backend (entries,
+ *              per-GUID path and categories) and the chain checks.
+ *   txn        ctl_txn: every change goes through it; it remembers the
+ *              catalog before the first change and which providers and
+ *              whether the order were touched, and puts exactly those back
+ *              on rollback.
+ *   commands   install, uninstall, repair, verify, list, export.
+ *   cli        ctl_main: arguments, messages, exit codes.
+ */
+#ifndef PEERLSP_CTL_H
+#define PEERLSP_CTL_H
+
+#include <stdio.h>
+
+#include <winsock2.h>
+#include <ws2spi.h>
+#include <windows.h>
+
+#include "simcatalog.h"
+
+/* Exit codes (docs/peerlsp-ctl.md). */
+enum ctl_exit {
+    CTL_EXIT_OK = 0,
+    CTL_EXIT_USAGE = 1,            /* bad command line */
+    CTL_EXIT_PROBLEMS = 2,         /* verify/list/install found an inconsistent catalog */
+    CTL_EXIT_NOT_ADMIN = 3,        /* a change to the live catalog without admin rights */
+    CTL_EXIT_MISSING_FUNCTION = 4, /* a catalog function this needs is missing here */
+    CTL_EXIT_NO_EFFECT = 5,        /* the catalog did not change as expected: rolled back */
+    CTL_EXIT_CALL_FAILED = 6,      /* a catalog call failed: rolled back */
+    CTL_EXIT_BAD_DLL = 7,          /* the DLL path is not usable */
+};
+
+/* ---- backends ------------------------------------------------------------ */
+
+/* The mutating operations, for messages and "is it available here". */
+enum ctl_op {
+    CTL_OP_INSTALL,
+    CTL_OP_DEINSTALL,
+    CTL_OP_UPDATE,
+    CTL_OP_WRITE_ORDER,
+    CTL_OP_SET_CATEGORIES,
+    CTL_OP_COUNT
+};
+
+/* One catalog. Every function returns 0 or a WSA / Win32 error code. A
+ * mutating function pointer is NULL when this system lacks the call;
+ * op_names[op] then still names the missing function for the message. */
+struct ctl_backend {
+    char name[MAX_PATH + 32]; /* "64-bit catalog", "snapshot FILE" */
+    void *ctx;
+    const char *op_names[CTL_OP_COUNT];
+    int (*enumerate)(struct ctl_backend *b, WSAPROTOCOL_INFOW **out, DWORD *count);
+    /* WSAEINVAL for an unknown GUID. */
+    int (*get_path)(struct ctl_backend *b, const GUID *guid, WCHAR path[MAX_PATH]);
+    /* NULL when the system has no WSCGetProviderInfo. */
+    int (*get_categories)(struct ctl_backend *b, const GUID *guid, DWORD *categories);
+    int (*install)(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                   const WSAPROTOCOL_INFOW *list, DWORD n);
+    int (*deinstall)(struct ctl_backend *b, const GUID *guid);
+    int (*update)(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                  const WSAPROTOCOL_INFOW *list, DWORD n);
+    int (*write_order)(struct ctl_backend *b, const DWORD *ids, DWORD n);
+    int (*set_categories)(struct ctl_backend *b, const GUID *guid, DWORD categories);
+    /* Makes the changes durable (a snapshot file is written); NULL: nothing. */
+    int (*commit)(struct ctl_backend *b);
+    void (*destroy)(struct ctl_backend *b);
+};
+
+/* A backend over a simcat the caller owns (tests, --dry-run); commit does
+ * nothing. */
+struct ctl_backend *ctl_backend_simcat(struct simcat *cat, const char *name);
+/* A backend over a snapshot file: loaded now, written by commit. Returns 0
+ * or the simcat_load error. */
+int ctl_backend_file_open(const WCHAR *file, struct ctl_backend **out);
+/* The simcat inside a file or simcat backend, NULL for others. */
+struct simcat *ctl_backend_simcat_of(struct ctl_backend *b);
+void ctl_backend_destroy(struct ctl_backend *b);
+
+/* The live catalogs. bits 64 or 32 on 64-bit Windows (32: the WOW64
+ * catalog through the ...32 functions), the process's own catalog
+ * otherwise. NULL when that catalog cannot be reached here. */
+struct ctl_backend *ctl_backend_live(int bits);
+
+/* ---- optional system functions (ctl_winapi.c) ---------------------------- */
+
+/* Resolved once; the pointers are NULL where the system lacks them. */
+void ctl_winapi_init(void);
+/* Wine's version string, or NULL on Windows. */
+const char *ctl_wine_version(void);
+/* 1 on 64-bit Windows (a 64-bit process, or a 32-bit one under WOW64). */
+int ctl_is_64bit_windows(void);
+
+/* ---- catalog reads ------------------------------------------------------- */
+
+struct ctl_provider {
+    GUID guid;
+    WCHAR path[MAX_PATH]; /* empty when the catalog gave none */
+    int has_path;
+    DWORD categories;
+    int has_categories;
+};
+
+struct ctl_catalog {
+    WSAPROTOCOL_INFOW *e;
+    DWORD n;
+    struct ctl_provider *p; /* one per distinct GUID, in first-seen order */
+    DWORD np;
+};
+
+int ctl_catalog_read(struct ctl_backend *b, struct ctl_catalog *out);
+void ctl_catalog_free(struct ctl_catalog *c);
+const WSAPROTOCOL_INFOW *ctl_catalog_entry(const struct ctl_catalog *c, DWORD id);
+const struct ctl_provider *ctl_catalog_provider(const struct ctl_catalog *c, const GUID *guid);
+/* All fields equal (names compared up to their NUL). */
+int ctl_entry_same(const WSAPROTOCOL_INFOW *a, const WSAPROTOCOL_INFOW *b);
+/* Same entries (all fields), same order, same paths and categories. */
+int ctl_catalog_same(const struct ctl_catalog *a, const struct ctl_catalog *b);
+/* A simcat holding the same entries with the same ids; NULL on failure. */
+struct simcat *ctl_catalog_to_simcat(const struct ctl_catalog *c);
+
+/* Why an entry's protocol chain is broken (ids that do not exist, a layer
+ * that is not a layered entry, a bottom that is not a base entry, a bad
+ * ChainLen); 0 when it is fine or not a chain. */
+int ctl_chain_broken(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e, char *why,
+                     size_t why_size);
+/* Whether `id` is one of the entry's chain elements. */
+int ctl_chain_contains(const WSAPROTOCOL_INFOW *e, DWORD id);
+/* peerlsp's hidden layered entry (ChainLen 0, ProviderId guid) or NULL. */
+const WSAPROTOCOL_INFOW *ctl_layered_entry(const struct ctl_catalog *c, const GUID *guid);
+/* Whether an entry belongs to peerlsp: its GUID, a chain whose top layer is
+ * peerlsp's layered entry, or a provider whose DLL file is peerlsp.dll. */
+int ctl_entry_is_ours(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e,
+                      const GUID *guid);
+/* The entry socket(af, type, protocol) would pick: the first non-layered
+ * entry in catalog order that matches. NULL when none. */
+const WSAPROTOCOL_INFOW *ctl_catalog_select(const struct ctl_catalog *c, int af, int type,
+                                            int protocol);
+
+void ctl_guid_format(const GUID *g, char out[39]);
+int ctl_guid_parse(const char *s, GUID *g);
+
+/* ---- output -------------------------------------------------------------- */
+
+/* Where messages go; tests may point them at a file. NULL: stdout/stderr. */
+extern FILE *ctl_out_stream, *ctl_err_stream;
+void ctl_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- transactions (ctl_txn.c) -------------------------------------------- */
+
+#define CTL_TXN_MAX_TOUCHED 64
+
+struct ctl_txn {
+    struct ctl_backend *b;
+    struct ctl_catalog before; /* the catalog when the transaction began */
+    GUID touched[CTL_TXN_MAX_TOUCHED];
+    DWORD ntouched;
+    int order_changed;
+    int verbose; /* print each call */
+};
+
+int ctl_txn_begin(struct ctl_txn *t, struct ctl_backend *b);
+/* The mutating calls; each logs itself and records what it touches before
+ * calling. CTL_ERR_MISSING when the backend lacks the call. */
+#define CTL_ERR_MISSING (-1)
+int ctl_txn_install(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
+                    const WSAPROTOCOL_INFOW *list, DWORD n);
+int ctl_txn_deinstall(struct ctl_txn *t, const GUID *guid);
+int ctl_txn_update(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
+                   const WSAPROTOCOL_INFOW *list, DWORD n);
+int ctl_txn_write_order(struct ctl_txn *t, const DWORD *ids, DWORD n);
+int ctl_txn_set_categories(struct ctl_txn *t, const GUID *guid, DWORD categories);
+/* Puts the touched providers and the order back as they were at begin.
+ * Retries (each attempt re-reads the catalog and redoes only what still
+ * differs). Returns 0 when the catalog is again as it was. */
+int ctl_txn_rollback(struct ctl_txn *t);
+void ctl_txn_end(struct ctl_txn *t);
+
+/* ---- commands ------------------------------------------------------------ */
+
+/* Which protocols get a chain (install). */
+enum {
+    CTL_PROTO_TCP4 = 1,
+    CTL_PROTO_UDP4 = 2,
+    CTL_PROTO_TCP6 = 4,
+    CTL_PROTO_UDP6 = 8,
+    CTL_PROTO_DEFAULT = 15
+};
+
+#define CTL_MAX_CHAINS 16
+#define CTL_MAX_TARGETS 2
+
+/* LSP_SYSTEM | LSP_INSPECTOR (docs/peerlsp-ctl.md says why). */
+#define CTL_DEFAULT_CATEGORIES 0x80000001u
+
+/* One catalog a command works on and, for install, the DLL path to store
+ * there. */
+struct ctl_target {
+    struct ctl_backend *b;
+    const WCHAR *dll_path; /* install: as given on the command line */
+    int check_exports;     /* install: the file can be inspected from here */
+};
+
+struct ctl_options {
+    GUID guid;                 /* peerlsp's layered GUID */
+    unsigned protocols;        /* CTL_PROTO_* (install) */
+    DWORD over_ids[CTL_MAX_CHAINS]; /* install: explicit entries to layer over */
+    DWORD nover;
+    int over_base;             /* install: over base entries, not the current top */
+    DWORD categories;
+    int set_categories;
+    int all_orphans;           /* repair */
+    int dry_run;
+    int verbose;
+};
+
+void ctl_options_default(struct ctl_options *o);
+
+/* Each returns an enum ctl_exit. They work on every target as one
+ * transaction (all or nothing), re-read each catalog afterwards and check
+ * the change is really there. */
+int ctl_install(struct ctl_target *targets, int ntargets, const struct ctl_options *o);
+int ctl_uninstall(struct ctl_target *targets, int ntargets, const struct ctl_options *o);
+int ctl_repair(struct ctl_target *targets, int ntargets, const struct ctl_options *o);
+/* Problems, one line each through ctl_out; 0 or CTL_EXIT_PROBLEMS. */
+int ctl_verify(struct ctl_target *targets, int ntargets, const struct ctl_options *o);
+int ctl_list(struct ctl_backend *b, const struct ctl_options *o, int json);
+
+/* Lists what is wrong with peerlsp's installation in one catalog, one line
+ * per problem through ctl_out with `prefix`; returns the count. */
+int ctl_verify_catalog(const struct ctl_catalog *c, const GUID *guid, const char *prefix);
+
+/* Maps a failed call's error to an exit code and says what to do next. */
+int ctl_exit_for_error(int err, const char *what);
+
+/* ---- the DLL (ctl_dll.c) ------------------------------------------------- */
+
+/* Checks an install path: absolute, an existing file, a PE image exporting
+ * WSPStartup and GetLspGuid. Fills *guid from GetLspGuid when the DLL can
+ * be loaded here (same architecture), else from peerlsp.h (and says so).
+ * Returns 0 or CTL_EXIT_BAD_DLL after printing why. */
+int ctl_dll_check(const WCHAR *path, GUID *guid, int quiet);
+/* Whether the file a catalog path names exists and exports both functions
+ * (environment strings expanded). 0 ok, else a reason in why. */
+int ctl_dll_usable(const WCHAR *catalog_path, char *why, size_t why_size);
+/* The path as stored: %SystemRoot%\... when under the Windows directory. */
+void ctl_dll_catalog_path(const WCHAR *path, WCHAR out[MAX_PATH]);
+
+/* PE export reader (ctl_pe.c): machine and whether the named export
+ * exists. 0 or a short reason. */
+const char *ctl_pe_exports(const WCHAR *path, WORD *machine, const char *const *names,
+                           int nnames, int *found);
+
+/* ---- admin (ctl_admin.c) ------------------------------------------------- */
+
+int ctl_is_admin(void);
+
+/* ---- the command line (ctl_cli.c) ---------------------------------------- */
+
+int ctl_main(int argc, WCHAR **argv);
+
+#endif /* PEERLSP_CTL_H */

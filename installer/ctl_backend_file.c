@@ -1,0 +1,187 @@
+/*
+ * ctl_backend_file.c - the catalog backend over the simulated catalog:
+ * a snapshot file (--catalog FILE) or a simcat the caller owns (tests,
+ * --dry-run). The simcat functions keep the WSC contracts, so the logic
+ * above cannot tell this backend from the live one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "ctl.h"
+
+struct file_ctx {
+    struct simcat *cat;
+    int owned;           /* destroy the simcat with the backend */
+    WCHAR file[MAX_PATH]; /* empty: nothing to save */
+};
+
+static struct simcat *cat_of(struct ctl_backend *b)
+{
+    return ((struct file_ctx *)b->ctx)->cat;
+}
+
+static int file_enumerate(struct ctl_backend *b, WSAPROTOCOL_INFOW **out, DWORD *count)
+{
+    DWORD len = 0;
+    int err = 0;
+    *out = NULL;
+    *count = 0;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        WSAPROTOCOL_INFOW *buf = len ? malloc(len) : NULL;
+        if (len && !buf)
+            return WSA_NOT_ENOUGH_MEMORY;
+        int n = simcat_enum(cat_of(b), NULL, buf, &len, &err);
+        if (n != SOCKET_ERROR) {
+            *out = buf;
+            *count = (DWORD)n;
+            return 0;
+        }
+        free(buf);
+        if (err != WSAENOBUFS)
+            return err;
+    }
+    return WSAENOBUFS;
+}
+
+static int file_get_path(struct ctl_backend *b, const GUID *guid, WCHAR path[MAX_PATH])
+{
+    int len = MAX_PATH, err = 0;
+    GUID g = *guid;
+    return simcat_get_path(cat_of(b), &g, path, &len, &err) == SOCKET_ERROR ? err : 0;
+}
+
+static int file_get_categories(struct ctl_backend *b, const GUID *guid, DWORD *categories)
+{
+    size_t size = sizeof *categories;
+    int err = 0;
+    GUID g = *guid;
+    return simcat_get_provider_info(cat_of(b), &g, ProviderInfoLspCategories,
+                                    (PBYTE)categories, &size, 0, &err) == SOCKET_ERROR
+               ? err
+               : 0;
+}
+
+static int file_install(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                        const WSAPROTOCOL_INFOW *list, DWORD n)
+{
+    int err = 0;
+    GUID g = *guid;
+    return simcat_install(cat_of(b), &g, path, list, n, NULL, &err) == SOCKET_ERROR ? err : 0;
+}
+
+static int file_deinstall(struct ctl_backend *b, const GUID *guid)
+{
+    int err = 0;
+    GUID g = *guid;
+    return simcat_deinstall(cat_of(b), &g, &err) == SOCKET_ERROR ? err : 0;
+}
+
+static int file_update(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                       const WSAPROTOCOL_INFOW *list, DWORD n)
+{
+    int err = 0;
+    GUID g = *guid;
+    return simcat_update(cat_of(b), &g, path, list, n, &err) == SOCKET_ERROR ? err : 0;
+}
+
+static int file_write_order(struct ctl_backend *b, const DWORD *ids, DWORD n)
+{
+    return simcat_write_order(cat_of(b), (LPDWORD)ids, n);
+}
+
+static int file_set_categories(struct ctl_backend *b, const GUID *guid, DWORD categories)
+{
+    int err = 0;
+    GUID g = *guid;
+    return simcat_set_provider_info(cat_of(b), &g, ProviderInfoLspCategories,
+                                    (PBYTE)&categories, sizeof categories, 0, &err) ==
+                   SOCKET_ERROR
+               ? err
+               : 0;
+}
+
+static int file_commit(struct ctl_backend *b)
+{
+    struct file_ctx *ctx = b->ctx;
+    return ctx->file[0] ? simcat_save(ctx->cat, ctx->file) : 0;
+}
+
+static void file_destroy(struct ctl_backend *b)
+{
+    struct file_ctx *ctx = b->ctx;
+    if (ctx->owned)
+        simcat_destroy(ctx->cat);
+    free(ctx);
+    free(b);
+}
+
+static struct ctl_backend *make(struct simcat *cat, int owned, const WCHAR *file,
+                                const char *name)
+{
+    struct ctl_backend *b = calloc(1, sizeof *b);
+    struct file_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!b || !ctx) {
+        free(b);
+        free(ctx);
+        return NULL;
+    }
+    ctx->cat = cat;
+    ctx->owned = owned;
+    if (file)
+        wcsncpy(ctx->file, file, MAX_PATH - 1);
+    b->ctx = ctx;
+    snprintf(b->name, sizeof b->name, "%s", name);
+    b->op_names[CTL_OP_INSTALL] = "WSCInstallProvider";
+    b->op_names[CTL_OP_DEINSTALL] = "WSCDeinstallProvider";
+    b->op_names[CTL_OP_UPDATE] = "WSCUpdateProvider";
+    b->op_names[CTL_OP_WRITE_ORDER] = "WSCWriteProviderOrder";
+    b->op_names[CTL_OP_SET_CATEGORIES] = "WSCSetProviderInfo";
+    b->enumerate = file_enumerate;
+    b->get_path = file_get_path;
+    b->get_categories = file_get_categories;
+    b->install = file_install;
+    b->deinstall = file_deinstall;
+    b->update = file_update;
+    b->write_order = file_write_order;
+    b->set_categories = file_set_categories;
+    b->commit = file_commit;
+    b->destroy = file_destroy;
+    return b;
+}
+
+struct ctl_backend *ctl_backend_simcat(struct simcat *cat, const char *name)
+{
+    return cat ? make(cat, 0, NULL, name ? name : "simulated catalog") : NULL;
+}
+
+int ctl_backend_file_open(const WCHAR *file, struct ctl_backend **out)
+{
+    struct simcat *cat = NULL;
+    *out = NULL;
+    if (wcslen(file) >= MAX_PATH - 5)
+        return ERROR_FILENAME_EXCED_RANGE;
+    int err = simcat_load(file, &cat);
+    if (err)
+        return err;
+    char name[MAX_PATH + 16];
+    snprintf(name, sizeof name, "snapshot %ls", file);
+    *out = make(cat, 1, file, name);
+    if (!*out) {
+        simcat_destroy(cat);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    return 0;
+}
+
+struct simcat *ctl_backend_simcat_of(struct ctl_backend *b)
+{
+    return b && b->destroy == file_destroy ? cat_of(b) : NULL;
+}
+
+void ctl_backend_destroy(struct ctl_backend *b)
+{
+    if (b)
+        b->destroy(b);
+}

@@ -1,0 +1,149 @@
+/*
+ * ctl_backend_live.c - the system catalog through ws2_32's WSC functions
+ * (resolved in ctl_winapi.c). Changes are immediate; there is nothing to
+ * commit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_winapi.h"
+
+static const struct ctl_wsc *wsc(struct ctl_backend *b)
+{
+    return b->ctx;
+}
+
+static int live_enumerate(struct ctl_backend *b, WSAPROTOCOL_INFOW **out, DWORD *count)
+{
+    DWORD len = 0;
+    int err = 0;
+    *out = NULL;
+    *count = 0;
+    if (!wsc(b)->enum_protocols)
+        return CTL_ERR_MISSING;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        WSAPROTOCOL_INFOW *buf = len ? malloc(len) : NULL;
+        if (len && !buf)
+            return WSA_NOT_ENOUGH_MEMORY;
+        int n = wsc(b)->enum_protocols(NULL, buf, &len, &err);
+        if (n != SOCKET_ERROR) {
+            *out = buf;
+            *count = (DWORD)n;
+            return 0;
+        }
+        free(buf);
+        /* The catalog may grow between the size query and the read. */
+        if (err != WSAENOBUFS)
+            return err;
+    }
+    return WSAENOBUFS;
+}
+
+static int live_get_path(struct ctl_backend *b, const GUID *guid, WCHAR path[MAX_PATH])
+{
+    int len = MAX_PATH, err = 0;
+    GUID g = *guid;
+    if (!wsc(b)->get_provider_path)
+        return CTL_ERR_MISSING;
+    path[0] = 0;
+    return wsc(b)->get_provider_path(&g, path, &len, &err) == SOCKET_ERROR ? err : 0;
+}
+
+static int live_get_categories(struct ctl_backend *b, const GUID *guid, DWORD *categories)
+{
+    size_t size = sizeof *categories;
+    int err = 0;
+    GUID g = *guid;
+    return wsc(b)->get_provider_info(&g, ProviderInfoLspCategories, (PBYTE)categories, &size, 0,
+                                     &err) == SOCKET_ERROR
+               ? err
+               : 0;
+}
+
+static int live_install(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                        const WSAPROTOCOL_INFOW *list, DWORD n)
+{
+    int err = 0;
+    GUID g = *guid;
+    return wsc(b)->install_provider(&g, path, list, n, &err) == SOCKET_ERROR ? err : 0;
+}
+
+static int live_deinstall(struct ctl_backend *b, const GUID *guid)
+{
+    int err = 0;
+    GUID g = *guid;
+    return wsc(b)->deinstall_provider(&g, &err) == SOCKET_ERROR ? err : 0;
+}
+
+static int live_update(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                       const WSAPROTOCOL_INFOW *list, DWORD n)
+{
+    int err = 0;
+    GUID g = *guid;
+    return wsc(b)->update_provider(&g, path, list, n, &err) == SOCKET_ERROR ? err : 0;
+}
+
+static int live_write_order(struct ctl_backend *b, const DWORD *ids, DWORD n)
+{
+    /* Returns the error code itself, as documented. */
+    return wsc(b)->write_provider_order((LPDWORD)ids, n);
+}
+
+static int live_set_categories(struct ctl_backend *b, const GUID *guid, DWORD categories)
+{
+    int err = 0;
+    GUID g = *guid;
+    return wsc(b)->set_provider_info(&g, ProviderInfoLspCategories, (PBYTE)&categories,
+                                     sizeof categories, 0, &err) == SOCKET_ERROR
+               ? err
+               : 0;
+}
+
+static void live_destroy(struct ctl_backend *b)
+{
+    free(b);
+}
+
+struct ctl_backend *ctl_backend_live(int bits)
+{
+    ctl_winapi_init();
+    const struct ctl_wsc *w;
+    const char *name;
+    int wow32 = 0;
+#ifdef _WIN64
+    w = bits == 32 ? &ctl_wsc_32 : &ctl_wsc_native;
+    name = bits == 32 ? "32-bit catalog" : "64-bit catalog";
+    wow32 = bits == 32;
+#else
+    if (bits == 64)
+        return NULL; /* only the x64 tool reaches the 64-bit catalog */
+    w = &ctl_wsc_native;
+    name = ctl_is_64bit_windows() ? "32-bit catalog" : "catalog";
+#endif
+    if (!w->enum_protocols)
+        return NULL;
+    struct ctl_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->ctx = (void *)w;
+    snprintf(b->name, sizeof b->name, "%s%s", name, ctl_wine_version() ? " (Wine)" : "");
+    b->op_names[CTL_OP_INSTALL] = wow32 ? "WSCInstallProvider64_32" : "WSCInstallProvider";
+    b->op_names[CTL_OP_DEINSTALL] = wow32 ? "WSCDeinstallProvider32" : "WSCDeinstallProvider";
+    b->op_names[CTL_OP_UPDATE] = wow32                ? "WSCUpdateProvider32"
+                                 : ctl_wine_version() ? "WSCUpdateProvider (a stub under Wine)"
+                                                      : "WSCUpdateProvider";
+    b->op_names[CTL_OP_WRITE_ORDER] = wow32 ? "WSCWriteProviderOrder32" : "WSCWriteProviderOrder";
+    b->op_names[CTL_OP_SET_CATEGORIES] = wow32 ? "WSCSetProviderInfo32" : "WSCSetProviderInfo";
+    b->enumerate = live_enumerate;
+    b->get_path = live_get_path;
+    b->get_categories = w->get_provider_info ? live_get_categories : NULL;
+    /* The 32-bit catalog has no install of its own (see ctl_winapi.c). */
+    b->install = w->install_provider && !wow32 ? live_install : NULL;
+    b->deinstall = w->deinstall_provider ? live_deinstall : NULL;
+    b->update = w->update_provider ? live_update : NULL;
+    b->write_order = w->write_provider_order ? live_write_order : NULL;
+    b->set_categories = w->set_provider_info ? live_set_categories : NULL;
+    b->destroy = live_destroy;
+    return b;
+}

@@ -1,0 +1,131 @@
+/*
+ * ctl_test.c - helpers for the peerlsp-ctl tests (ctl_test.h).
+ */
+#include "ctl_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char output[65536];
+
+struct simcat *ctlt_base_catalog(void)
+{
+    struct simcat *cat = simcat_create();
+    assert_non_null(cat);
+    int err = host_catalog_add_base(cat, PEERLSP_TEST_BASE_DLL, NULL);
+    if (err)
+        fail_msg("host_catalog_add_base: %d", err);
+    return cat;
+}
+
+/* Runs fn with the tool's output captured in a temporary file. */
+static int run(struct simcat *cat, const WCHAR *dll, const struct ctl_options *o,
+               int (*fn)(struct ctl_target *, int, const struct ctl_options *))
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    ctl_out_stream = ctl_err_stream = f;
+    struct ctl_target t;
+    memset(&t, 0, sizeof t);
+    t.b = ctl_backend_simcat(cat, "test catalog");
+    assert_non_null(t.b);
+    t.dll_path = dll;
+    t.check_exports = 1;
+    int rc = fn(&t, 1, o);
+    ctl_backend_destroy(t.b);
+    ctl_out_stream = ctl_err_stream = NULL;
+    rewind(f);
+    size_t n = fread(output, 1, sizeof output - 1, f);
+    output[n] = 0;
+    fclose(f);
+    return rc;
+}
+
+int ctlt_install(struct simcat *cat, const WCHAR *dll, const struct ctl_options *o)
+{
+    return run(cat, dll, o, ctl_install);
+}
+
+int ctlt_uninstall(struct simcat *cat, const struct ctl_options *o)
+{
+    return run(cat, NULL, o, ctl_uninstall);
+}
+
+int ctlt_repair(struct simcat *cat, const struct ctl_options *o)
+{
+    return run(cat, NULL, o, ctl_repair);
+}
+
+int ctlt_verify(struct simcat *cat, const struct ctl_options *o)
+{
+    return run(cat, NULL, o, ctl_verify);
+}
+
+const char *ctlt_output(void)
+{
+    return output;
+}
+
+static void dump(struct simcat *cat, const char *label)
+{
+    WSAPROTOCOL_INFOW e[64];
+    DWORD size = sizeof e;
+    int err = 0, n = simcat_enum(cat, NULL, e, &size, &err);
+    print_message("%s (%d entries):\n", label, n);
+    for (int i = 0; i < n; i++)
+        print_message("  %lu len %d [%lu %lu %lu] %ls\n", (unsigned long)e[i].dwCatalogEntryId,
+                      e[i].ProtocolChain.ChainLen, (unsigned long)e[i].ProtocolChain.ChainEntries[0],
+                      (unsigned long)e[i].ProtocolChain.ChainEntries[1],
+                      (unsigned long)e[i].ProtocolChain.ChainEntries[2], e[i].szProtocol);
+}
+
+void ctlt_assert_equal_(struct simcat *a, struct simcat *b, const char *what, const char *file,
+                        int line)
+{
+    if (simcat_equal(a, b))
+        return;
+    dump(a, "got");
+    dump(b, "expected");
+    print_message("tool output:\n%s\n", output);
+    fail_msg("%s:%d: %s: catalogs differ", file, line, what);
+}
+
+WSAPROTOCOL_INFOW ctlt_entry(struct simcat *cat, DWORD id)
+{
+    WSAPROTOCOL_INFOW e[64], none;
+    DWORD size = sizeof e;
+    int err = 0, n = simcat_enum(cat, NULL, e, &size, &err);
+    for (int i = 0; i < n; i++) {
+        if (e[i].dwCatalogEntryId == id)
+            return e[i];
+    }
+    memset(&none, 0, sizeof none);
+    fail_msg("no entry %lu", (unsigned long)id);
+    return none;
+}
+
+DWORD ctlt_layered_id(struct simcat *cat, const GUID *guid)
+{
+    WSAPROTOCOL_INFOW e[64];
+    DWORD size = sizeof e;
+    int err = 0, n = simcat_enum(cat, NULL, e, &size, &err);
+    for (int i = 0; i < n; i++) {
+        if (e[i].ProtocolChain.ChainLen == 0 && IsEqualGUID(&e[i].ProviderId, guid))
+            return e[i].dwCatalogEntryId;
+    }
+    return 0;
+}
+
+DWORD ctlt_chain_ids(struct simcat *cat, DWORD layered_id, DWORD *ids, DWORD cap)
+{
+    WSAPROTOCOL_INFOW e[64];
+    DWORD size = sizeof e, k = 0;
+    int err = 0, n = simcat_enum(cat, NULL, e, &size, &err);
+    for (int i = 0; i < n; i++) {
+        if (e[i].ProtocolChain.ChainLen > 1 && e[i].ProtocolChain.ChainEntries[0] == layered_id &&
+            k < cap)
+            ids[k++] = e[i].dwCatalogEntryId;
+    }
+    return k;
+}

@@ -1,0 +1,36 @@
+/*
+ * ctl_test.h - what the peerlsp-ctl tests share: catalogs built the way
+ * Windows lays them out (tbase as the base provider, LSPs over it through
+ * the test host's helpers), and running the tool's commands on them.
+ */
+#ifndef PEERLSP_TESTS_CTL_TEST_H
+#define PEERLSP_TESTS_CTL_TEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "ctl.h"
+#include "wshost.h"
+
+/* tbase's four base entries (TCP/UDP over IPv4/IPv6). */
+struct simcat *ctlt_base_catalog(void);
+/* Runs a command on one simcat (quietly: output goes to a scratch file). */
+int ctlt_install(struct simcat *cat, const WCHAR *dll, const struct ctl_options *o);
+int ctlt_uninstall(struct simcat *cat, const struct ctl_options *o);
+int ctlt_repair(struct simcat *cat, const struct ctl_options *o);
+int ctlt_verify(struct simcat *cat, const struct ctl_options *o);
+/* The output of the last command. */
+const char *ctlt_output(void);
+/* Fails (with the caller's line and a listing of both) unless equal. */
+#define ctlt_assert_equal(a, b, what) ctlt_assert_equal_(a, b, what, __FILE__, __LINE__)
+void ctlt_assert_equal_(struct simcat *a, struct simcat *b, const char *what, const char *file,
+                        int line);
+/* The ids of peerlsp's chains, in catalog order; returns the count. */
+DWORD ctlt_chain_ids(struct simcat *cat, DWORD layered_id, DWORD *ids, DWORD cap);
+DWORD ctlt_layered_id(struct simcat *cat, const GUID *guid);
+WSAPROTOCOL_INFOW ctlt_entry(struct simcat *cat, DWORD id);
+
+#endif
