@@ -24,7 +24,11 @@ build: build-x64 build-x86
 demo: build
 	WINEDEBUG=-all wine build/x64/tests/demo/peerlsp-demo.exe
 
-test: build
+# The MSI is part of what is tested (tests/msi/test_msi.sh under msiexec).
+package: build
+	scripts/package.sh
+
+test: build package
 	ctest --preset x64
 
 # Logic in the scripts: scripts/bench.sh (native table metrics + the Wine

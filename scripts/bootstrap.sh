@@ -4,7 +4,6 @@
 #
 #   scripts/bootstrap.sh            build and test prerequisites
 #   scripts/bootstrap.sh bench      also what `make bench` and `make fuzz` need
-#   scripts/bootstrap.sh package    also what `make package` needs
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,15 +25,15 @@ declare -A pkg_for=(
   [wine64]=wine64
   [dpkg-source]=dpkg-dev
   [xz]=xz-utils
+  # make test builds and installs the MSI under Wine.
+  [wixl]=wixl
+  [msiinfo]=msitools
+  [msibuild]=msitools
 )
 if [ "$want" = bench ]; then
   pkg_for[clang]=clang
   pkg_for[valgrind]=valgrind
   pkg_for[gcc]=gcc
-fi
-if [ "$want" = package ]; then
-  pkg_for[wixl]=wixl
-  pkg_for[msiinfo]=msitools
 fi
 
 missing=()

@@ -27,7 +27,7 @@ check() { # description, command...
 }
 registered() {
   wine reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s 2>/dev/null |
-    grep -q 'DisplayName.*REG_SZ.*peerlsp$'
+    tr -d '\r' | grep -q 'DisplayName.*REG_SZ.*peerlsp$'
 }
 not_registered() { ! registered; }
 no_files() { [ ! -e "$sys64" ] && [ ! -e "$sys32" ] && [ ! -e "$ctl" ]; }
@@ -42,6 +42,8 @@ msiexec() { wine msiexec "$@"; }
 msiexec /x "$winmsi" /qn >/dev/null 2>&1
 
 msiexec /i "$winmsi" PEERLSP_REGISTER=0 /qn; rc=$?
+# Exit 0 also proves peerlsp-ctl install did not run: on Wine it fails (5)
+# and the install would roll back (step 3).
 check "install with PEERLSP_REGISTER=0 exits 0 (got $rc)" [ $rc = 0 ]
 check "x64 DLL, x86 DLL and peerlsp-ctl installed, identical to dist/" files_match
 check "product registered after install" registered
@@ -56,30 +58,33 @@ check "default install fails on Wine's do-nothing catalog (got $rc)" [ $rc != 0 
 check "failed install rolled back: no file left" no_files
 check "failed install rolled back: no product entry" not_registered
 
-tables() { msiinfo export "$msi" "$1"; }
+# msiinfo writes tables in IDT form, with CRLF line ends.
+tables() { msiinfo export "$msi" "$1" | tr -d '\r'; }
+export -f tables
+export msi
 check "three files in the File table" [ "$(tables File | tail -n +4 | wc -l)" = 3 ]
 check "DLLs go to System64Folder and SystemFolder, the tool to Program Files" \
-  bash -c "msiinfo export '$msi' Component | grep -q 'LspDll64.*System64Folder' &&
-           msiinfo export '$msi' Component | grep -q 'LspDll32.*SystemFolder' &&
-           msiinfo export '$msi' Directory | grep -q 'ProgramFiles64Folder'"
+  bash -c "tables Component | grep -q 'LspDll64.*System64Folder' &&
+           tables Component | grep -q 'LspDll32.*SystemFolder' &&
+           tables Directory | grep -q 'ProgramFiles64Folder'"
 # Type 3090 = 18 (run an installed file) + 1024 (deferred) + 2048 (no impersonation);
 # 2386 = 18 + 256 (rollback) + 64 (exit code ignored) + 2048 (scripts/package.sh sets it).
 check "register action: deferred, not impersonated, exit code checked" \
-  bash -c "msiinfo export '$msi' CustomAction | grep -P '^PeerlspRegister\t3090\tpeerlsp_ctl.exe\tinstall --dll'"
+  bash -c "tables CustomAction | grep -qP '^PeerlspRegister\t3090\tpeerlsp_ctl.exe\tinstall --dll'"
 check "unregister action: deferred, not impersonated, exit code checked" \
-  bash -c "msiinfo export '$msi' CustomAction | grep -P '^PeerlspUnregister\t3090\tpeerlsp_ctl.exe\tuninstall'"
+  bash -c "tables CustomAction | grep -qP '^PeerlspUnregister\t3090\tpeerlsp_ctl.exe\tuninstall'"
 check "rollback action: rollback, not impersonated" \
-  bash -c "msiinfo export '$msi' CustomAction | grep -P '^PeerlspRegisterRollback\t2386\tpeerlsp_ctl.exe\tuninstall'"
+  bash -c "tables CustomAction | grep -qP '^PeerlspRegisterRollback\t2386\tpeerlsp_ctl.exe\tuninstall'"
 check "register only when installing and PEERLSP_REGISTER is not 0" \
-  bash -c "msiinfo export '$msi' InstallExecuteSequence | grep -P '^PeerlspRegister\tNOT REMOVE AND PEERLSP_REGISTER <> \"0\"\t'"
+  bash -c "tables InstallExecuteSequence | grep -qP '^PeerlspRegister\tNOT REMOVE AND PEERLSP_REGISTER <> \"0\"\t'"
 check "older version removed right after InstallValidate (major upgrade)" \
-  bash -c "msiinfo export '$msi' InstallExecuteSequence | grep -qP '^RemoveExistingProducts\t\t1401'"
+  bash -c "tables InstallExecuteSequence | grep -qP '^RemoveExistingProducts\t\t1401'"
 check "unregister before RemoveFiles on a full removal" \
-  bash -c "seq=\$(msiinfo export '$msi' InstallExecuteSequence);
+  bash -c "seq=\$(tables InstallExecuteSequence);
            u=\$(echo \"\$seq\" | grep -P '^PeerlspUnregister\tREMOVE ~= \"ALL\"\t' | cut -f3);
            r=\$(echo \"\$seq\" | grep -P '^RemoveFiles\t' | cut -f3); [ -n \"\$u\" ] && [ \"\$u\" -lt \"\$r\" ]"
 check "major upgrades: a stable UpgradeCode" \
-  bash -c "msiinfo export '$msi' Property | grep -qi 'UpgradeCode.*{6A7B9E59-208D-4DF0-93B3-7F4E265A7108}'"
+  bash -c "tables Property | grep -qi 'UpgradeCode.*{6A7B9E59-208D-4DF0-93B3-7F4E265A7108}'"
 
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
