@@ -1,5 +1,7 @@
 /*
- * connect.c - WSPConnect: the blocking and non-blocking connect path.
+ * connect.c - WSPConnect: the blocking and non-blocking connect path; and
+ * WSPShutdown, WSPSendDisconnect, WSPRecvDisconnect, after which the stack
+ * may drop the peer at any moment.
  *
  * peerlsp never records the address the caller passed: the lower provider's
  * own answer after the connect is what getpeername must return, byte for
@@ -38,4 +40,57 @@ int WSPAPI plsp_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen,
         plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
     }
     return ret;
+}
+
+/* After a shutdown in either direction the connection can be gone as soon
+ * as the other end closes too, without any further call through peerlsp
+ * (Wine then answers WSAENOTCONN). The record becomes VOLATILE before the
+ * call, as for DisconnectEx: every later getpeername asks below, and a
+ * getpeername racing with the shutdown cannot record a peer after it. */
+static void peer_may_go(SOCKET s, int found)
+{
+    if (found)
+        plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
+}
+
+/***********************************************************************
+ *              WSPShutdown  (peerlsp, through the proc table)
+ */
+int WSPAPI plsp_WSPShutdown(SOCKET s, int how, LPINT lpErrno)
+{
+    struct plsp_conn rec;
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    if (!lower)
+        return SOCKET_ERROR;
+    peer_may_go(s, found);
+    return lower->procs.lpWSPShutdown(s, how, lpErrno);
+}
+
+/***********************************************************************
+ *              WSPSendDisconnect  (peerlsp, through the proc table)
+ */
+int WSPAPI plsp_WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
+{
+    struct plsp_conn rec;
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    if (!lower)
+        return SOCKET_ERROR;
+    peer_may_go(s, found);
+    return lower->procs.lpWSPSendDisconnect(s, data, lpErrno);
+}
+
+/***********************************************************************
+ *              WSPRecvDisconnect  (peerlsp, through the proc table)
+ */
+int WSPAPI plsp_WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
+{
+    struct plsp_conn rec;
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    if (!lower)
+        return SOCKET_ERROR;
+    peer_may_go(s, found);
+    return lower->procs.lpWSPRecvDisconnect(s, data, lpErrno);
 }

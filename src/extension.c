@@ -157,6 +157,25 @@ static BOOL WINAPI plsp_TransmitPackets(SOCKET s, LPTRANSMIT_PACKETS_ELEMENT pac
     return fn(s, packets, count, send_size, ov, flags);
 }
 
+/* Which wrapped function the lower provider just handed out as lower_fn.
+ * The caller's GUID is read only when its buffer holds a whole one. A lower
+ * provider may accept a shorter buffer (Wine 8 ignores both lengths) and
+ * still hand out its ConnectEx: that request is recognised by the pointer
+ * instead, so that no malformed request gives the application a function
+ * that goes past peerlsp. -1 for every other function. */
+static int ext_requested(struct plsp_lower *lower, SOCKET s, const void *in, DWORD in_len,
+                         void *lower_fn)
+{
+    if (in && in_len >= sizeof(GUID))
+        return ext_index((const GUID *)in);
+    for (int i = 0; i < PLSP_EXT_COUNT; i++) {
+        int err = 0;
+        if (ext_lower_fn(lower, s, (enum plsp_ext)i, &err) == lower_fn)
+            return i;
+    }
+    return -1;
+}
+
 static void *const plsp_ext_own[PLSP_EXT_COUNT] = {
     [PLSP_EXT_CONNECTEX] = (void *)plsp_ConnectEx,
     [PLSP_EXT_ACCEPTEX] = (void *)plsp_AcceptEx,
@@ -185,14 +204,14 @@ int WSPAPI plsp_WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_len, LPVOID o
         return SOCKET_ERROR;
     int ret = lower->procs.lpWSPIoctl(s, code, in, in_len, out, out_len, returned, ov,
                                       completion, thread, lpErrno);
-    if (ret != 0 || code != SIO_GET_EXTENSION_FUNCTION_POINTER || !in ||
-        in_len < sizeof(GUID) || !out || out_len < sizeof(void *))
-        return ret;
-    int which = ext_index((const GUID *)in);
-    if (which < 0)
+    if (ret != 0 || code != SIO_GET_EXTENSION_FUNCTION_POINTER || !out ||
+        out_len < sizeof(void *))
         return ret;
     void *lower_fn = *(void **)out;
     if (!lower_fn)
+        return ret;
+    int which = ext_requested(lower, s, in, in_len, lower_fn);
+    if (which < 0)
         return ret;
     InterlockedExchangePointer(&lower->ext[which], lower_fn);
     *(void **)out = plsp_ext_own[which];

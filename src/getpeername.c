@@ -26,7 +26,7 @@ static int peer_fetch(struct plsp_lower *lower, SOCKET s, uint32_t gen, struct s
     int buffer_len = namelen ? *namelen : 0;
     int ret = lower->procs.lpWSPGetPeerName(s, name, namelen, lpErrno);
     if (ret == 0 && name && namelen && *namelen <= buffer_len &&
-        peer_is_cacheable(name, *namelen))
+        peer_is_cacheable(name, *namelen) && !plsp_socket_is_shared(s))
         plsp_ctab_set_peer(plsp_g.table, (uint64_t)s, gen, name, (size_t)*namelen);
     return ret;
 }
@@ -36,10 +36,22 @@ void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s)
     SOCKADDR_STORAGE peer;
     int len = (int)sizeof peer, err = 0;
 
+    /* Another handle of the same socket may change its peer behind
+     * peerlsp's back: such a socket is always asked below. */
+    if (plsp_socket_is_shared(s)) {
+        plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
+        return;
+    }
     if (lower->procs.lpWSPGetPeerName(s, (struct sockaddr *)&peer, &len, &err) == 0 &&
         len <= (int)sizeof peer && peer_is_cacheable((struct sockaddr *)&peer, len)) {
-        if (plsp_ctab_set_peer(plsp_g.table, (uint64_t)s, PLSP_ANY_GEN, &peer, (size_t)len))
+        if (plsp_ctab_set_peer(plsp_g.table, (uint64_t)s, PLSP_ANY_GEN, &peer, (size_t)len)) {
+            /* A duplication racing with this connect marks the socket
+             * shared before it marks the record: checked again after the
+             * write, one of the two marks comes last. */
+            if (plsp_socket_is_shared(s))
+                plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
             return;
+        }
     }
     plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
 }

@@ -98,6 +98,12 @@ struct plsp_lower *plsp_socket_lower(SOCKET s, struct plsp_conn *rec, int *found
  * On failure closes the socket below, and returns SOCKET_ERROR with *lpErrno. */
 int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, LPINT lpErrno);
 
+/* 1 when s shares its socket with another handle (the source of a
+ * WSPDuplicateSocket, or a socket made from duplicate information): its
+ * peer can change through a handle peerlsp does not see, so it is never
+ * recorded. */
+int plsp_socket_is_shared(SOCKET s);
+
 /* ---- Peer state (getpeername.c) ------------------------------------------ */
 
 /* Asks the lower provider for s's peer and records the answer when it is
@@ -122,6 +128,9 @@ int WSPAPI plsp_WSPDuplicateSocket(SOCKET s, DWORD pid, LPWSAPROTOCOL_INFOW info
 int WSPAPI plsp_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen,
                            LPWSABUF caller_data, LPWSABUF callee_data, LPQOS sqos,
                            LPQOS gqos, LPINT lpErrno);
+int WSPAPI plsp_WSPShutdown(SOCKET s, int how, LPINT lpErrno);
+int WSPAPI plsp_WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno);
+int WSPAPI plsp_WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno);
 int WSPAPI plsp_WSPGetPeerName(SOCKET s, struct sockaddr *name, LPINT namelen,
                                LPINT lpErrno);
 int WSPAPI plsp_WSPCleanup(LPINT lpErrno);

@@ -57,6 +57,9 @@ void plsp_proctable_fill(WSPPROC_TABLE *table, struct plsp_chain *const *chains,
     table->lpWSPAccept = plsp_WSPAccept;
     table->lpWSPJoinLeaf = plsp_WSPJoinLeaf;
     table->lpWSPConnect = plsp_WSPConnect;
+    table->lpWSPShutdown = plsp_WSPShutdown;
+    table->lpWSPSendDisconnect = plsp_WSPSendDisconnect;
+    table->lpWSPRecvDisconnect = plsp_WSPRecvDisconnect;
     table->lpWSPCloseSocket = plsp_WSPCloseSocket;
     table->lpWSPDuplicateSocket = plsp_WSPDuplicateSocket;
     table->lpWSPGetPeerName = plsp_WSPGetPeerName;

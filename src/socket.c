@@ -7,7 +7,96 @@
  * registers it again for its chain entry (WPUModifyIFSHandle replaces the
  * earlier binding), or ws2_32 would route every later call past peerlsp.
  */
+#include <stdlib.h>
+
 #include "internal.h"
+
+/* ---- Handles that share their socket ---------------------------------------
+ *
+ * WSPDuplicateSocket makes a second handle (in this process or another) for
+ * the same socket. A connect, a dissolve or a disconnect through either
+ * handle changes the peer of both, but peerlsp's table is keyed by handle
+ * value and only sees the handle the call came through. Both the source of
+ * a duplication and every socket made from duplicate information are
+ * therefore "shared": their peer is never recorded, every getpeername asks
+ * the lower provider (plsp_socket_is_shared, getpeername.c).
+ *
+ * Duplicated sockets are rare, so the set is a plain array under a lock,
+ * scanned only on the paths that would record a peer; the count lets every
+ * other process skip the lock entirely. A value leaves the set when its
+ * socket is closed or the value is taken by a new socket. */
+static SRWLOCK shared_lock = SRWLOCK_INIT;
+static SOCKET *shared_handles;
+static size_t shared_cap;
+static volatile LONG shared_count;
+
+static size_t shared_find(SOCKET s)
+{
+    for (size_t i = 0; i < (size_t)shared_count; i++) {
+        if (shared_handles[i] == s)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* Returns 0, or -1 when out of memory (the caller then keeps the record
+ * VOLATILE, which is right until the next connect through this handle). */
+static int shared_add(SOCKET s)
+{
+    int ret = 0;
+    AcquireSRWLockExclusive(&shared_lock);
+    if (shared_find(s) == SIZE_MAX) {
+        if ((size_t)shared_count == shared_cap) {
+            size_t cap = shared_cap ? 2 * shared_cap : 16;
+            SOCKET *grown = realloc(shared_handles, cap * sizeof *grown);
+            if (grown) {
+                shared_handles = grown;
+                shared_cap = cap;
+            }
+        }
+        if ((size_t)shared_count < shared_cap)
+            shared_handles[shared_count++] = s;
+        else
+            ret = -1;
+    }
+    ReleaseSRWLockExclusive(&shared_lock);
+    return ret;
+}
+
+static void shared_remove(SOCKET s)
+{
+    if (!shared_count)
+        return;
+    AcquireSRWLockExclusive(&shared_lock);
+    size_t i = shared_find(s);
+    if (i != SIZE_MAX)
+        shared_handles[i] = shared_handles[--shared_count];
+    if (!shared_count) {
+        /* Freed when empty, so that nothing is left when peerlsp unloads
+         * (unless a duplicated socket is never closed). */
+        free(shared_handles);
+        shared_handles = NULL;
+        shared_cap = 0;
+    }
+    ReleaseSRWLockExclusive(&shared_lock);
+}
+
+int plsp_socket_is_shared(SOCKET s)
+{
+    if (!shared_count)
+        return 0;
+    AcquireSRWLockShared(&shared_lock);
+    int found = shared_find(s) != SIZE_MAX;
+    ReleaseSRWLockShared(&shared_lock);
+    return found;
+}
+
+/* Marks s shared and stops its record from answering. */
+static void socket_share(SOCKET s)
+{
+    (void)shared_add(s);
+    plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
+}
 
 struct plsp_lower *plsp_socket_lower(SOCKET s, struct plsp_conn *rec, int *found, LPINT lpErrno)
 {
@@ -39,6 +128,7 @@ int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, LPINT lpErrno)
     /* A handle value is reused by the system as soon as it is closed, even
      * with CloseHandle, which no provider sees: whatever was recorded under
      * this value belongs to a socket that is gone, and insert replaces it. */
+    shared_remove(s);
     if (plsp_ctab_insert(plsp_g.table, (uint64_t)s, chain->tag) != 0) {
         close_below(chain->lower, s);
         *lpErrno = WSAENOBUFS;
@@ -78,6 +168,11 @@ SOCKET WSPAPI plsp_WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW
         return s;
     if (plsp_socket_adopt(s, chain, lpErrno))
         return INVALID_SOCKET;
+    /* Catalog entries carry 0 in dwProviderReserved; duplicate information
+     * carries the lower provider's reference: another handle of a socket
+     * that lives on elsewhere. */
+    if (info->dwProviderReserved)
+        socket_share(s);
     return s;
 }
 
@@ -170,6 +265,8 @@ int WSPAPI plsp_WSPDuplicateSocket(SOCKET s, DWORD pid, LPWSAPROTOCOL_INFOW info
     DWORD reserved = info->dwProviderReserved;
     *info = plsp_chain_of(&rec)->own_info;
     info->dwProviderReserved = reserved;
+    /* From now on another handle may change this socket's peer. */
+    socket_share(s);
     return ret;
 }
 
@@ -190,7 +287,7 @@ int WSPAPI plsp_WSPCloseSocket(SOCKET s, LPINT lpErrno)
     if (!lower)
         return SOCKET_ERROR;
     int ret = lower->procs.lpWSPCloseSocket(s, lpErrno);
-    if (ret == 0 && found)
-        plsp_ctab_remove_if(plsp_g.table, (uint64_t)s, rec.gen);
+    if (ret == 0 && found && plsp_ctab_remove_if(plsp_g.table, (uint64_t)s, rec.gen))
+        shared_remove(s);
     return ret;
 }

@@ -89,4 +89,63 @@ void e2e_addr_equal_(const void *a, int alen, const void *b, int blen, const cha
                      s->api->WSAGetLastError());                                     \
     } while (0)
 
+
+/* ---- connect paths (test_paths_*.c) ------------------------------------ */
+
+/* The base provider's proc table for sock (of family af), asked directly:
+ * starts the base provider in the host if needed (host_lower_getpeername)
+ * and returns host_provider's table for tbase's GUID of af. Fails the test
+ * when it cannot. */
+void e2e_base_procs(const struct e2e_session *s, SOCKET sock, int af, WSPPROC_TABLE *procs);
+
+/* An extension function as an application gets it: WSAIoctl(SIO_GET_
+ * EXTENSION_FUNCTION_POINTER) through the host. Fails the test unless the
+ * call succeeds with a non-NULL pointer. */
+void *e2e_ext_fn(const struct e2e_session *s, SOCKET sock, const GUID *guid);
+/* The same, asked of the base provider directly (bypassing any LSP). */
+void *e2e_base_ext_fn(const struct e2e_session *s, SOCKET sock, int af, const GUID *guid);
+
+/* Handles bound now to the entries new sockets of this layout are bound
+ * to (peerlsp's four chains, or tbase's four entries): the host's view of
+ * how many sockets peerlsp (or tbase) still has records for. */
+LONG e2e_live_handles(const struct e2e_session *s);
+
+/* Waits up to ms for an overlapped operation on sock to finish (through
+ * the host's WSAGetOverlappedResult). Returns TRUE on success; FALSE with
+ * *err set to the operation's error (WAIT_TIMEOUT when it did not finish). */
+BOOL e2e_overlapped_wait(const struct e2e_session *s, SOCKET sock, WSAOVERLAPPED *ov, DWORD ms,
+                         DWORD *transferred, int *err);
+
+/* cmocka setup/teardown for a scenario that runs on one layout: the
+ * prestate is a pointer to an enum e2e_layout; the state becomes a started
+ * struct e2e_session. */
+int e2e_setup_layout(void **state);
+int e2e_teardown_layout(void **state);
+
+/* One scenario on the base provider alone and through both peerlsp
+ * layouts; `layouts` is an array of the three enum values. */
+#define E2E_LAYOUT_TESTS(fn, layouts)                                                     \
+    cmocka_unit_test_prestate_setup_teardown(fn, e2e_setup_layout, e2e_teardown_layout,  \
+                                             &(layouts)[E2E_BASE_ONLY]),                  \
+    cmocka_unit_test_prestate_setup_teardown(fn, e2e_setup_layout, e2e_teardown_layout,  \
+                                             &(layouts)[E2E_LSP_SHARED]),                 \
+    cmocka_unit_test_prestate_setup_teardown(fn, e2e_setup_layout, e2e_teardown_layout,  \
+                                             &(layouts)[E2E_LSP_OWN])
+
+#define E2E_IS_LSP(s) ((s)->layout != E2E_BASE_ONLY)
+
+/* getpeername through the host and from the base provider for the same
+ * handle, whatever the base provider answers: fails the test (with the
+ * caller's line) unless return value, error, namelen and bytes agree.
+ * Returns the answer's return value. For states whose answer differs
+ * between Windows and Wine (a ConnectEx socket before
+ * SO_UPDATE_CONNECT_CONTEXT, say). */
+#define e2e_peer_agrees(s, sock) e2e_peer_agrees_(s, sock, __FILE__, __LINE__)
+int e2e_peer_agrees_(const struct e2e_session *s, SOCKET sock, const char *file, int line);
+
+/* getpeername through the host must succeed and give exactly want/wantlen. */
+#define e2e_peer_is(s, sock, want, wantlen) e2e_peer_is_(s, sock, want, wantlen, __FILE__, __LINE__)
+void e2e_peer_is_(const struct e2e_session *s, SOCKET sock, const void *want, int wantlen,
+                  const char *file, int line);
+
 #endif /* PEERLSP_TESTS_E2E_H */

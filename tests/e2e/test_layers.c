@@ -24,13 +24,14 @@ static const GUID second_v6 = { 0x5e11c0de, 0x2, 0x4a4a, { 1, 2, 3, 4, 5, 6, 7, 
 /* Pass-through slots: peerlsp intercepts none of these. */
 #define PASS_SLOTS(X)                                                                      \
     X(lpWSPBind) X(lpWSPListen) X(lpWSPSend) X(lpWSPRecv) X(lpWSPSendTo) X(lpWSPRecvFrom)  \
-    X(lpWSPGetSockName) X(lpWSPGetSockOpt) X(lpWSPShutdown) X(lpWSPSelect)                 \
+    X(lpWSPGetSockName) X(lpWSPGetSockOpt) X(lpWSPSelect)                                   \
     X(lpWSPEventSelect) X(lpWSPEnumNetworkEvents) X(lpWSPGetOverlappedResult)
 
 /* Slots peerlsp always fills with its own functions. */
 #define OWN_SLOTS(X)                                                                       \
     X(lpWSPSocket) X(lpWSPAccept) X(lpWSPConnect) X(lpWSPCloseSocket) X(lpWSPGetPeerName)  \
-    X(lpWSPIoctl) X(lpWSPSetSockOpt) X(lpWSPJoinLeaf) X(lpWSPDuplicateSocket)
+    X(lpWSPIoctl) X(lpWSPSetSockOpt) X(lpWSPJoinLeaf) X(lpWSPDuplicateSocket)              \
+    X(lpWSPShutdown) X(lpWSPSendDisconnect) X(lpWSPRecvDisconnect)
 
 static void base_procs(const GUID *guid, SOCKET any_socket_of_it, WSPPROC_TABLE *procs)
 {
