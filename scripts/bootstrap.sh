@@ -31,6 +31,7 @@ declare -A pkg_for=(
   [msibuild]=msitools
 )
 if [ "$want" = bench ]; then
+  # The native build of the connection table: unit tests, fuzzing, counts.
   pkg_for[clang]=clang
   pkg_for[valgrind]=valgrind
   pkg_for[gcc]=gcc
@@ -48,6 +49,9 @@ done
 if [ "$want" = bench ] && [ ! -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] \
    && ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
   missing+=(libclang-rt-14-dev)
+fi
+if [ "$want" = bench ] && [ ! -f /usr/include/cmocka.h ]; then
+  missing+=(libcmocka-dev)
 fi
 
 need_apt_update=1

@@ -2,9 +2,11 @@
  * ctab_fuzz.c - libFuzzer target for the connection table.
  *
  * The input is decoded into a sequence of operations (insert, replace,
- * set_peer with a current, stale or wildcard gen, forget, lookup, remove,
+ * set_peer with a current, stale or wildcard gen, forget, mark_volatile,
+ * lookup, remove, remove_if with the current or another instance's gen,
  * bulk insert/remove for growth, inserts whose allocations fail) on a small
- * key space, and every answer is checked against a plain-array model.  The
+ * key space, and every answer, gens included, is checked against a
+ * plain-array model.  The
  * key space mixes keys that fold to the same 32 bits (long probe clusters,
  * backward shifts across them) with a wider range of handle-like keys (the
  * index, the chunks and the directory grow).
@@ -39,8 +41,8 @@ struct fuzz {
     struct plsp_ctab *t;
     struct model m[KEYS];
     size_t count;
-    uint32_t last_gen;
-    int have_gen;
+    uint32_t next_serial; /* the next insert's serial (low 16 bits) */
+    int have_serial;      /* learnt from the first insert */
     size_t live_before;
 };
 
@@ -105,22 +107,42 @@ static void check_key(struct fuzz *f, size_t k)
             m->state, m->len);
 }
 
-/* After a write to key k: its record must carry a gen newer than every
- * gen handed out before.  Adopts that gen into the model. */
-static void take_new_gen(struct fuzz *f, size_t k)
+/* The gen scheme (conntable.h): an insert, new or replacing, takes the next
+ * serial from a table-wide 16-bit counter (high half, write count 0); every
+ * other write keeps the serial and counts on in the low half, skipping
+ * PLSP_ANY_GEN. */
+static uint32_t next_version(uint32_t gen)
+{
+    uint32_t next = (gen & 0xffff0000u) | ((gen + 1u) & 0xffffu);
+
+    return next == PLSP_ANY_GEN ? next & 0xffff0000u : next;
+}
+
+/* After an insert of key k: its gen must be the next serial's.  The first
+ * insert tells where the counter starts (builds may choose it). */
+static void expect_insert_gen(struct fuzz *f, size_t k)
 {
     struct plsp_conn c;
     uint64_t key = key_at(k);
 
     if (plsp_ctab_lookup(f->t, key, &c) != 1)
-        die("key %#llx: not found right after a write", (unsigned long long)key);
-    /* Serial order: the counter wraps (this build starts it just below). */
-    if ((f->have_gen && (uint32_t)(c.gen - f->last_gen) - 1u >= 0x7fffffffu) ||
-        c.gen == PLSP_ANY_GEN)
-        die("key %#llx: write gave gen %u, not after %u", (unsigned long long)key, c.gen,
-            f->last_gen);
-    f->m[k].gen = f->last_gen = c.gen;
-    f->have_gen = 1;
+        die("key %#llx: not found right after an insert", (unsigned long long)key);
+    if (!f->have_serial) {
+        f->next_serial = c.gen >> 16;
+        f->have_serial = 1;
+    }
+    if (c.gen != (f->next_serial & 0xffffu) << 16)
+        die("key %#llx: insert gave gen %#x, expected serial %#x, count 0",
+            (unsigned long long)key, c.gen, f->next_serial & 0xffffu);
+    f->next_serial++;
+    f->m[k].gen = c.gen;
+    check_key(f, k);
+}
+
+/* After any other write to key k: same serial, the write count moved on. */
+static void expect_next_gen(struct fuzz *f, size_t k)
+{
+    f->m[k].gen = next_version(f->m[k].gen);
     check_key(f, k);
 }
 
@@ -164,7 +186,7 @@ static void do_insert(struct fuzz *f, size_t k, uint8_t provider, long fail_at)
     f->m[k].provider = provider;
     f->m[k].state = PLSP_PEER_UNKNOWN;
     f->m[k].len = 0;
-    take_new_gen(f, k);
+    expect_insert_gen(f, k);
 }
 
 static void do_set_peer(struct fuzz *f, size_t k)
@@ -177,11 +199,12 @@ static void do_set_peer(struct fuzz *f, size_t k)
 
     for (i = 0; i < len; i++)
         peer[i] = next_byte(f);
-    switch (mode % 4) {
+    switch (mode % 5) {
     case 0: gen = PLSP_ANY_GEN; break;
-    case 1: gen = m->gen; break;                 /* current, if present */
-    case 2: gen = m->gen - 1u - (mode >> 2); break; /* stale */
-    default: gen = f->last_gen + 1u; break;      /* not handed out yet */
+    case 1: gen = m->gen; break;                                /* current */
+    case 2: gen = m->gen - 1u - (mode >> 3); break;             /* older write */
+    case 3: gen = m->gen - 0x10000u * (1u + (mode >> 3)); break; /* older instance */
+    default: gen = next_version(m->gen); break;                 /* not yet made */
     }
     want = m->present && len >= 1 && len <= PLSP_PEER_MAX &&
            (gen == PLSP_ANY_GEN || gen == m->gen);
@@ -193,23 +216,26 @@ static void do_set_peer(struct fuzz *f, size_t k)
         m->state = PLSP_PEER_KNOWN;
         m->len = (uint8_t)len;
         memcpy(m->peer, peer, len);
-        take_new_gen(f, k);
+        expect_next_gen(f, k);
     } else {
         check_key(f, k);
     }
 }
 
-static void do_forget(struct fuzz *f, size_t k)
+/* forget_peer (to UNKNOWN) or mark_volatile (to VOLATILE): no peer. */
+static void do_unset(struct fuzz *f, size_t k, int volatile_)
 {
-    int r = plsp_ctab_forget_peer(f->t, key_at(k));
+    int r = volatile_ ? plsp_ctab_mark_volatile(f->t, key_at(k)) : plsp_ctab_forget_peer(f->t, key_at(k));
 
     if (r != f->m[k].present)
-        die("key %#llx: forget returned %d, model %d", (unsigned long long)key_at(k), r,
-            f->m[k].present);
+        die("key %#llx: %s returned %d, model %d", (unsigned long long)key_at(k),
+            volatile_ ? "mark_volatile" : "forget", r, f->m[k].present);
     if (r) {
-        f->m[k].state = PLSP_PEER_UNKNOWN;
+        f->m[k].state = volatile_ ? PLSP_PEER_VOLATILE : PLSP_PEER_UNKNOWN;
         f->m[k].len = 0;
-        take_new_gen(f, k);
+        expect_next_gen(f, k);
+    } else {
+        check_key(f, k);
     }
 }
 
@@ -222,6 +248,32 @@ static void do_remove(struct fuzz *f, size_t k)
             f->m[k].present);
     if (r) {
         f->m[k].present = 0;
+        f->count--;
+    }
+    check_key(f, k);
+}
+
+/* remove_if deletes only the instance whose gen (serial) was read. */
+static void do_remove_if(struct fuzz *f, size_t k)
+{
+    struct model *m = &f->m[k];
+    uint8_t mode = next_byte(f);
+    uint32_t gen;
+    int want, r;
+
+    switch (mode % 4) {
+    case 0: gen = m->gen; break;                             /* as read */
+    case 1: gen = m->gen ^ (1u + (mode >> 2)); break;        /* same instance, other write */
+    case 2: gen = m->gen - 0x10000u * (1u + (mode >> 2)); break; /* an older instance */
+    default: gen = PLSP_ANY_GEN; break;
+    }
+    want = m->present && (gen >> 16) == (m->gen >> 16);
+    r = plsp_ctab_remove_if(f->t, key_at(k), gen);
+    if (r != want)
+        die("key %#llx: remove_if(gen %#x) returned %d, model %d (gen %#x, present %d)",
+            (unsigned long long)key_at(k), gen, r, want, m->gen, m->present);
+    if (r) {
+        m->present = 0;
         f->count--;
     }
     check_key(f, k);
@@ -246,7 +298,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     while (f.pos < f.size) {
         op = next_byte(&f);
-        switch (op % 10) {
+        switch (op % 12) {
         case 0: case 1:
             k = next_key(&f);
             do_insert(&f, k, next_byte(&f), -1);
@@ -254,21 +306,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2:
             /* An insert whose first, second or third allocation fails. */
             k = next_key(&f);
-            do_insert(&f, k, next_byte(&f), (long)(op / 10 % 3));
+            do_insert(&f, k, next_byte(&f), (long)(op / 12 % 3));
             break;
         case 3: case 4:
             do_set_peer(&f, next_key(&f));
             break;
         case 5:
-            do_forget(&f, next_key(&f));
+            do_unset(&f, next_key(&f), 0);
             break;
         case 6:
-            do_remove(&f, next_key(&f));
+            do_unset(&f, next_key(&f), 1);
             break;
         case 7:
-            check_key(&f, next_key(&f));
+            do_remove(&f, next_key(&f));
             break;
         case 8:
+            do_remove_if(&f, next_key(&f));
+            break;
+        case 9:
+            check_key(&f, next_key(&f));
+            break;
+        case 10:
             /* A run of wide keys: in (growth) or out (long deletions). */
             k = NARROW_KEYS + (((size_t)next_byte(&f) << 8 | next_byte(&f)) % WIDE_KEYS);
             n = next_byte(&f);

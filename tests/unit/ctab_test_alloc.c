@@ -87,10 +87,10 @@ void ctab_test_race_point(void)
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;
-    /* One time in 8, stall for up to ~250 loop turns. */
+    /* One time in 8, stall for up to ~1000 loop turns. */
     if ((x & 7u) != 0)
         return;
-    n = (x >> 8) & 0xffu;
+    n = (x >> 8) & 0x3ffu;
     for (spin = 0; spin < n; spin++)
         ;
 }

@@ -457,6 +457,38 @@ static void test_remove(void **state)
     destroy_table(t, live);
 }
 
+/* A gen's low half counts the writes to one instance and wraps; with serial
+ * 0xffff it would reach PLSP_ANY_GEN itself, which must never be a gen (a
+ * set_peer with it would match any record).  Replaces take serials until
+ * one is 0xffff, whatever serial the build starts with. */
+static void test_gen_skips_any(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    uint8_t peer[4] = {1, 2, 3, 4};
+    uint32_t g, prev;
+    unsigned n;
+
+    (void)state;
+    assert_int_equal(plsp_ctab_insert(t, 0x90, 1), 0);
+    for (n = 0; n < 0x10000 && gen_of(t, 0x90) >> 16 != 0xffffu; n++)
+        assert_int_equal(plsp_ctab_insert(t, 0x90, 1), 0);
+    prev = gen_of(t, 0x90);
+    if (prev >> 16 != 0xffffu)
+        fail_msg("no serial 0xffff after %u replaces: gen %#x", n, prev);
+    for (n = 0; n < 0x10000; n++) {
+        if (n % 2)
+            assert_int_equal(plsp_ctab_forget_peer(t, 0x90), 1);
+        else
+            assert_int_equal(plsp_ctab_set_peer(t, 0x90, prev, peer, sizeof(peer)), 1);
+        g = gen_of(t, 0x90);
+        if (g == PLSP_ANY_GEN || g == prev || g >> 16 != 0xffffu)
+            fail_msg("write %u: gen %#x after %#x (serial must stay 0xffff, never ANY)", n, g, prev);
+        prev = g;
+    }
+    destroy_table(t, live);
+}
+
 /* ---- growth and deletion ----------------------------------------------------- */
 
 static void expect_keyed_record(const struct plsp_ctab *t, uint64_t key, const char *what)
@@ -1408,6 +1440,7 @@ int main(void)
         cmocka_unit_test(test_set_peer_lengths),
         cmocka_unit_test(test_forget_peer),
         cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_gen_skips_any),
         cmocka_unit_test(test_remove_if_instance),
         cmocka_unit_test(test_mark_volatile),
         cmocka_unit_test(test_growth),
