@@ -28,8 +28,13 @@ demo: build
 package: build
 	scripts/package.sh
 
+# Windows binaries under Wine, then the connection table built natively
+# (plain, ASan+UBSan, TSan, and the fuzz corpus replayed).
 test: build package
 	ctest --preset x64
+	cmake --preset native >/dev/null
+	cmake --build --preset native -j 2
+	ctest --preset native
 
 # Logic in the scripts: scripts/bench.sh (native table metrics + the Wine
 # benchmark -> build/bench.json), scripts/fuzz.sh (FUZZ_SECONDS, default 60).

@@ -26,15 +26,15 @@ declare -A pkg_for=(
   [dpkg-source]=dpkg-dev
   [xz]=xz-utils
   # make test builds and installs the MSI under Wine.
+  [gcc]=gcc
   [wixl]=wixl
   [msiinfo]=msitools
   [msibuild]=msitools
 )
 if [ "$want" = bench ]; then
-  # The native build of the connection table: unit tests, fuzzing, counts.
+  # Fuzzing and instruction counts of the native connection table.
   pkg_for[clang]=clang
   pkg_for[valgrind]=valgrind
-  pkg_for[gcc]=gcc
 fi
 
 missing=()
@@ -50,7 +50,9 @@ if [ "$want" = bench ] && [ ! -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/lib
    && ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
   missing+=(libclang-rt-14-dev)
 fi
-if [ "$want" = bench ] && [ ! -f /usr/include/cmocka.h ]; then
+# The native build of the connection table (part of make test) uses
+# Debian's own cmocka.
+if [ ! -f /usr/include/cmocka.h ]; then
   missing+=(libcmocka-dev)
 fi
 
