@@ -632,7 +632,9 @@ int plsp_ctab_set_peer(struct plsp_ctab *t, uint64_t key, uint32_t expected_gen,
     return written;
 }
 
-int plsp_ctab_forget_peer(struct plsp_ctab *t, uint64_t key)
+/* Drops key's peer and sets a state without one (UNKNOWN or VOLATILE): a
+ * write like any other, so a gen read before it is stale afterwards. */
+static int set_peerless(struct plsp_ctab *t, uint64_t key, uint8_t state)
 {
     const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     struct plsp_conn conn;
@@ -645,7 +647,7 @@ int plsp_ctab_forget_peer(struct plsp_ctab *t, uint64_t key)
         rec = rec_at(t, id);
         rec_read_conn(rec, &conn);
         conn.gen = next_version_gen(conn.gen);
-        conn.state = PLSP_PEER_UNKNOWN;
+        conn.state = state;
         conn.peer_len = 0;
         memset(conn.peer, 0, sizeof(conn.peer));
         write_begin(t);
@@ -656,28 +658,14 @@ int plsp_ctab_forget_peer(struct plsp_ctab *t, uint64_t key)
     return id != 0;
 }
 
+int plsp_ctab_forget_peer(struct plsp_ctab *t, uint64_t key)
+{
+    return set_peerless(t, key, PLSP_PEER_UNKNOWN);
+}
+
 int plsp_ctab_mark_volatile(struct plsp_ctab *t, uint64_t key)
 {
-    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
-    struct plsp_conn conn;
-    uint32_t pos, id;
-    ctab_word *rec;
-
-    ctab_lock_acquire(&t->lock);
-    id = index_find(t, lo, hi, &pos);
-    if (id != 0) {
-        rec = rec_at(t, id);
-        rec_read_conn(rec, &conn);
-        conn.gen = next_version_gen(conn.gen);
-        conn.state = PLSP_PEER_VOLATILE;
-        conn.peer_len = 0;
-        memset(conn.peer, 0, sizeof(conn.peer));
-        write_begin(t);
-        rec_write_conn(rec, &conn);
-        write_end(t);
-    }
-    ctab_lock_release(&t->lock);
-    return id != 0;
+    return set_peerless(t, key, PLSP_PEER_VOLATILE);
 }
 
 /* Deletes the record at id (index position pos). Lock held. */
