@@ -12,7 +12,8 @@
  *              catalog before the first change and which providers and
  *              whether the order were touched, and puts exactly those back
  *              on rollback.
- *   commands   install, uninstall, repair, verify, list, export.
+ *   commands   install, uninstall, repair, verify, list, export,
+ *              exclude/include (ctl_exclude.c), status (ctl_status.c).
  *   cli        ctl_main: arguments, messages, exit codes.
  */
 #ifndef PEERLSP_CTL_H
@@ -50,6 +51,16 @@ enum ctl_op {
     CTL_OP_COUNT
 };
 
+/* An application kept away from peerlsp (exclude/include). */
+#define CTL_ARGS_MAX SIMCAT_APP_EXTRA_MAX
+struct ctl_app_record {
+    WCHAR app[MAX_PATH];   /* the program's full path (may hold %SystemRoot%) */
+    WCHAR args[CTL_ARGS_MAX]; /* its command line, "" for none */
+    DWORD removed;         /* the categories exclude took away */
+    DWORD permitted;       /* the application's permitted categories, as recorded */
+    int from_catalog;      /* 1: read from a snapshot's application records */
+};
+
 /* One catalog. Every function returns 0 or a WSA / Win32 error code. A
  * mutating function pointer is NULL when this system lacks the call;
  * op_names[op] then still names the missing function for the message. */
@@ -69,6 +80,22 @@ struct ctl_backend {
                   const WSAPROTOCOL_INFOW *list, DWORD n);
     int (*write_order)(struct ctl_backend *b, const DWORD *ids, DWORD n);
     int (*set_categories)(struct ctl_backend *b, const GUID *guid, DWORD categories);
+    /* Application categories (ctl_exclude.c). NULL where the system lacks
+     * WSCGetApplicationCategory / WSCSetApplicationCategory. args NULL or
+     * "": no command line. get: WSASERVICE_NOT_FOUND when the application
+     * is not categorized. */
+    int (*get_app_category)(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
+                            DWORD *permitted);
+    int (*set_app_category)(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
+                            DWORD permitted, DWORD *previous);
+    /* The exclusions peerlsp-ctl keeps a record of (Windows cannot
+     * enumerate application categories): the registry for the live
+     * catalog, the snapshot's own application records for a file. The
+     * callback is called once per record; put replaces a record. */
+    int (*records_enum)(struct ctl_backend *b,
+                        void (*cb)(void *ctx, const struct ctl_app_record *r), void *ctx);
+    int (*record_put)(struct ctl_backend *b, const struct ctl_app_record *r);
+    int (*record_del)(struct ctl_backend *b, const WCHAR *app, const WCHAR *args);
     /* Makes the changes durable (a snapshot file is written); NULL: nothing. */
     int (*commit)(struct ctl_backend *b);
     void (*destroy)(struct ctl_backend *b);
@@ -230,6 +257,37 @@ void ctl_options_default(struct ctl_options *o);
 int ctl_install(struct ctl_target *targets, int ntargets, const struct ctl_options *o);
 int ctl_uninstall(struct ctl_target *targets, int ntargets, const struct ctl_options *o);
 int ctl_repair(struct ctl_target *targets, int ntargets, const struct ctl_options *o);
+/* exclude APP / include APP (ctl_exclude.c): keeps peerlsp out of one
+ * program through its permitted LSP categories, or lets it in again. On
+ * the first target only: application categories are not per catalog. */
+int ctl_exclude(struct ctl_target *targets, int ntargets, const WCHAR *app, const WCHAR *args,
+                const struct ctl_options *o);
+int ctl_include(struct ctl_target *targets, int ntargets, const WCHAR *app, const WCHAR *args,
+                const struct ctl_options *o);
+/* Prints the exclusions peerlsp-ctl knows of, one per line with `prefix`;
+ * returns how many (or -1 when they cannot be read). */
+int ctl_exclusions_print(struct ctl_backend *b, const struct ctl_options *o, const char *prefix);
+/* The categories peerlsp is installed with in this catalog (default ones
+ * when it is not installed or they cannot be read). */
+DWORD ctl_peerlsp_categories(struct ctl_backend *b, const struct ctl_options *o);
+/* Every documented LSP category: what an uncategorized application
+ * permits, as exclude sees it. */
+#define CTL_ALL_LSP_CATEGORIES 0x800000FFu
+
+/* The registry record of exclusions (ctl_records.c), used by the live
+ * backend. Root and subkey are variables so that tests can point them at
+ * HKEY_CURRENT_USER. */
+extern HKEY ctl_records_root;
+extern const WCHAR *ctl_records_subkey;
+int ctl_records_registry_enum(struct ctl_backend *b,
+                              void (*cb)(void *ctx, const struct ctl_app_record *r), void *ctx);
+int ctl_records_registry_put(struct ctl_backend *b, const struct ctl_app_record *r);
+int ctl_records_registry_del(struct ctl_backend *b, const WCHAR *app, const WCHAR *args);
+
+/* status (ctl_status.c): one screen for a person; 0 healthy (installed
+ * and consistent, or cleanly not installed), else CTL_EXIT_PROBLEMS. */
+int ctl_status(struct ctl_target *targets, int ntargets, const struct ctl_options *o);
+
 /* Problems, one line each through ctl_out; 0 or CTL_EXIT_PROBLEMS. */
 int ctl_verify(struct ctl_target *targets, int ntargets, const struct ctl_options *o);
 int ctl_list(struct ctl_backend *b, const struct ctl_options *o, int json);

@@ -102,6 +102,65 @@ static int file_set_categories(struct ctl_backend *b, const GUID *guid, DWORD ca
                : 0;
 }
 
+static DWORD len_of(const WCHAR *s)
+{
+    return s ? (DWORD)wcslen(s) : 0;
+}
+
+static int file_get_app_category(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
+                                 DWORD *permitted)
+{
+    int err = 0;
+    return simcat_get_app_category(cat_of(b), app, len_of(app), args, len_of(args), permitted,
+                                   &err) == SOCKET_ERROR
+               ? err
+               : 0;
+}
+
+static int file_set_app_category(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
+                                 DWORD permitted, DWORD *previous)
+{
+    int err = 0;
+    return simcat_set_app_category(cat_of(b), app, len_of(app), args, len_of(args), permitted,
+                                   previous, &err) == SOCKET_ERROR
+               ? err
+               : 0;
+}
+
+/* A snapshot can list its application records, so they are the record:
+ * every categorized application in it (from_catalog = 1). */
+static int file_records_enum(struct ctl_backend *b,
+                             void (*cb)(void *ctx, const struct ctl_app_record *r), void *ctx)
+{
+    static struct ctl_app_record r;
+    for (size_t i = 0;; i++) {
+        memset(&r, 0, sizeof r);
+        int err = simcat_app_enum(cat_of(b), i, r.app, r.args, &r.permitted);
+        if (err == ERROR_NO_MORE_ITEMS)
+            return 0;
+        if (err)
+            return err;
+        r.from_catalog = 1;
+        cb(ctx, &r);
+    }
+}
+
+/* The snapshot's application record is the record: nothing more to keep. */
+static int file_record_put(struct ctl_backend *b, const struct ctl_app_record *r)
+{
+    (void)b;
+    (void)r;
+    return 0;
+}
+
+static int file_record_del(struct ctl_backend *b, const WCHAR *app, const WCHAR *args)
+{
+    (void)b;
+    (void)app;
+    (void)args;
+    return 0;
+}
+
 static int file_commit(struct ctl_backend *b)
 {
     struct file_ctx *ctx = b->ctx;
@@ -146,6 +205,11 @@ static struct ctl_backend *make(struct simcat *cat, int owned, const WCHAR *file
     b->update = file_update;
     b->write_order = file_write_order;
     b->set_categories = file_set_categories;
+    b->get_app_category = file_get_app_category;
+    b->set_app_category = file_set_app_category;
+    b->records_enum = file_records_enum;
+    b->record_put = file_record_put;
+    b->record_del = file_record_del;
     b->commit = file_commit;
     b->destroy = file_destroy;
     return b;

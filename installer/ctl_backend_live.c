@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "ctl_winapi.h"
 
@@ -100,6 +101,33 @@ static int live_set_categories(struct ctl_backend *b, const GUID *guid, DWORD ca
                : 0;
 }
 
+static DWORD len_of(const WCHAR *s)
+{
+    return s ? (DWORD)wcslen(s) : 0;
+}
+
+static int live_get_app_category(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
+                                 DWORD *permitted)
+{
+    int err = 0;
+    DWORD n = len_of(args);
+    return wsc(b)->get_application_category(app, len_of(app), n ? args : NULL, n, permitted,
+                                            &err) == SOCKET_ERROR
+               ? err
+               : 0;
+}
+
+static int live_set_app_category(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
+                                 DWORD permitted, DWORD *previous)
+{
+    int err = 0;
+    DWORD n = len_of(args);
+    return wsc(b)->set_application_category(app, len_of(app), n ? args : NULL, n, permitted,
+                                            previous, &err) == SOCKET_ERROR
+               ? err
+               : 0;
+}
+
 static void live_destroy(struct ctl_backend *b)
 {
     free(b);
@@ -144,6 +172,13 @@ struct ctl_backend *ctl_backend_live(int bits)
     b->update = w->update_provider ? live_update : NULL;
     b->write_order = w->write_provider_order ? live_write_order : NULL;
     b->set_categories = w->set_provider_info ? live_set_categories : NULL;
+    /* Application categories have no ...32 functions: only the process's
+     * own ws2_32 sets them. */
+    b->get_app_category = w->get_application_category && !wow32 ? live_get_app_category : NULL;
+    b->set_app_category = w->set_application_category && !wow32 ? live_set_app_category : NULL;
+    b->records_enum = ctl_records_registry_enum;
+    b->record_put = ctl_records_registry_put;
+    b->record_del = ctl_records_registry_del;
     b->destroy = live_destroy;
     return b;
 }

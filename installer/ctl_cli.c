@@ -25,6 +25,9 @@ static const char global_help[] =
     "  verify               exit 0 only if peerlsp is installed consistently\n"
     "  repair               remove broken or orphaned peerlsp entries\n"
     "  export FILE          write a snapshot of the catalog to FILE\n"
+    "  status               installed or not, DLL version, problems, exclusions, what next\n"
+    "  exclude APP          keep peerlsp out of one program (its full path)\n"
+    "  include APP          let peerlsp into that program again\n"
     "  help [COMMAND]       this text, or a command's\n"
     "\n"
     "global options:\n"
@@ -82,6 +85,30 @@ static const struct {
       "usage: peerlsp-ctl [--catalog FILE] export OUTFILE\n"
       "\n"
       "Writes a snapshot of the catalog (the format --catalog reads) to OUTFILE.\n" },
+    { "status",
+      "usage: peerlsp-ctl [--catalog FILE [--catalog32 FILE]] status\n"
+      "\n"
+      "One screen: in which catalogs peerlsp is installed, the DLL the catalog names and its\n"
+      "version, the problems verify finds, the programs excluded with peerlsp-ctl, and what\n"
+      "to do next. Exit 0 when healthy (installed and consistent everywhere, or cleanly not\n"
+      "installed), 2 when problems were found.\n" },
+    { "exclude",
+      "usage: peerlsp-ctl [--catalog FILE] [--dry-run] exclude APP [--args \"ARGS\"]\n"
+      "\n"
+      "Keeps peerlsp out of one program: takes peerlsp's LSP categories (as installed; default\n"
+      "0x80000001) out of the program's permitted categories (WSCSetApplicationCategory), the\n"
+      "documented way a program refuses LSPs. APP is the program's full path (%SystemRoot%\n"
+      "allowed). The change is read back (WSCGetApplicationCategory) and recorded under\n"
+      "HKLM\\SOFTWARE\\peerlsp\\Exclusions so that list and status can show it. Where the\n"
+      "read-back function is missing (Wine) nothing is changed (exit 4).\n"
+      "  --args \"ARGS\"        the program's command line, for one instance of a shared\n"
+      "                       program (svchost.exe -k NAME, rundll32.exe ...)\n" },
+    { "include",
+      "usage: peerlsp-ctl [--catalog FILE] [--dry-run] include APP [--args \"ARGS\"]\n"
+      "\n"
+      "Lets peerlsp into a program again: puts peerlsp's categories back into its permitted\n"
+      "categories and removes the record. A program that is not excluded is left alone.\n"
+      "  --args \"ARGS\"        as given to exclude\n" },
     { "help", "usage: peerlsp-ctl help [COMMAND]\n" },
 };
 
@@ -157,7 +184,7 @@ void ctl_options_default(struct ctl_options *o)
 }
 
 struct args {
-    const WCHAR *catalog, *catalog32, *dll, *dll32, *export_file;
+    const WCHAR *catalog, *catalog32, *dll, *dll32, *export_file, *app, *app_args;
     const char *command;
     int json, help, guid_given;
 };
@@ -238,6 +265,9 @@ static int parse_args(int argc, WCHAR **argv, struct args *a, struct ctl_options
             }
         } else if (!wcscmp(w, L"--all-orphans")) {
             o->all_orphans = 1;
+        } else if (!wcscmp(w, L"--args")) {
+            NEED_VALUE();
+            a->app_args = next;
         } else if (!wcscmp(w, L"--json")) {
             a->json = 1;
         } else if (w[0] == L'-') {
@@ -249,6 +279,9 @@ static int parse_args(int argc, WCHAR **argv, struct args *a, struct ctl_options
             a->command = command;
         } else if (!strcmp(a->command, "export") && !a->export_file) {
             a->export_file = w;
+        } else if ((!strcmp(a->command, "exclude") || !strcmp(a->command, "include")) &&
+                   !a->app) {
+            a->app = w;
         } else if (!strcmp(a->command, "help") && command_index(arg) >= 0 && !a->help) {
             a->help = 1;
             a->command = commands[command_index(arg)].name;
@@ -347,7 +380,14 @@ int ctl_main(int argc, WCHAR **argv)
         return CTL_EXIT_OK;
     }
     int install = !strcmp(a.command, "install");
-    int mutating = install || !strcmp(a.command, "uninstall") || !strcmp(a.command, "repair");
+    int app_cmd = !strcmp(a.command, "exclude") || !strcmp(a.command, "include");
+    int mutating = install || app_cmd || !strcmp(a.command, "uninstall") ||
+                   !strcmp(a.command, "repair");
+    if (app_cmd && !a.app)
+        return usage_error("%s needs the program's full path, e.g. C:\\Windows\\System32\\wsl.exe.",
+                           a.command);
+    if (!app_cmd && a.app_args)
+        return usage_error("--args is an option of exclude and include only.%s", "");
     if (install && !a.dll)
         return usage_error("install needs --dll PATH (the absolute path of peerlsp.dll).%s", "");
     if (!install && (a.dll || a.dll32))
@@ -401,6 +441,19 @@ int ctl_main(int argc, WCHAR **argv)
             if (r > rc)
                 rc = r;
         }
+        if (!a.json && n) {
+            /* Windows cannot list categorized programs: these are the ones
+             * this tool excluded (docs/peerlsp-ctl.md). */
+            ctl_out("Exclusions made with peerlsp-ctl exclude:\n");
+            if (ctl_exclusions_print(t[0].b, &o, "   ") == 0)
+                ctl_out("   none\n");
+        }
+    } else if (!strcmp(a.command, "status")) {
+        rc = ctl_status(t, n, &o);
+    } else if (!strcmp(a.command, "exclude")) {
+        rc = ctl_exclude(t, n, a.app, a.app_args, &o);
+    } else if (!strcmp(a.command, "include")) {
+        rc = ctl_include(t, n, a.app, a.app_args, &o);
     } else if (!strcmp(a.command, "export")) {
         rc = run_export(t[0].b, a.export_file);
     }

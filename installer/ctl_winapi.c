@@ -46,6 +46,13 @@ void ctl_winapi_init(void)
     n->write_provider_order = RESOLVE(ws, sWSCWriteProviderOrder, "WSCWriteProviderOrder");
     n->get_provider_info = RESOLVE(ws, sWSCGetProviderInfo, "WSCGetProviderInfo");
     n->set_provider_info = RESOLVE(ws, sWSCSetProviderInfo, "WSCSetProviderInfo");
+    /* Wine 8 exports WSCSetApplicationCategory as a stub that returns 0
+     * and changes nothing, and has no WSCGetApplicationCategory; exclude
+     * then refuses to act, since it could neither read nor confirm. */
+    n->set_application_category =
+        RESOLVE(ws, sWSCSetApplicationCategory, "WSCSetApplicationCategory");
+    n->get_application_category =
+        RESOLVE(ws, sWSCGetApplicationCategory, "WSCGetApplicationCategory");
     ctl_have_install_and_chains = GetProcAddress(ws, "WSCInstallProviderAndChains") != NULL;
     if (wine_version) {
         n->update_provider = NULL; /* raises an exception under Wine 8 */

@@ -20,6 +20,10 @@ typedef int(WSPAPI *sWSCGetProviderInfo)(LPGUID, WSC_PROVIDER_INFO_TYPE, PBYTE, 
 typedef int(WSPAPI *sWSCSetProviderInfo)(LPGUID, WSC_PROVIDER_INFO_TYPE, PBYTE, size_t, DWORD,
                                          LPINT);
 
+typedef int(WSPAPI *sWSCSetApplicationCategory)(LPCWSTR, DWORD, LPCWSTR, DWORD, DWORD, DWORD *,
+                                                LPINT);
+typedef int(WSPAPI *sWSCGetApplicationCategory)(LPCWSTR, DWORD, LPCWSTR, DWORD, DWORD *, LPINT);
+
 /* One catalog's set of functions. */
 struct ctl_wsc {
     sWSCEnumProtocols enum_protocols;
@@ -30,6 +34,9 @@ struct ctl_wsc {
     sWSCWriteProviderOrder write_provider_order;
     sWSCGetProviderInfo get_provider_info;
     sWSCSetProviderInfo set_provider_info;
+    /* Application categories have no ...32 variants: native set only. */
+    sWSCSetApplicationCategory set_application_category;
+    sWSCGetApplicationCategory get_application_category;
 };
 
 /* The process's own catalog (the 64-bit one for the x64 tool), and the

@@ -169,6 +169,7 @@ void simcat_destroy(struct simcat *cat)
         return;
     free(cat->entries);
     free(cat->providers);
+    free(cat->apps);
     free(cat);
 }
 
@@ -183,8 +184,12 @@ struct simcat *simcat_clone(const struct simcat *cat)
     int ok = simcat__reserve((void **)&copy->entries, &copy->cap, cat->count,
                              sizeof *copy->entries) &&
              simcat__reserve((void **)&copy->providers, &copy->pcap, cat->nproviders,
-                     sizeof *copy->providers);
+                     sizeof *copy->providers) &&
+             simcat__reserve((void **)&copy->apps, &copy->acap, cat->napps, sizeof *copy->apps);
     if (ok) {
+        if (cat->napps)
+            memcpy(copy->apps, cat->apps, cat->napps * sizeof *cat->apps);
+        copy->napps = cat->napps;
         if (cat->count)
             memcpy(copy->entries, cat->entries, cat->count * sizeof *cat->entries);
         if (cat->nproviders)
@@ -214,6 +219,15 @@ static int equal_locked(const struct simcat *a, const struct simcat *b)
         const struct simcat_provider *pa = &a->providers[i], *pb = &b->providers[i];
         if (simcat__guid_cmp(&pa->guid, &pb->guid) || pa->categories != pb->categories ||
             wcsncmp(pa->path, pb->path, MAX_PATH))
+            return 0;
+    }
+    if (a->napps != b->napps)
+        return 0;
+    /* Sorted too; the stored spelling of a path counts (it is saved). */
+    for (size_t i = 0; i < a->napps; i++) {
+        const struct simcat_app *x = &a->apps[i], *y = &b->apps[i];
+        if (x->permitted != y->permitted || wcsncmp(x->path, y->path, MAX_PATH) ||
+            wcsncmp(x->extra, y->extra, SIMCAT_APP_EXTRA_MAX))
             return 0;
     }
     return 1;
@@ -573,6 +587,134 @@ int simcat_set_provider_info(struct simcat *cat, LPGUID lpProviderId,
         err = set_info_locked(cat, lpProviderId, InfoType, Info, InfoSize, Flags);
     ReleaseSRWLockExclusive(&cat->lock);
     return err ? fail_with(lpErrno, err) : 0;
+}
+
+/* ---- WSCSetApplicationCategory / WSCGetApplicationCategory ------------ */
+
+static WCHAR ascii_lower(WCHAR c)
+{
+    return c >= L'A' && c <= L'Z' ? (WCHAR)(c - L'A' + L'a') : c;
+}
+
+int simcat__app_cmp(const WCHAR *path_a, const WCHAR *extra_a, const WCHAR *path_b,
+                    const WCHAR *extra_b)
+{
+    for (size_t i = 0;; i++) {
+        WCHAR x = ascii_lower(path_a[i]), y = ascii_lower(path_b[i]);
+        if (x != y)
+            return x < y ? -1 : 1;
+        if (!x)
+            break;
+    }
+    int c = wcscmp(extra_a, extra_b);
+    return c < 0 ? -1 : c > 0;
+}
+
+int simcat__app_put(struct simcat *cat, const struct simcat_app *rec)
+{
+    size_t at = 0;
+    int c = 1;
+    while (at < cat->napps &&
+           (c = simcat__app_cmp(cat->apps[at].path, cat->apps[at].extra, rec->path,
+                                rec->extra)) < 0)
+        at++;
+    if (at < cat->napps && c == 0) {
+        /* The same application: only its categories change; the spelling
+         * first given stays. */
+        cat->apps[at].permitted = rec->permitted;
+        return 0;
+    }
+    if (!simcat__reserve((void **)&cat->apps, &cat->acap, cat->napps + 1, sizeof *cat->apps))
+        return WSA_NOT_ENOUGH_MEMORY;
+    memmove(&cat->apps[at + 1], &cat->apps[at], (cat->napps - at) * sizeof *cat->apps);
+    cat->apps[at] = *rec;
+    cat->napps++;
+    return 0;
+}
+
+/* Checks and copies the (Path, Extra) pair into rec's strings. */
+static int app_name(LPCWSTR path, DWORD path_len, LPCWSTR extra, DWORD extra_len,
+                    struct simcat_app *rec)
+{
+    if (!path || (!extra && extra_len))
+        return WSAEFAULT;
+    if (path_len == 0 || path_len >= MAX_PATH || extra_len >= SIMCAT_APP_EXTRA_MAX ||
+        wcsnlen(path, path_len) != path_len || (extra_len && wcsnlen(extra, extra_len) != extra_len))
+        return WSAEINVAL;
+    memset(rec, 0, sizeof *rec);
+    memcpy(rec->path, path, path_len * sizeof(WCHAR));
+    if (extra_len)
+        memcpy(rec->extra, extra, extra_len * sizeof(WCHAR));
+    return 0;
+}
+
+static const struct simcat_app *app_find(const struct simcat *cat, const struct simcat_app *key)
+{
+    for (size_t i = 0; i < cat->napps; i++) {
+        if (!simcat__app_cmp(cat->apps[i].path, cat->apps[i].extra, key->path, key->extra))
+            return &cat->apps[i];
+    }
+    return NULL;
+}
+
+int simcat_set_app_category(struct simcat *cat, LPCWSTR Path, DWORD PathLength, LPCWSTR Extra,
+                            DWORD ExtraLength, DWORD PermittedLspCategories,
+                            DWORD *pPrevPermLspCat, LPINT lpErrno)
+{
+    if (!cat)
+        return fail_with(lpErrno, WSAEFAULT);
+    struct simcat_app rec;
+    int err;
+    AcquireSRWLockExclusive(&cat->lock);
+    if (!fault_take(cat, &err)) {
+        err = app_name(Path, PathLength, Extra, ExtraLength, &rec);
+        if (!err) {
+            const struct simcat_app *old = app_find(cat, &rec);
+            DWORD prev = old ? old->permitted : 0;
+            rec.permitted = PermittedLspCategories;
+            err = simcat__app_put(cat, &rec);
+            if (!err && pPrevPermLspCat)
+                *pPrevPermLspCat = prev;
+        }
+    }
+    ReleaseSRWLockExclusive(&cat->lock);
+    return err ? fail_with(lpErrno, err) : 0;
+}
+
+int simcat_get_app_category(const struct simcat *cat, LPCWSTR Path, DWORD PathLength,
+                            LPCWSTR Extra, DWORD ExtraLength, DWORD *pPermittedLspCategories,
+                            LPINT lpErrno)
+{
+    if (!cat || !pPermittedLspCategories)
+        return fail_with(lpErrno, WSAEFAULT);
+    struct simcat_app key;
+    int err = app_name(Path, PathLength, Extra, ExtraLength, &key);
+    if (err)
+        return fail_with(lpErrno, err);
+    AcquireSRWLockShared(simcat__cat_lock(cat));
+    const struct simcat_app *rec = app_find(cat, &key);
+    if (rec)
+        *pPermittedLspCategories = rec->permitted;
+    ReleaseSRWLockShared(simcat__cat_lock(cat));
+    return rec ? 0 : fail_with(lpErrno, WSASERVICE_NOT_FOUND);
+}
+
+int simcat_app_enum(const struct simcat *cat, size_t index, WCHAR path[MAX_PATH],
+                    WCHAR extra[SIMCAT_APP_EXTRA_MAX], DWORD *permitted)
+{
+    if (!cat || !path || !extra || !permitted)
+        return WSAEFAULT;
+    int err = ERROR_NO_MORE_ITEMS;
+    AcquireSRWLockShared(simcat__cat_lock(cat));
+    if (index < cat->napps) {
+        const struct simcat_app *a = &cat->apps[index];
+        memcpy(path, a->path, sizeof a->path);
+        memcpy(extra, a->extra, sizeof a->extra);
+        *permitted = a->permitted;
+        err = 0;
+    }
+    ReleaseSRWLockShared(simcat__cat_lock(cat));
+    return err;
 }
 
 /* ---- building a copy of another catalog ------------------------------ */

@@ -41,12 +41,13 @@ struct simcat *simcat_create(void);
 void simcat_destroy(struct simcat *cat);
 
 /* A deep copy of the catalog's contents (entries, order, ids, paths, LSP
- * categories, id counter). A pending simcat_fail_call is not copied.
+ * categories, application categories, id counter). A pending simcat_fail_call is not copied.
  * NULL when out of memory. */
 struct simcat *simcat_clone(const struct simcat *cat);
 
 /* 1 when both catalogs hold the same entries in the same order with the same
- * ids, and the same path and LSP categories per provider GUID; else 0.
+ * ids, the same path and LSP categories per provider GUID, and the same
+ * application category records; else 0.
  * The id counter is not compared (see simcat_save). */
 int simcat_equal(const struct simcat *a, const struct simcat *b);
 
@@ -138,6 +139,52 @@ int simcat_set_provider_info(struct simcat *cat, LPGUID lpProviderId,
                              WSC_PROVIDER_INFO_TYPE InfoType, PBYTE Info, size_t InfoSize,
                              DWORD Flags, LPINT lpErrno);
 
+/*
+ * Application categories (Vista+). Windows keeps, per application (its
+ * executable path plus, optionally, its command line), the LSP categories
+ * it permits; an LSP is loaded into it only when the application permits
+ * its categories. The simulated catalog keeps these records next to the
+ * entries (they are part of simcat_equal, simcat_clone and snapshots).
+ *
+ * An application is named by Path (PathLength characters, no NUL counted)
+ * and Extra (ExtraLength characters; NULL or 0 characters: no command line).
+ * Paths are compared without regard to ASCII case (Windows paths are case
+ * insensitive), Extra exactly; both are stored as first given. Windows
+ * documents neither comparison; this is the choice made here.
+ */
+#define SIMCAT_APP_EXTRA_MAX 1024 /* characters, NUL included */
+
+/* WSCSetApplicationCategory: sets the application's permitted categories,
+ * creating its record. *pPrevPermLspCat (optional) receives the previous
+ * set; for an application that was not categorized it receives 0 (Windows
+ * does not document this case; an inference).
+ * Errors: WSAEFAULT Path NULL, or Extra NULL with ExtraLength > 0;
+ *         WSAEINVAL PathLength 0 or >= MAX_PATH, ExtraLength >=
+ *                   SIMCAT_APP_EXTRA_MAX, a NUL inside either string;
+ *         WSA_NOT_ENOUGH_MEMORY.
+ * A mutating call for simcat_fail_call. */
+int simcat_set_app_category(struct simcat *cat, LPCWSTR Path, DWORD PathLength, LPCWSTR Extra,
+                            DWORD ExtraLength, DWORD PermittedLspCategories,
+                            DWORD *pPrevPermLspCat, LPINT lpErrno);
+
+/* WSCGetApplicationCategory: the application's permitted categories.
+ * Errors: as simcat_set_app_category, plus WSAEFAULT for a NULL
+ *         pPermittedLspCategories, and WSASERVICE_NOT_FOUND when the
+ *         application is not categorized (as documented). The output is
+ *         left alone on failure. */
+int simcat_get_app_category(const struct simcat *cat, LPCWSTR Path, DWORD PathLength,
+                            LPCWSTR Extra, DWORD ExtraLength, DWORD *pPermittedLspCategories,
+                            LPINT lpErrno);
+
+/* Not a WSC function (Windows cannot enumerate application categories):
+ * the index-th application record in the catalog's order (path without
+ * regard to case, then extra). path and extra receive NUL-terminated
+ * copies (extra "" when there is no command line). Returns 0, or
+ * ERROR_NO_MORE_ITEMS past the last record, or WSAEFAULT for NULL
+ * pointers; outputs are left alone on failure. */
+int simcat_app_enum(const struct simcat *cat, size_t index, WCHAR path[MAX_PATH],
+                    WCHAR extra[SIMCAT_APP_EXTRA_MAX], DWORD *permitted);
+
 /* Builds a copy of an existing catalog (peerlsp-ctl's export of the live
  * catalog and its --dry-run): appends *entry keeping its dwCatalogEntryId
  * and ProviderId as given, unlike simcat_install. The provider record is
@@ -150,8 +197,8 @@ int simcat_add_entry(struct simcat *cat, const WSAPROTOCOL_INFOW *entry, const W
                      DWORD categories);
 
 /* Fault injection for transaction tests. The mutating calls are
- * simcat_install, simcat_deinstall, simcat_update, simcat_write_order and
- * simcat_set_provider_info. After simcat_fail_call(cat, n, error) with
+ * simcat_install, simcat_deinstall, simcat_update, simcat_write_order,
+ * simcat_set_provider_info and simcat_set_app_category. After simcat_fail_call(cat, n, error) with
  * n >= 1, the n-th mutating call from now fails with `error` (through
  * *lpErrno, or as simcat_write_order's return value) before looking at its
  * arguments, and changes nothing; calls before it behave normally (whether
@@ -170,7 +217,13 @@ void simcat_fail_call(struct simcat *cat, int nth_mutating_call, int error);
  *         pf=0xX ver=N af=N maxsa=N minsa=N type=N proto=N protomax=N order=N
  *         sec=N msgsize=N reserved=N name="..."              one per entry, catalog order
  *
- * (each entry is a single line; it is wrapped here only for reading). GUIDs
+ *   app categories=0xX path="..." extra="..."               one per application
+ *                                                            category record, last,
+ *                                                            in simcat_app_enum order
+ *
+ * (each entry is a single line; it is wrapped here only for reading). The
+ * app lines were added after version 1 was first written; a catalog without
+ * application records saves exactly as before, so the version is still 1. GUIDs
  * are written {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX} in upper case; 0xX is
  * an 8-digit upper-case hex DWORD, N a decimal integer. In strings,
  * printable ASCII stands for itself except '"' and '\' (written \" and \\),
@@ -182,7 +235,9 @@ void simcat_fail_call(struct simcat *cat, int nth_mutating_call, int error);
  * simcat_save writes FILE.tmp and renames it over FILE, so a reader never
  * sees half a file. Both return 0 or a Win32 error code (ERROR_INVALID_DATA
  * for a file that is not a well-formed catalog: unknown version, bad field,
- * duplicate id or GUID, an entry without a provider line or the reverse).
+ * duplicate id or GUID, an entry without a provider line or the reverse,
+ * a provider or entry line after an app line, an app line naming an
+ * application twice).
  */
 int simcat_save(const struct simcat *cat, const wchar_t *file);
 int simcat_load(const wchar_t *file, struct simcat **out);

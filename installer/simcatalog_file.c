@@ -119,6 +119,14 @@ static void text_catalog(struct text *t, const struct simcat *cat)
     }
     for (size_t i = 0; i < cat->count; i++)
         text_entry(t, &cat->entries[i]);
+    for (size_t i = 0; i < cat->napps; i++) {
+        const struct simcat_app *a = &cat->apps[i];
+        text_printf(t, "app categories=0x%08lX path=", (unsigned long)a->permitted);
+        text_string(t, a->path, MAX_PATH);
+        text_append(t, " extra=", 7);
+        text_string(t, a->extra, SIMCAT_APP_EXTRA_MAX);
+        text_append(t, "\n", 1);
+    }
 }
 
 static int write_whole_file(const wchar_t *file, const char *data, size_t len)
@@ -324,6 +332,15 @@ static int parse_provider(const char *s, struct simcat_provider *rec)
            parse_string(&s, rec->path, MAX_PATH) && *s == 0 && simcat__path_valid(rec->path);
 }
 
+static int parse_app(const char *s, struct simcat_app *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    return parse_lit(&s, "categories=") && parse_hex32(&s, &rec->permitted) &&
+           parse_lit(&s, " path=") && parse_string(&s, rec->path, MAX_PATH) &&
+           parse_lit(&s, " extra=") && parse_string(&s, rec->extra, SIMCAT_APP_EXTRA_MAX) &&
+           *s == 0 && rec->path[0];
+}
+
 static int parse_entry(const char *s, WSAPROTOCOL_INFOW *e)
 {
     WSAPROTOCOLCHAIN *c = &e->ProtocolChain;
@@ -377,7 +394,7 @@ static int parse_catalog(char *text, struct simcat *cat)
         } else if (parse_lit(&s, "provider ")) {
             struct simcat_provider rec;
             /* Providers come before entries, once per GUID. */
-            if (cat->count || !parse_provider(s, &rec) || simcat__provider_find(cat, &rec.guid))
+            if (cat->count || cat->napps || !parse_provider(s, &rec) || simcat__provider_find(cat, &rec.guid))
                 return ERROR_INVALID_DATA;
             if (!simcat__reserve((void **)&cat->providers, &cat->pcap, cat->nproviders + 1,
                          sizeof *cat->providers))
@@ -385,7 +402,7 @@ static int parse_catalog(char *text, struct simcat *cat)
             simcat__provider_insert(cat, &rec);
         } else if (parse_lit(&s, "entry ")) {
             WSAPROTOCOL_INFOW e;
-            if (!parse_entry(s, &e) || !simcat__provider_find(cat, &e.ProviderId) ||
+            if (cat->napps || !parse_entry(s, &e) || !simcat__provider_find(cat, &e.ProviderId) ||
                 e.dwCatalogEntryId == 0 || simcat__entry_index(cat, e.dwCatalogEntryId) >= 0)
                 return ERROR_INVALID_DATA;
             if (!simcat__reserve((void **)&cat->entries, &cat->cap, cat->count + 1,
@@ -397,6 +414,16 @@ static int parse_catalog(char *text, struct simcat *cat)
                     return ERROR_INVALID_DATA;
                 cat->next_id = e.dwCatalogEntryId + 1;
             }
+        } else if (parse_lit(&s, "app ")) {
+            /* Application records come last, once per application. */
+            struct simcat_app rec;
+            size_t before = cat->napps;
+            if (!parse_app(s, &rec))
+                return ERROR_INVALID_DATA;
+            if (simcat__app_put(cat, &rec))
+                return ERROR_NOT_ENOUGH_MEMORY;
+            if (cat->napps == before)
+                return ERROR_INVALID_DATA; /* named twice */
         } else {
             return ERROR_INVALID_DATA;
         }

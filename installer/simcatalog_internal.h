@@ -15,12 +15,21 @@ struct simcat_provider {
     DWORD categories; /* ProviderInfoLspCategories */
 };
 
+/* An application's permitted LSP categories (WSCSetApplicationCategory). */
+struct simcat_app {
+    WCHAR path[MAX_PATH];
+    WCHAR extra[SIMCAT_APP_EXTRA_MAX]; /* empty: no command line */
+    DWORD permitted;
+};
+
 struct simcat {
     SRWLOCK lock; /* shared for readers, exclusive for the mutating calls */
     WSAPROTOCOL_INFOW *entries;
     size_t count, cap;
     struct simcat_provider *providers; /* sorted by simcat__guid_cmp */
     size_t nproviders, pcap;
+    struct simcat_app *apps; /* sorted by simcat__app_cmp */
+    size_t napps, acap;
     DWORD next_id;
     int fail_countdown; /* > 0: that many mutating calls until the injected failure */
     int fail_error;
@@ -41,5 +50,12 @@ int simcat__chain_valid(const WSAPROTOCOL_INFOW *info);
 int simcat__reserve(void **array, size_t *cap, size_t need, size_t elem);
 /* Inserts in GUID order; capacity reserved by the caller. */
 void simcat__provider_insert(struct simcat *cat, const struct simcat_provider *rec);
+/* Orders application records: path without regard to ASCII case, then
+ * extra exactly (0 = the same application). */
+int simcat__app_cmp(const WCHAR *path_a, const WCHAR *extra_a, const WCHAR *path_b,
+                    const WCHAR *extra_b);
+/* Inserts or replaces (same path and extra) keeping the order; returns 0 or
+ * WSA_NOT_ENOUGH_MEMORY. */
+int simcat__app_put(struct simcat *cat, const struct simcat_app *rec);
 
 #endif /* PEERLSP_SIMCATALOG_INTERNAL_H */

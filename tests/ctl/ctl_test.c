@@ -62,6 +62,68 @@ int ctlt_verify(struct simcat *cat, const struct ctl_options *o)
     return run(cat, NULL, o, ctl_verify);
 }
 
+static const WCHAR *app_arg, *args_arg;
+
+static int do_exclude(struct ctl_target *t, int n, const struct ctl_options *o)
+{
+    return ctl_exclude(t, n, app_arg, args_arg, o);
+}
+
+static int do_include(struct ctl_target *t, int n, const struct ctl_options *o)
+{
+    return ctl_include(t, n, app_arg, args_arg, o);
+}
+
+static int do_list_exclusions(struct ctl_target *t, int n, const struct ctl_options *o)
+{
+    (void)n;
+    return ctl_exclusions_print(t[0].b, o, "");
+}
+
+int ctlt_exclude(struct simcat *cat, const WCHAR *app, const WCHAR *args,
+                 const struct ctl_options *o)
+{
+    app_arg = app;
+    args_arg = args;
+    return run(cat, NULL, o, do_exclude);
+}
+
+int ctlt_include(struct simcat *cat, const WCHAR *app, const WCHAR *args,
+                 const struct ctl_options *o)
+{
+    app_arg = app;
+    args_arg = args;
+    return run(cat, NULL, o, do_include);
+}
+
+int ctlt_exclusions(struct simcat *cat, const struct ctl_options *o)
+{
+    return run(cat, NULL, o, do_list_exclusions);
+}
+
+int ctlt_status(struct simcat *cat, const struct ctl_options *o)
+{
+    return run(cat, NULL, o, ctl_status);
+}
+
+int ctlt_run_backend(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
+                     const struct ctl_options *o, int include)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    ctl_out_stream = ctl_err_stream = f;
+    struct ctl_target t;
+    memset(&t, 0, sizeof t);
+    t.b = b;
+    int rc = include ? ctl_include(&t, 1, app, args, o) : ctl_exclude(&t, 1, app, args, o);
+    ctl_out_stream = ctl_err_stream = NULL;
+    rewind(f);
+    size_t n = fread(output, 1, sizeof output - 1, f);
+    output[n] = 0;
+    fclose(f);
+    return rc;
+}
+
 const char *ctlt_output(void)
 {
     return output;

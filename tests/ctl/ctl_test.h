@@ -22,6 +22,17 @@ int ctlt_install(struct simcat *cat, const WCHAR *dll, const struct ctl_options 
 int ctlt_uninstall(struct simcat *cat, const struct ctl_options *o);
 int ctlt_repair(struct simcat *cat, const struct ctl_options *o);
 int ctlt_verify(struct simcat *cat, const struct ctl_options *o);
+/* exclude/include APP (args optional), the exclusions list (returns the
+ * count), status; on one simcat, output captured like the others. */
+int ctlt_exclude(struct simcat *cat, const WCHAR *app, const WCHAR *args,
+                 const struct ctl_options *o);
+int ctlt_include(struct simcat *cat, const WCHAR *app, const WCHAR *args,
+                 const struct ctl_options *o);
+int ctlt_exclusions(struct simcat *cat, const struct ctl_options *o);
+int ctlt_status(struct simcat *cat, const struct ctl_options *o);
+/* exclude (include = 0) or include on a backend the caller made. */
+int ctlt_run_backend(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
+                     const struct ctl_options *o, int include);
 /* The output of the last command. */
 const char *ctlt_output(void);
 /* Fails (with the caller's line and a listing of both) unless equal. */

@@ -116,8 +116,9 @@ static void test_help(void **state)
     expect_exit(L"--help", 0);
     expect_output("usage: peerlsp-ctl");
     expect_output("exit codes");
-    static const WCHAR *const cmds[] = { L"install", L"uninstall", L"list", L"verify",
-                                         L"repair",  L"export",    L"help" };
+    static const WCHAR *const cmds[] = { L"install", L"uninstall", L"list",    L"verify",
+                                         L"repair",  L"export",    L"help",    L"status",
+                                         L"exclude", L"include" };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         WCHAR args[64];
         swprintf(args, 64, L"%ls --help", cmds[i]);
@@ -126,6 +127,12 @@ static void test_help(void **state)
     }
     expect_exit(L"help install", 0);
     expect_output("--dll PATH");
+    expect_exit(L"help exclude", 0);
+    expect_output("--args");
+    expect_output("WSCSetApplicationCategory");
+    expect_exit(L"--help", 0);
+    expect_output("exclude APP");
+    expect_output("status ");
 }
 
 static void test_usage_errors(void **state)
@@ -143,6 +150,14 @@ static void test_usage_errors(void **state)
         { L"--catalog", "--catalog needs a value" },
         { L"install --dll Z:\\x.dll --protocols tcp5", "--protocols" },
         { L"uninstall --guid nonsense", "--guid" },
+        { L"exclude", "exclude needs the program's full path" },
+        { L"include", "include needs the program's full path" },
+        { L"exclude wsl.exe", "is not a full path" },
+        { L"include wsl.exe", "is not a full path" },
+        { L"exclude C:\\a.exe C:\\b.exe", "unexpected argument" },
+        { L"exclude C:\\a.exe --args", "--args needs a value" },
+        { L"status --args x", "--args is an option of exclude and include only" },
+        { L"status extra", "unexpected argument" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         expect_exit(rows[i].args, CTL_EXIT_USAGE);
@@ -236,6 +251,99 @@ static void test_snapshot_commands(void **state)
     expect_same_file(snap, orig);
 }
 
+static void test_snapshot_exclude_status(void **state)
+{
+    (void)state;
+    WCHAR snap[MAX_PATH], orig[MAX_PATH], args[2048];
+    scratch(L"excl.snap", snap);
+    scratch(L"excl.orig", orig);
+    make_snapshot(snap);
+    make_snapshot(orig);
+
+    /* Not installed, nothing left over: healthy. */
+    swprintf(args, 2048, L"--catalog \"%ls\" status", snap);
+    expect_exit(args, 0);
+    expect_output("peerlsp is not installed");
+    expect_output("Exclusions");
+    expect_output("to install: run peerlsp-ctl install --dll");
+    expect_output("Status: healthy");
+
+    swprintf(args, 2048, L"--catalog \"%ls\" install --dll \"%ls\"", snap, PEERLSP_TEST_LSP_DLL);
+    expect_exit(args, 0);
+    swprintf(args, 2048, L"--catalog \"%ls\" export \"%ls\"", snap, orig);
+    expect_exit(args, 0);
+
+    swprintf(args, 2048, L"--catalog \"%ls\" --dry-run exclude C:\\Windows\\System32\\wsl.exe",
+             snap);
+    expect_exit(args, 0);
+    expect_output("would call WSCSetApplicationCategory");
+    expect_same_file(snap, orig);
+
+    swprintf(args, 2048,
+             L"--catalog \"%ls\" exclude C:\\Windows\\System32\\svchost.exe --args \"-k netsvcs\"",
+             snap);
+    expect_exit(args, 0);
+    expect_output("now kept out");
+    expect_output("0x800000FF -> 0x000000FE");
+    DWORD size;
+    char *text = read_file(snap, &size);
+    if (!strstr(text, "app categories=0x000000FE path=\"C:\\\\Windows\\\\System32\\\\svchost.exe\" "
+                      "extra=\"-k netsvcs\""))
+        fail_msg("the snapshot holds no application record:\n%s", text);
+    free(text);
+
+    swprintf(args, 2048, L"--catalog \"%ls\" list", snap);
+    expect_exit(args, 0);
+    expect_output("Exclusions made with peerlsp-ctl exclude:");
+    expect_output("svchost.exe (command line \"-k netsvcs\")");
+
+    swprintf(args, 2048, L"--catalog \"%ls\" status", snap);
+    expect_exit(args, 0);
+    expect_output("peerlsp is installed");
+    expect_output("version ");
+    expect_output("svchost.exe (command line \"-k netsvcs\")");
+    expect_output("Status: healthy (installed and consistent)");
+
+    swprintf(args, 2048,
+             L"--catalog \"%ls\" include C:\\Windows\\System32\\svchost.exe --args \"-k netsvcs\"",
+             snap);
+    expect_exit(args, 0);
+    expect_output("may load into");
+    expect_exit(args, 0);
+    expect_output("Nothing to do");
+    swprintf(args, 2048, L"--catalog \"%ls\" list", snap);
+    expect_exit(args, 0);
+    if (strstr(out, "svchost.exe (command line"))
+        fail_msg("include left the exclusion listed:\n%s", out);
+    swprintf(args, 2048, L"--catalog \"%ls\" include C:\\never\\excluded.exe", snap);
+    expect_exit(args, 0);
+    expect_output("is not excluded");
+
+    /* Broken: status says so, exit 2, and says what to do. */
+    struct simcat *cat = NULL;
+    int err = simcat_load(snap, &cat);
+    if (err)
+        fail_msg("simcat_load: %d", err);
+    WSAPROTOCOL_INFOW e[32];
+    DWORD len = sizeof e;
+    int n = simcat_enum(cat, NULL, e, &len, &err);
+    static const GUID lsp_guid = PEERLSP_GUID_INIT;
+    for (int i = 0; i < n; i++) {
+        if (e[i].ProtocolChain.ChainLen == 1 && !IsEqualGUID(&e[i].ProviderId, &lsp_guid)) {
+            GUID g = e[i].ProviderId;
+            assert_int_equal(simcat_deinstall(cat, &g, &err), 0);
+            break;
+        }
+    }
+    assert_int_equal(simcat_save(cat, snap), 0);
+    simcat_destroy(cat);
+    swprintf(args, 2048, L"--catalog \"%ls\" status", snap);
+    expect_exit(args, CTL_EXIT_PROBLEMS);
+    expect_output("problem: ");
+    expect_output("run peerlsp-ctl repair");
+    expect_output("problem(s)");
+}
+
 /* ---- the live catalog under Wine ---------------------------------------- */
 
 static void test_live_catalog_under_wine(void **state)
@@ -257,6 +365,21 @@ static void test_live_catalog_under_wine(void **state)
     expect_output("TCP/IP");
     expect_exit(L"uninstall", 0);
     expect_output("not installed; nothing to do");
+
+    /* exclude cannot confirm anything here (WSCGetApplicationCategory is
+     * missing, WSCSetApplicationCategory a stub): it must not claim
+     * success, and changes nothing. */
+    expect_exit(L"exclude C:\\Windows\\System32\\wsl.exe", CTL_EXIT_MISSING_FUNCTION);
+    expect_output("WSCGetApplicationCategory is missing");
+    if (strstr(out, "now kept out"))
+        fail_msg("exclude claimed success under Wine:\n%s", out);
+    expect_exit(L"include C:\\Windows\\System32\\wsl.exe", 0);
+    expect_output("was not excluded by peerlsp-ctl");
+    /* status agrees with verify: not installed, nothing left over. */
+    expect_exit(L"status", 0);
+    expect_output("peerlsp is not installed");
+    expect_output("Status: healthy (not installed");
+    expect_output("Wine");
 }
 
 /* ---- end to end ---------------------------------------------------------- */
@@ -330,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_bad_dll),
         cmocka_unit_test(test_snapshot_commands),
+        cmocka_unit_test(test_snapshot_exclude_status),
         cmocka_unit_test(test_live_catalog_under_wine),
         cmocka_unit_test(test_end_to_end),
     };

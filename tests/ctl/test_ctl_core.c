@@ -14,6 +14,7 @@
 #include <wchar.h>
 
 #include <peerlsp/peerlsp.h>
+#include <peerlsp/version.h>
 
 #include "tbase.h"
 
@@ -667,6 +668,315 @@ static void test_dry_run_changes_nothing(void **state)
     simcat_destroy(cat);
 }
 
+
+/* ---- exclude / include / status ---------------------------------------- */
+
+static const WCHAR wsl[] = L"C:\\Windows\\System32\\wsl.exe";
+
+/* The application's permitted categories in the simcat, or SENTINEL with
+ * the error when it is not categorized. */
+static DWORD app_cats(struct simcat *cat, const WCHAR *app, const WCHAR *args, int *err)
+{
+    DWORD v = 0xdeadbeef;
+    *err = 0;
+    simcat_get_app_category(cat, app, (DWORD)wcslen(app), args, args ? (DWORD)wcslen(args) : 0,
+                            &v, err);
+    return v;
+}
+
+#define expect_rc(call, want)                                                          \
+    do {                                                                               \
+        int rc_ = (call);                                                              \
+        if (rc_ != (want))                                                             \
+            fail_msg("%s: exit %d, expected %d\n%s", #call, rc_, (want), ctlt_output()); \
+    } while (0)
+
+#define expect_out(text)                                                               \
+    do {                                                                               \
+        if (!strstr(ctlt_output(), text))                                              \
+            fail_msg("line %d: output lacks \"%s\":\n%s", __LINE__, text, ctlt_output()); \
+    } while (0)
+
+static void test_exclude_include(void **state)
+{
+    (void)state;
+    struct simcat *cat = ctlt_base_catalog();
+    install_ok(cat);
+    struct ctl_options o = opts();
+    int err;
+
+    expect_rc(ctlt_exclusions(cat, &o), 0);
+    expect_rc(ctlt_exclude(cat, wsl, NULL, &o), CTL_EXIT_OK);
+    expect_out("now kept out");
+    DWORD v = app_cats(cat, wsl, NULL, &err);
+    if (err || v != (CTL_ALL_LSP_CATEGORIES & ~CTL_DEFAULT_CATEGORIES))
+        fail_msg("after exclude: 0x%08lx err %d, expected 0x%08lx", (unsigned long)v, err,
+                 (unsigned long)(CTL_ALL_LSP_CATEGORIES & ~CTL_DEFAULT_CATEGORIES));
+    expect_rc(ctlt_exclusions(cat, &o), 1);
+    expect_out("wsl.exe");
+
+    /* Again: nothing to do, nothing changes. */
+    struct simcat *excluded = simcat_clone(cat);
+    expect_rc(ctlt_exclude(cat, wsl, NULL, &o), CTL_EXIT_OK);
+    expect_out("already keeps peerlsp out");
+    ctlt_assert_equal(cat, excluded, "second exclude");
+
+    /* The same program with a command line is another application. */
+    expect_rc(ctlt_exclude(cat, wsl, L"-d Debian", &o), CTL_EXIT_OK);
+    expect_rc(ctlt_exclusions(cat, &o), 2);
+    expect_out("command line \"-d Debian\"");
+
+    /* include puts peerlsp's categories back; list no longer shows it. */
+    expect_rc(ctlt_include(cat, L"c:\\windows\\system32\\WSL.EXE", NULL, &o), CTL_EXIT_OK);
+    expect_out("may load into");
+    v = app_cats(cat, wsl, NULL, &err);
+    if (err || (v & CTL_DEFAULT_CATEGORIES) != CTL_DEFAULT_CATEGORIES)
+        fail_msg("after include: 0x%08lx err %d", (unsigned long)v, err);
+    expect_rc(ctlt_exclusions(cat, &o), 1);
+    if (strstr(ctlt_output(), "wsl.exe: permitted"))
+        fail_msg("include left the exclusion listed:\n%s", ctlt_output());
+
+    /* include of a program never excluded: a clear no-op. */
+    struct simcat *before = simcat_clone(cat);
+    expect_rc(ctlt_include(cat, L"C:\\Program Files\\never.exe", NULL, &o), CTL_EXIT_OK);
+    expect_out("is not excluded");
+    expect_out("Nothing to do");
+    ctlt_assert_equal(cat, before, "include of a program never excluded");
+    expect_rc(ctlt_include(cat, wsl, NULL, &o), CTL_EXIT_OK);
+    expect_out("Nothing to do");
+    ctlt_assert_equal(cat, before, "include twice");
+
+    /* Relative paths are refused before anything is read. */
+    static const WCHAR *const bad[] = { L"wsl.exe", L"System32\\wsl.exe", L"\\wsl.exe" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect_rc(ctlt_exclude(cat, bad[i], NULL, &o), CTL_EXIT_USAGE);
+        expect_out("is not a full path");
+        expect_rc(ctlt_include(cat, bad[i], NULL, &o), CTL_EXIT_USAGE);
+        ctlt_assert_equal(cat, before, "relative path");
+    }
+    /* --dry-run says the call and changes nothing. */
+    o.dry_run = 1;
+    expect_rc(ctlt_exclude(cat, L"C:\\x.exe", NULL, &o), CTL_EXIT_OK);
+    expect_out("would call WSCSetApplicationCategory");
+    ctlt_assert_equal(cat, before, "dry run");
+    simcat_destroy(before);
+    simcat_destroy(excluded);
+    simcat_destroy(cat);
+}
+
+/* The categories taken away are the ones peerlsp was installed with; an
+ * application already categorized keeps its other categories. */
+static void test_exclude_categories(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *row;
+        DWORD installed;   /* peerlsp's categories */
+        int categorized;   /* the application before */
+        DWORD before, after;
+    } rows[] = {
+        { "default, uncategorized app", CTL_DEFAULT_CATEGORIES, 0, 0, 0x000000FE },
+        { "default, app permitting 0x80000003", CTL_DEFAULT_CATEGORIES, 1, 0x80000003, 0x2 },
+        { "peerlsp as OUTBOUND_MODIFY", 0x20, 0, 0, 0x800000DF },
+        { "peerlsp as OUTBOUND_MODIFY, app 0x21", 0x20, 1, 0x21, 0x1 },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct simcat *cat = ctlt_base_catalog();
+        struct ctl_options o = opts();
+        o.categories = rows[i].installed;
+        expect_rc(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
+        int err = 0;
+        if (rows[i].categorized)
+            assert_int_equal(simcat_set_app_category(cat, wsl, (DWORD)wcslen(wsl), NULL, 0,
+                                                     rows[i].before, NULL, &err),
+                             0);
+        o = opts();
+        expect_rc(ctlt_exclude(cat, wsl, NULL, &o), CTL_EXIT_OK);
+        DWORD v = app_cats(cat, wsl, NULL, &err);
+        if (err || v != rows[i].after)
+            fail_msg("%s: 0x%08lx (err %d), expected 0x%08lx\n%s", rows[i].row,
+                     (unsigned long)v, err, (unsigned long)rows[i].after, ctlt_output());
+        expect_rc(ctlt_include(cat, wsl, NULL, &o), CTL_EXIT_OK);
+        v = app_cats(cat, wsl, NULL, &err);
+        DWORD want = (rows[i].categorized ? rows[i].before : CTL_ALL_LSP_CATEGORIES) |
+                     rows[i].installed;
+        if (err || v != want)
+            fail_msg("%s: after include 0x%08lx (err %d), expected 0x%08lx", rows[i].row,
+                     (unsigned long)v, err, (unsigned long)want);
+        simcat_destroy(cat);
+    }
+    /* Installed without categories: a program cannot refuse it. */
+    struct simcat *cat = ctlt_base_catalog();
+    struct ctl_options o = opts();
+    o.set_categories = 0;
+    expect_rc(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
+    o = opts();
+    struct simcat *before = simcat_clone(cat);
+    expect_rc(ctlt_exclude(cat, wsl, NULL, &o), CTL_EXIT_PROBLEMS);
+    expect_out("without LSP categories");
+    ctlt_assert_equal(cat, before, "exclude with uncategorized peerlsp");
+    simcat_destroy(before);
+    simcat_destroy(cat);
+}
+
+/* A backend whose WSCSetApplicationCategory returns 0 and does nothing
+ * (Wine's stub), and one without WSCGetApplicationCategory (Wine). */
+static int stub_set(struct ctl_backend *b, const WCHAR *app, const WCHAR *args, DWORD permitted,
+                    DWORD *previous)
+{
+    (void)b;
+    (void)app;
+    (void)args;
+    (void)permitted;
+    (void)previous;
+    return 0;
+}
+
+static void test_exclude_unconfirmed(void **state)
+{
+    (void)state;
+    struct simcat *cat = ctlt_base_catalog();
+    install_ok(cat);
+    struct simcat *before = simcat_clone(cat);
+    struct ctl_options o = opts();
+    struct ctl_backend *b = ctl_backend_simcat(cat, "stub catalog");
+    assert_non_null(b);
+    b->set_app_category = stub_set;
+    expect_rc(ctlt_run_backend(b, wsl, NULL, &o, 0), CTL_EXIT_NO_EFFECT);
+    expect_out("did not change as expected");
+    if (strstr(ctlt_output(), "now kept out"))
+        fail_msg("claimed success:\n%s", ctlt_output());
+    ctlt_assert_equal(cat, before, "unconfirmed exclude");
+
+    b->get_app_category = NULL;
+    expect_rc(ctlt_run_backend(b, wsl, NULL, &o, 0), CTL_EXIT_MISSING_FUNCTION);
+    expect_out("WSCGetApplicationCategory is missing");
+    expect_out("Nothing was changed");
+    expect_rc(ctlt_run_backend(b, wsl, NULL, &o, 1), CTL_EXIT_OK);
+    expect_out("was not excluded by peerlsp-ctl");
+    b->set_app_category = NULL;
+    expect_rc(ctlt_run_backend(b, wsl, NULL, &o, 0), CTL_EXIT_MISSING_FUNCTION);
+    expect_out("WSCSetApplicationCategory is not available");
+    ctlt_assert_equal(cat, before, "missing functions");
+
+    /* A failing WSCSetApplicationCategory: exit 6, nothing changed. */
+    ctl_backend_destroy(b);
+    b = ctl_backend_simcat(cat, "failing catalog");
+    simcat_fail_call(cat, 1, WSANO_RECOVERY);
+    expect_rc(ctlt_run_backend(b, wsl, NULL, &o, 0), CTL_EXIT_CALL_FAILED);
+    expect_out("failed with error 11003");
+    ctlt_assert_equal(cat, before, "failing set");
+    ctl_backend_destroy(b);
+    simcat_destroy(before);
+    simcat_destroy(cat);
+}
+
+/* The registry record, pointed at HKCU for the test. */
+struct rec_list {
+    int n;
+    struct ctl_app_record r[4];
+};
+
+static void rec_cb(void *ctx, const struct ctl_app_record *r)
+{
+    struct rec_list *l = ctx;
+    if (l->n < 4)
+        l->r[l->n] = *r;
+    l->n++;
+}
+
+static void test_registry_records(void **state)
+{
+    (void)state;
+    HKEY root = ctl_records_root;
+    const WCHAR *sub = ctl_records_subkey;
+    ctl_records_root = HKEY_CURRENT_USER;
+    ctl_records_subkey = L"Software\\peerlsp-test\\Exclusions";
+    RegDeleteKeyW(HKEY_CURRENT_USER, ctl_records_subkey);
+
+    struct rec_list l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), 0);
+    assert_int_equal(l.n, 0);
+    struct ctl_app_record r;
+    memset(&r, 0, sizeof r);
+    wcscpy(r.app, wsl);
+    r.removed = CTL_DEFAULT_CATEGORIES;
+    r.permitted = 0xFE;
+    assert_int_equal(ctl_records_registry_put(NULL, &r), 0);
+    wcscpy(r.args, L"-k netsvcs");
+    r.permitted = 0x2;
+    assert_int_equal(ctl_records_registry_put(NULL, &r), 0);
+    assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), 0);
+    assert_int_equal(l.n, 2);
+    int with_args = wcscmp(l.r[0].args, L"") ? 0 : 1;
+    if (wcscmp(l.r[with_args].args, L"-k netsvcs") || wcscmp(l.r[with_args].app, wsl) ||
+        l.r[with_args].permitted != 0x2 || l.r[with_args].removed != CTL_DEFAULT_CATEGORIES ||
+        l.r[1 - with_args].permitted != 0xFE || l.r[1 - with_args].args[0])
+        fail_msg("records: \"%ls\" \"%ls\" 0x%lx / \"%ls\" \"%ls\" 0x%lx", l.r[0].app,
+                 l.r[0].args, (unsigned long)l.r[0].permitted, l.r[1].app, l.r[1].args,
+                 (unsigned long)l.r[1].permitted);
+    assert_int_equal(ctl_records_registry_del(NULL, wsl, L"-k netsvcs"), 0);
+    assert_int_equal(ctl_records_registry_del(NULL, wsl, L"-k netsvcs"), 0); /* gone: fine */
+    memset(&l, 0, sizeof l);
+    assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.r[0].args[0], 0);
+    assert_int_equal(ctl_records_registry_del(NULL, wsl, NULL), 0);
+    memset(&l, 0, sizeof l);
+    assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), 0);
+    assert_int_equal(l.n, 0);
+    RegDeleteKeyW(HKEY_CURRENT_USER, ctl_records_subkey);
+    RegDeleteKeyW(HKEY_CURRENT_USER, L"Software\\peerlsp-test");
+    ctl_records_root = root;
+    ctl_records_subkey = sub;
+}
+
+static void test_status(void **state)
+{
+    (void)state;
+    struct simcat *cat = ctlt_base_catalog();
+    struct ctl_options o = opts();
+    expect_rc(ctlt_status(cat, &o), CTL_EXIT_OK);
+    expect_out("peerlsp is not installed");
+    expect_out("to install: run peerlsp-ctl install --dll");
+    expect_out("Status: healthy (not installed");
+
+    install_ok(cat);
+    expect_rc(ctlt_exclude(cat, wsl, NULL, &o), CTL_EXIT_OK);
+    expect_rc(ctlt_status(cat, &o), CTL_EXIT_OK);
+    expect_out("peerlsp is installed (layered entry");
+    expect_out("4 protocol chain(s)");
+    /* The VERSIONINFO of the DLL the catalog names (src/peerlsp.rc). */
+    expect_out("version " PEERLSP_VERSION_STRING ".0");
+    expect_out("verify: no problems");
+    expect_out("wsl.exe: permitted categories 0x000000FE");
+    expect_out("run peerlsp-ctl include APP");
+    expect_out("Reboot not needed");
+    expect_out("Status: healthy (installed and consistent)");
+
+    /* Broken: the base entry under a chain is gone. */
+    WSAPROTOCOL_INFOW e[16];
+    DWORD size = sizeof e;
+    int err = 0, n = simcat_enum(cat, NULL, e, &size, &err);
+    GUID base = peerlsp_guid;
+    for (int i = 0; i < n; i++) {
+        if (e[i].ProtocolChain.ChainLen == 1) {
+            base = e[i].ProviderId;
+            break;
+        }
+    }
+    assert_false(IsEqualGUID(&base, &peerlsp_guid));
+    remove_guid(cat, &base);
+    expect_rc(ctlt_status(cat, &o), CTL_EXIT_PROBLEMS);
+    expect_out("problem: ");
+    expect_out("run peerlsp-ctl repair");
+    expect_out("then run peerlsp-ctl install --dll");
+    expect_out("Status: ");
+    expect_out("problem(s)");
+    simcat_destroy(cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -688,6 +998,11 @@ int main(void)
         cmocka_unit_test(test_verify_order),
         cmocka_unit_test(test_two_catalogs_all_or_nothing),
         cmocka_unit_test(test_dry_run_changes_nothing),
+        cmocka_unit_test(test_exclude_include),
+        cmocka_unit_test(test_exclude_categories),
+        cmocka_unit_test(test_exclude_unconfirmed),
+        cmocka_unit_test(test_registry_records),
+        cmocka_unit_test(test_status),
     };
     return cmocka_run_group_tests_name("peerlsp-ctl transactions", tests, NULL, NULL);
 }

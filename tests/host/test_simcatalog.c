@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -926,6 +927,209 @@ static void test_load_errors(void **state)
     assert_null(cat);
 }
 
+
+/* ---- application categories (WSCSetApplicationCategory / Get) ---------- */
+
+static const WCHAR app_path[] = L"C:\\Windows\\System32\\wsl.exe";
+
+static void test_app_category(void **state)
+{
+    (void)state;
+    struct simcat *cat = simcat_create();
+    assert_non_null(cat);
+    DWORD plen = (DWORD)wcslen(app_path), v = SENTINEL, prev = SENTINEL;
+    int err = ERR_SENTINEL;
+
+    /* Not categorized: WSASERVICE_NOT_FOUND, output left alone. */
+    check_int("uncategorized", simcat_get_app_category(cat, app_path, plen, NULL, 0, &v, &err),
+              SOCKET_ERROR);
+    check_int("uncategorized", err, WSASERVICE_NOT_FOUND);
+    check_int("uncategorized", v, SENTINEL);
+
+    /* First set: previous is 0 (the documented-nowhere case, our choice). */
+    err = ERR_SENTINEL;
+    check_int("first set",
+              simcat_set_app_category(cat, app_path, plen, NULL, 0, 0xFE, &prev, &err), 0);
+    check_int("first set", err, ERR_SENTINEL);
+    check_int("first set", prev, 0);
+    check_int("get", simcat_get_app_category(cat, app_path, plen, NULL, 0, &v, &err), 0);
+    check_int("get", v, 0xFE);
+    /* The path without regard to case; Extra "" is the same as NULL. */
+    v = SENTINEL;
+    check_int("case", simcat_get_app_category(cat, L"c:\\WINDOWS\\system32\\WSL.EXE", plen,
+                                              L"", 0, &v, &err),
+              0);
+    check_int("case", v, 0xFE);
+    /* Only PathLength characters count. */
+    v = SENTINEL;
+    check_int("length", simcat_get_app_category(cat, L"C:\\Windows\\System32\\wsl.exeXYZ", plen,
+                                                NULL, 0, &v, &err),
+              0);
+    check_int("length", v, 0xFE);
+    /* A command line makes another application. */
+    v = SENTINEL;
+    check_int("extra", simcat_get_app_category(cat, app_path, plen, L"-d x", 4, &v, &err),
+              SOCKET_ERROR);
+    check_int("extra", err, WSASERVICE_NOT_FOUND);
+    check_int("extra set", simcat_set_app_category(cat, app_path, plen, L"-d x", 4, 0x2, NULL, &err),
+              0);
+    /* Second set: previous is the old value, the record is replaced. */
+    prev = SENTINEL;
+    check_int("second set",
+              simcat_set_app_category(cat, L"C:\\WINDOWS\\System32\\WSL.exe", plen, NULL, 0,
+                                      0x800000FF, &prev, &err),
+              0);
+    check_int("second set", prev, 0xFE);
+    WCHAR p[MAX_PATH], x[SIMCAT_APP_EXTRA_MAX];
+    DWORD perm = SENTINEL;
+    /* Two records, path then extra order, the spelling first given kept. */
+    check_int("enum 0", simcat_app_enum(cat, 0, p, x, &perm), 0);
+    if (wcscmp(p, app_path) || x[0] || perm != 0x800000FF)
+        fail_msg("enum 0: \"%ls\" \"%ls\" 0x%lx", p, x, (unsigned long)perm);
+    check_int("enum 1", simcat_app_enum(cat, 1, p, x, &perm), 0);
+    if (wcscmp(p, app_path) || wcscmp(x, L"-d x") || perm != 0x2)
+        fail_msg("enum 1: \"%ls\" \"%ls\" 0x%lx", p, x, (unsigned long)perm);
+    perm = SENTINEL;
+    check_int("enum end", simcat_app_enum(cat, 2, p, x, &perm), ERROR_NO_MORE_ITEMS);
+    check_int("enum end", perm, SENTINEL);
+    check_int("enum null", simcat_app_enum(cat, 0, NULL, x, &perm), WSAEFAULT);
+
+    /* Clone and equal see the records. */
+    struct simcat *copy = simcat_clone(cat);
+    assert_non_null(copy);
+    check_int("clone equal", simcat_equal(cat, copy), 1);
+    check_int("changed", simcat_set_app_category(copy, app_path, plen, NULL, 0, 1, NULL, &err), 0);
+    check_int("clone differs", simcat_equal(cat, copy), 0);
+    simcat_destroy(copy);
+
+    /* Errors, each leaving the catalog as it was. */
+    static const struct {
+        const char *row;
+        const WCHAR *path;
+        DWORD plen;
+        const WCHAR *extra;
+        DWORD xlen;
+        int err;
+    } rows[] = {
+        { "NULL path", NULL, 5, NULL, 0, WSAEFAULT },
+        { "NULL extra with length", app_path, 10, NULL, 3, WSAEFAULT },
+        { "empty path", app_path, 0, NULL, 0, WSAEINVAL },
+        { "path of MAX_PATH", app_path, MAX_PATH, NULL, 0, WSAEINVAL },
+        { "extra too long", app_path, 10, app_path, SIMCAT_APP_EXTRA_MAX, WSAEINVAL },
+        { "NUL inside path", L"C:\\a\0b", 6, NULL, 0, WSAEINVAL },
+    };
+    struct simcat *before = simcat_clone(cat);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        err = ERR_SENTINEL;
+        prev = SENTINEL;
+        check_int(rows[i].row,
+                  simcat_set_app_category(cat, rows[i].path, rows[i].plen, rows[i].extra,
+                                          rows[i].xlen, 7, &prev, &err),
+                  SOCKET_ERROR);
+        check_int(rows[i].row, err, rows[i].err);
+        check_int(rows[i].row, prev, SENTINEL);
+        err = ERR_SENTINEL;
+        v = SENTINEL;
+        check_int(rows[i].row,
+                  simcat_get_app_category(cat, rows[i].path, rows[i].plen, rows[i].extra,
+                                          rows[i].xlen, &v, &err),
+                  SOCKET_ERROR);
+        check_int(rows[i].row, err, rows[i].err);
+        check_int(rows[i].row, v, SENTINEL);
+        check_int(rows[i].row, simcat_equal(cat, before), 1);
+    }
+    err = ERR_SENTINEL;
+    check_int("NULL out", simcat_get_app_category(cat, app_path, plen, NULL, 0, NULL, &err),
+              SOCKET_ERROR);
+    check_int("NULL out", err, WSAEFAULT);
+
+    /* A mutating call for fault injection. */
+    simcat_fail_call(cat, 1, WSANO_RECOVERY);
+    err = ERR_SENTINEL;
+    check_int("injected", simcat_set_app_category(cat, app_path, plen, NULL, 0, 9, NULL, &err),
+              SOCKET_ERROR);
+    check_int("injected", err, WSANO_RECOVERY);
+    check_int("injected", simcat_equal(cat, before), 1);
+    simcat_destroy(before);
+    simcat_destroy(cat);
+}
+
+static void test_app_category_snapshot(void **state)
+{
+    (void)state;
+    WCHAR file[MAX_PATH];
+    GetTempPathW(MAX_PATH, file);
+    wcscat(file, L"simcat-apps.snap");
+    struct simcat *cat = simcat_create(), *loaded = NULL;
+    int err = 0;
+    WSAPROTOCOL_INFOW e = make_entry(AF_INET, SOCK_STREAM, IPPROTO_TCP, 1, L"tcp");
+    assert_int_equal(simcat_install(cat, &guid_a, path_a, &e, 1, NULL, &err), 0);
+    /* Inserted out of order: the file is in path order, whatever the order of calls. */
+    assert_int_equal(simcat_set_app_category(cat, L"Z:\\b.exe", 8, L"q\"", 2, 0x2, NULL, &err), 0);
+    assert_int_equal(simcat_set_app_category(cat, L"C:\\a.exe", 8, NULL, 0, 0xFE, NULL, &err), 0);
+    check_int("save", simcat_save(cat, file), 0);
+    check_int("load", simcat_load(file, &loaded), 0);
+    check_int("round trip", simcat_equal(cat, loaded), 1);
+    simcat_destroy(loaded);
+    HANDLE h = CreateFileW(file, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    assert_true(h != INVALID_HANDLE_VALUE);
+    char text[4096];
+    DWORD got = 0;
+    assert_true(ReadFile(h, text, sizeof text - 1, &got, NULL));
+    CloseHandle(h);
+    text[got] = 0;
+    const char *a = strstr(text, "app categories=0x000000FE path=\"C:\\\\a.exe\" extra=\"\"\n");
+    const char *b = strstr(text, "app categories=0x00000002 path=\"Z:\\\\b.exe\" extra=\"q\\\"\"\n");
+    const char *entry = strstr(text, "entry ");
+    if (!a || !b || !entry || a > b || entry > a)
+        fail_msg("app lines missing or out of order:\n%s", text);
+
+    /* Bad app lines: not a catalog. */
+    static const char *const bad[] = {
+        "app categories=0x00000001 path=\"C:\\\\a.exe\" extra=\"\"\n"
+        "app categories=0x00000002 path=\"c:\\\\A.EXE\" extra=\"\"\n", /* twice */
+        "app categories=0x00000001 path=\"\" extra=\"\"\n",          /* empty path */
+        "app categories=0x1 path=\"C:\\\\a.exe\" extra=\"\"\n",      /* short hex */
+        "app categories=0x00000001 path=\"C:\\\\a.exe\"\n",          /* no extra */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "peerlsp-simcatalog 1\n%s", bad[i]);
+        h = CreateFileW(file, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+        DWORD w = 0;
+        assert_true(WriteFile(h, buf, (DWORD)strlen(buf), &w, NULL));
+        CloseHandle(h);
+        loaded = NULL;
+        int rc = simcat_load(file, &loaded);
+        if (rc != ERROR_INVALID_DATA || loaded)
+            fail_msg("bad app line %u: load gave %d", (unsigned)i, rc);
+    }
+    /* An entry after an app line is refused too (app lines come last). */
+    {
+        char buf[2048];
+        check_int("save", simcat_save(cat, file), 0);
+        h = CreateFileW(file, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+        got = 0;
+        assert_true(ReadFile(h, text, sizeof text - 1, &got, NULL));
+        CloseHandle(h);
+        text[got] = 0;
+        char *app = strstr(text, "app "), *ent = strstr(text, "entry ");
+        char *ent_end = strchr(ent, '\n');
+        assert_non_null(app);
+        /* provider line(s), then the app lines, then the entry line. */
+        snprintf(buf, sizeof buf, "%.*s%s%.*s", (int)(ent - text), text, app,
+                 (int)(ent_end + 1 - ent), ent);
+        h = CreateFileW(file, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+        DWORD w = 0;
+        assert_true(WriteFile(h, buf, (DWORD)strlen(buf), &w, NULL));
+        CloseHandle(h);
+        loaded = NULL;
+        check_int("entry after app", simcat_load(file, &loaded), ERROR_INVALID_DATA);
+    }
+    DeleteFileW(file);
+    simcat_destroy(cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -949,6 +1153,8 @@ int main(void)
         cmocka_unit_test(test_save_is_canonical),
         cmocka_unit_test(test_save_load_round_trip),
         cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_app_category),
+        cmocka_unit_test(test_app_category_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
