@@ -46,11 +46,16 @@ int WSPAPI plsp_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen,
  * as the other end closes too, without any further call through peerlsp
  * (Wine then answers WSAENOTCONN). The record becomes VOLATILE before the
  * call, as for DisconnectEx: every later getpeername asks below, and a
- * getpeername racing with the shutdown cannot record a peer after it. */
-static void peer_may_go(SOCKET s, int found)
+ * getpeername racing with the shutdown cannot record a peer after it.
+ * Returns s's lower provider, or NULL with *lpErrno set. */
+static struct plsp_lower *lower_losing_peer(SOCKET s, LPINT lpErrno)
 {
-    if (found)
+    struct plsp_conn rec;
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    if (lower && found)
         plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
+    return lower;
 }
 
 /***********************************************************************
@@ -58,13 +63,8 @@ static void peer_may_go(SOCKET s, int found)
  */
 int WSPAPI plsp_WSPShutdown(SOCKET s, int how, LPINT lpErrno)
 {
-    struct plsp_conn rec;
-    int found;
-    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
-    if (!lower)
-        return SOCKET_ERROR;
-    peer_may_go(s, found);
-    return lower->procs.lpWSPShutdown(s, how, lpErrno);
+    struct plsp_lower *lower = lower_losing_peer(s, lpErrno);
+    return lower ? lower->procs.lpWSPShutdown(s, how, lpErrno) : SOCKET_ERROR;
 }
 
 /***********************************************************************
@@ -72,13 +72,8 @@ int WSPAPI plsp_WSPShutdown(SOCKET s, int how, LPINT lpErrno)
  */
 int WSPAPI plsp_WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
 {
-    struct plsp_conn rec;
-    int found;
-    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
-    if (!lower)
-        return SOCKET_ERROR;
-    peer_may_go(s, found);
-    return lower->procs.lpWSPSendDisconnect(s, data, lpErrno);
+    struct plsp_lower *lower = lower_losing_peer(s, lpErrno);
+    return lower ? lower->procs.lpWSPSendDisconnect(s, data, lpErrno) : SOCKET_ERROR;
 }
 
 /***********************************************************************
@@ -86,11 +81,6 @@ int WSPAPI plsp_WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
  */
 int WSPAPI plsp_WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
 {
-    struct plsp_conn rec;
-    int found;
-    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
-    if (!lower)
-        return SOCKET_ERROR;
-    peer_may_go(s, found);
-    return lower->procs.lpWSPRecvDisconnect(s, data, lpErrno);
+    struct plsp_lower *lower = lower_losing_peer(s, lpErrno);
+    return lower ? lower->procs.lpWSPRecvDisconnect(s, data, lpErrno) : SOCKET_ERROR;
 }
