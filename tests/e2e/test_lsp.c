@@ -465,6 +465,48 @@ static void test_cleanup_restart(void **state)
     }
 }
 
+/* IFS: applications keep the base provider's handle. SIO_BASE_HANDLE gives
+ * back that very handle through peerlsp, and the handle works as a file
+ * handle (ReadFile/WriteFile), as IOCP programs and .NET rely on. */
+static void test_ifs_handle(void **state)
+{
+    struct e2e_session *s = *state;
+    SOCKADDR_STORAGE laddr;
+    int llen;
+    SOCKET server, l = e2e_listener(s, AF_INET, &laddr, &llen);
+    SOCKET c = e2e_connect_pair(s, l, &laddr, llen, &server);
+    SOCKET base = (SOCKET)0xdeadbeef;
+    DWORD got = 0;
+
+    E2E_OK(s->api->WSAIoctl(c, SIO_BASE_HANDLE, NULL, 0, &base, sizeof base, &got, NULL, NULL));
+    if (base != c || got != sizeof base)
+        fail_msg("SIO_BASE_HANDLE gave %#llx (%lu bytes) for socket %#llx (%s)",
+                 (unsigned long long)base, got, (unsigned long long)c,
+                 e2e_layout_names[s->layout]);
+
+    OVERLAPPED ov;
+    DWORD written = 0, read = 0;
+    char buf[8] = { 0 };
+    memset(&ov, 0, sizeof ov);
+    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(ov.hEvent);
+    if (!WriteFile((HANDLE)c, "ifs", 3, &written, &ov) &&
+        (GetLastError() != ERROR_IO_PENDING || !GetOverlappedResult((HANDLE)c, &ov, &written, TRUE)))
+        fail_msg("WriteFile on the socket: error %lu", GetLastError());
+    assert_int_equal(written, 3);
+    ResetEvent(ov.hEvent);
+    if (!ReadFile((HANDLE)server, buf, sizeof buf, &read, &ov) &&
+        (GetLastError() != ERROR_IO_PENDING || !GetOverlappedResult((HANDLE)server, &ov, &read, TRUE)))
+        fail_msg("ReadFile on the socket: error %lu", GetLastError());
+    assert_int_equal(read, 3);
+    assert_memory_equal(buf, "ifs", 3);
+    CloseHandle(ov.hEvent);
+    e2e_peer_matches_base(s, c, 0);
+    E2E_OK(s->api->closesocket(c));
+    E2E_OK(s->api->closesocket(server));
+    E2E_OK(s->api->closesocket(l));
+}
+
 #define LAYOUT_TESTS(fn)                                                                   \
     cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &layouts[E2E_BASE_ONLY]), \
     cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &layouts[E2E_LSP_SHARED]), \
@@ -484,6 +526,7 @@ int main(void)
         LAYOUT_TESTS(test_threads),
         LAYOUT_TESTS(test_startups_per_guid),
         LAYOUT_TESTS(test_cleanup_restart),
+        LAYOUT_TESTS(test_ifs_handle),
     };
     return cmocka_run_group_tests_name("peerlsp end to end", tests, NULL, NULL);
 }
