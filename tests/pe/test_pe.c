@@ -149,6 +149,49 @@ static void test_versioninfo(void **state)
     }
 }
 
+/* peerlsp-ctl of both architectures: an executable of its machine with the
+ * same hardening, a VERSIONINFO, and a manifest that asks for administrator
+ * rights (it changes the system catalog). */
+static void test_ctl_executables(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) {
+        struct pefile pe;
+        WCHAR path[MAX_PATH];
+        read_or_fail(&arches[i], L"peerlsp-ctl.exe", &pe);
+        if (pe.machine != arches[i].machine || (pe.characteristics & IMAGE_FILE_DLL))
+            fail_msg("%s: peerlsp-ctl.exe machine 0x%04x, characteristics 0x%04x", arches[i].name,
+                     pe.machine, pe.characteristics);
+        if ((pe.dll_characteristics & arches[i].must_have) != arches[i].must_have)
+            fail_msg("%s: peerlsp-ctl.exe DllCharacteristics 0x%04x lacks 0x%04x",
+                     arches[i].name, pe.dll_characteristics, arches[i].must_have);
+
+        dll_path(&arches[i], L"peerlsp-ctl.exe", path, MAX_PATH);
+        HMODULE m = LoadLibraryExW(path, NULL, LOAD_LIBRARY_AS_DATAFILE | LOAD_LIBRARY_AS_IMAGE_RESOURCE);
+        if (!m)
+            fail_msg("%s: cannot open %ls for its resources: %lu", arches[i].name, path,
+                     GetLastError());
+        HRSRC r = FindResourceW(m, MAKEINTRESOURCEW(1), MAKEINTRESOURCEW(24) /* RT_MANIFEST */);
+        if (!r)
+            fail_msg("%s: peerlsp-ctl.exe has no manifest (resource 1)", arches[i].name);
+        DWORD size = SizeofResource(m, r);
+        HGLOBAL g = LoadResource(m, r);
+        const char *text = g ? LockResource(g) : NULL;
+        assert_non_null(text);
+        char *copy = test_calloc(1, size + 1);
+        memcpy(copy, text, size);
+        if (!strstr(copy, "level=\"requireAdministrator\""))
+            fail_msg("%s: the manifest does not require administrator rights:\n%s",
+                     arches[i].name, copy);
+        test_free(copy);
+        FreeLibrary(m);
+
+        DWORD handle = 0;
+        if (!GetFileVersionInfoSizeW(path, &handle))
+            fail_msg("%s: peerlsp-ctl.exe has no VERSIONINFO", arches[i].name);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_machine_and_characteristics),
         cmocka_unit_test(test_imports_only_system_dlls),
         cmocka_unit_test(test_versioninfo),
+        cmocka_unit_test(test_ctl_executables),
     };
     return cmocka_run_group_tests_name("pe", tests, NULL, NULL);
 }
