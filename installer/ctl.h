@@ -48,6 +48,7 @@ enum ctl_op {
     CTL_OP_UPDATE,
     CTL_OP_WRITE_ORDER,
     CTL_OP_SET_CATEGORIES,
+    CTL_OP_INSTALL_BOTH, /* WSCInstallProvider64_32: this catalog and its twin */
     CTL_OP_COUNT
 };
 
@@ -80,6 +81,15 @@ struct ctl_backend {
                   const WSAPROTOCOL_INFOW *list, DWORD n);
     int (*write_order)(struct ctl_backend *b, const DWORD *ids, DWORD n);
     int (*set_categories)(struct ctl_backend *b, const GUID *guid, DWORD categories);
+    /* Installs the same provider into this catalog AND into `twin` in one
+     * call (WSCInstallProvider64_32: the 64-bit catalog and the 32-bit
+     * one). NULL where the system lacks it; only called when twin is set.
+     * The ids each catalog hands out are its own. */
+    int (*install_both)(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                        const WSAPROTOCOL_INFOW *list, DWORD n);
+    /* The other catalog install_both reaches (the live 32-bit catalog for
+     * the live 64-bit one); NULL: none. Set by whoever made both. */
+    struct ctl_backend *twin;
     /* Application categories (ctl_exclude.c). NULL where the system lacks
      * WSCGetApplicationCategory / WSCSetApplicationCategory. args NULL or
      * "": no command line. get: WSASERVICE_NOT_FOUND when the application
@@ -111,10 +121,17 @@ int ctl_backend_file_open(const WCHAR *file, struct ctl_backend **out);
 struct simcat *ctl_backend_simcat_of(struct ctl_backend *b);
 void ctl_backend_destroy(struct ctl_backend *b);
 
-/* The live catalogs. bits 64 or 32 on 64-bit Windows (32: the WOW64
- * catalog through the ...32 functions), the process's own catalog
- * otherwise. NULL when that catalog cannot be reached here. */
+/* The live catalogs, through the table ctl_winapi() gives. bits 64 or 32
+ * in the x64 tool (32: the 32-bit catalog of 64-bit Windows through the
+ * ...32 functions); in the x86 tool only 32, its own catalog (the 32-bit
+ * one under WOW64). NULL when that catalog cannot be reached here: in
+ * the x64 tool, bits 32 gives NULL when WSCEnumProtocols32 is missing
+ * (32-bit Windows has no such catalog; Wine exports no ...32 function).
+ * The 64-bit backend gets install_both when WSCInstallProvider64_32
+ * exists; the caller links the pair with ctl_backend_live_pair. */
 struct ctl_backend *ctl_backend_live(int bits);
+/* Makes b64's install_both reach b32 (both live, same machine). */
+void ctl_backend_live_pair(struct ctl_backend *b64, struct ctl_backend *b32);
 
 /* ---- optional system functions (ctl_winapi.c) ---------------------------- */
 
@@ -192,6 +209,9 @@ struct ctl_txn {
     DWORD ntouched;
     int order_changed;
     int verbose; /* print each call */
+    /* The transaction over b->twin in the same command, when there is
+     * one: an install_both touches the provider in both. */
+    struct ctl_txn *twin;
 };
 
 int ctl_txn_begin(struct ctl_txn *t, struct ctl_backend *b);
@@ -200,6 +220,10 @@ int ctl_txn_begin(struct ctl_txn *t, struct ctl_backend *b);
 #define CTL_ERR_MISSING (-1)
 int ctl_txn_install(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
                     const WSAPROTOCOL_INFOW *list, DWORD n);
+/* WSCInstallProvider64_32: records the GUID as touched in t and in
+ * t->twin (both rolled back), then calls t->b->install_both. */
+int ctl_txn_install_both(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
+                         const WSAPROTOCOL_INFOW *list, DWORD n);
 int ctl_txn_deinstall(struct ctl_txn *t, const GUID *guid);
 int ctl_txn_update(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
                    const WSAPROTOCOL_INFOW *list, DWORD n);

@@ -71,6 +71,24 @@ static int file_install(struct ctl_backend *b, const GUID *guid, const WCHAR *pa
     return simcat_install(cat_of(b), &g, path, list, n, NULL, &err) == SOCKET_ERROR ? err : 0;
 }
 
+/* WSCInstallProvider64_32 over two simulated catalogs (the --dry-run
+ * copies of the two live catalogs, linked as twins): this one, then the
+ * twin. Like the simulated WSCInstallProvider64_32 of the tests, a
+ * failure in the twin does not undo the first half; the transaction's
+ * rollback does. */
+static int file_install_both(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                             const WSAPROTOCOL_INFOW *list, DWORD n)
+{
+    struct simcat *other = ctl_backend_simcat_of(b->twin);
+    if (!other)
+        return CTL_ERR_MISSING;
+    int err = file_install(b, guid, path, list, n);
+    if (err)
+        return err;
+    GUID g = *guid;
+    return simcat_install(other, &g, path, list, n, NULL, &err) == SOCKET_ERROR ? err : 0;
+}
+
 static int file_deinstall(struct ctl_backend *b, const GUID *guid)
 {
     int err = 0;
@@ -197,10 +215,12 @@ static struct ctl_backend *make(struct simcat *cat, int owned, const WCHAR *file
     b->op_names[CTL_OP_UPDATE] = "WSCUpdateProvider";
     b->op_names[CTL_OP_WRITE_ORDER] = "WSCWriteProviderOrder";
     b->op_names[CTL_OP_SET_CATEGORIES] = "WSCSetProviderInfo";
+    b->op_names[CTL_OP_INSTALL_BOTH] = "WSCInstallProvider64_32";
     b->enumerate = file_enumerate;
     b->get_path = file_get_path;
     b->get_categories = file_get_categories;
     b->install = file_install;
+    b->install_both = file_install_both; /* used only when twin is set */
     b->deinstall = file_deinstall;
     b->update = file_update;
     b->write_order = file_write_order;

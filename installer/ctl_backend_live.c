@@ -1,7 +1,13 @@
 /*
- * ctl_backend_live.c - the system catalog through ws2_32's WSC functions
- * (resolved in ctl_winapi.c). Changes are immediate; there is nothing to
- * commit.
+ * ctl_backend_live.c - the system catalogs through ws2_32's WSC functions
+ * (the table ctl_winapi() gives: the system's, or a test's). Changes are
+ * immediate; there is nothing to commit.
+ *
+ * On 64-bit Windows the x64 tool makes two of these: the 64-bit catalog
+ * (the plain functions) and the 32-bit one (the ...32 functions). The
+ * 32-bit catalog has no install of its own: WSCInstallProvider64_32
+ * installs one provider into both catalogs at once, so it is the 64-bit
+ * backend's install_both, and ctl_install pairs the two catalogs for it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +16,16 @@
 
 #include "ctl_winapi.h"
 
+/* What a live backend calls: its catalog's set of functions, and the
+ * table's WSCInstallProvider64_32 (64-bit backend only). */
+struct live_ctx {
+    struct ctl_wsc w;
+    sWSCInstallProvider install64_32;
+};
+
 static const struct ctl_wsc *wsc(struct ctl_backend *b)
 {
-    return b->ctx;
+    return &((struct live_ctx *)b->ctx)->w;
 }
 
 static int live_enumerate(struct ctl_backend *b, WSAPROTOCOL_INFOW **out, DWORD *count)
@@ -68,6 +81,16 @@ static int live_install(struct ctl_backend *b, const GUID *guid, const WCHAR *pa
     int err = 0;
     GUID g = *guid;
     return wsc(b)->install_provider(&g, path, list, n, &err) == SOCKET_ERROR ? err : 0;
+}
+
+static int live_install_both(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                             const WSAPROTOCOL_INFOW *list, DWORD n)
+{
+    int err = 0;
+    GUID g = *guid;
+    return ((struct live_ctx *)b->ctx)->install64_32(&g, path, list, n, &err) == SOCKET_ERROR
+               ? err
+               : 0;
 }
 
 static int live_deinstall(struct ctl_backend *b, const GUID *guid)
@@ -130,44 +153,56 @@ static int live_set_app_category(struct ctl_backend *b, const WCHAR *app, const 
 
 static void live_destroy(struct ctl_backend *b)
 {
+    free(b->ctx);
     free(b);
 }
 
 struct ctl_backend *ctl_backend_live(int bits)
 {
-    ctl_winapi_init();
+    const struct ctl_winapi *api = ctl_winapi();
     const struct ctl_wsc *w;
     const char *name;
     int wow32 = 0;
 #ifdef _WIN64
-    w = bits == 32 ? &ctl_wsc_32 : &ctl_wsc_native;
+    w = bits == 32 ? &api->wow32 : &api->native;
     name = bits == 32 ? "32-bit catalog" : "64-bit catalog";
     wow32 = bits == 32;
 #else
     if (bits == 64)
         return NULL; /* only the x64 tool reaches the 64-bit catalog */
-    w = &ctl_wsc_native;
+    w = &api->native;
     name = ctl_is_64bit_windows() ? "32-bit catalog" : "catalog";
 #endif
     if (!w->enum_protocols)
         return NULL;
     struct ctl_backend *b = calloc(1, sizeof *b);
-    if (!b)
+    struct live_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!b || !ctx) {
+        free(b);
+        free(ctx);
         return NULL;
-    b->ctx = (void *)w;
-    snprintf(b->name, sizeof b->name, "%s%s", name, ctl_wine_version() ? " (Wine)" : "");
-    b->op_names[CTL_OP_INSTALL] = wow32 ? "WSCInstallProvider64_32" : "WSCInstallProvider";
+    }
+    /* A copy: a backend keeps the functions it was made with. */
+    ctx->w = *w;
+    ctx->install64_32 = wow32 ? NULL : api->install_provider64_32;
+    b->ctx = ctx;
+    int wine = ctl_wine_version() && !ctl_winapi_overridden();
+    snprintf(b->name, sizeof b->name, "%s%s", name, wine ? " (Wine)" : "");
+    b->op_names[CTL_OP_INSTALL] = wow32 ? "WSCInstallProvider32 (no such function)"
+                                        : "WSCInstallProvider";
     b->op_names[CTL_OP_DEINSTALL] = wow32 ? "WSCDeinstallProvider32" : "WSCDeinstallProvider";
-    b->op_names[CTL_OP_UPDATE] = wow32                ? "WSCUpdateProvider32"
-                                 : ctl_wine_version() ? "WSCUpdateProvider (a stub under Wine)"
-                                                      : "WSCUpdateProvider";
+    b->op_names[CTL_OP_UPDATE] = wow32  ? "WSCUpdateProvider32"
+                                 : wine ? "WSCUpdateProvider (a stub under Wine)"
+                                        : "WSCUpdateProvider";
     b->op_names[CTL_OP_WRITE_ORDER] = wow32 ? "WSCWriteProviderOrder32" : "WSCWriteProviderOrder";
     b->op_names[CTL_OP_SET_CATEGORIES] = wow32 ? "WSCSetProviderInfo32" : "WSCSetProviderInfo";
+    b->op_names[CTL_OP_INSTALL_BOTH] = "WSCInstallProvider64_32";
     b->enumerate = live_enumerate;
     b->get_path = live_get_path;
     b->get_categories = w->get_provider_info ? live_get_categories : NULL;
-    /* The 32-bit catalog has no install of its own (see ctl_winapi.c). */
+    /* The 32-bit catalog has no install of its own (see above). */
     b->install = w->install_provider && !wow32 ? live_install : NULL;
+    b->install_both = ctx->install64_32 ? live_install_both : NULL;
     b->deinstall = w->deinstall_provider ? live_deinstall : NULL;
     b->update = w->update_provider ? live_update : NULL;
     b->write_order = w->write_provider_order ? live_write_order : NULL;
@@ -181,4 +216,11 @@ struct ctl_backend *ctl_backend_live(int bits)
     b->record_del = ctl_records_registry_del;
     b->destroy = live_destroy;
     return b;
+}
+
+void ctl_backend_live_pair(struct ctl_backend *b64, struct ctl_backend *b32)
+{
+    if (b64 && b32 && b64->destroy == live_destroy && b32->destroy == live_destroy &&
+        b64->install_both)
+        b64->twin = b32;
 }

@@ -49,11 +49,13 @@ static const struct {
       "\n"
       "Installs peerlsp's hidden layered entry and one protocol chain per protocol, first in\n"
       "catalog order, as one transaction: on any failure the catalog is put back as it was.\n"
+      "On 64-bit Windows the x64 tool installs into both catalogs (64-bit and 32-bit) with\n"
+      "WSCInstallProvider64_32, fixes each up and checks each; all or nothing.\n"
       "Installing when already installed does nothing.\n"
       "\n"
       "  --dll PATH           absolute path of peerlsp.dll (must exist and export WSPStartup\n"
       "                       and GetLspGuid); stored as %SystemRoot%\\... when under Windows\n"
-      "  --dll32 PATH         the DLL path for the 32-bit catalog (--catalog32); default --dll\n"
+      "  --dll32 PATH         the DLL path for the 32-bit catalog (or --catalog32); default --dll\n"
       "  --protocols LIST     tcp4,udp4,tcp6,udp6 (default: all four)\n"
       "  --over ID[,ID...]    layer over these catalog entries instead\n"
       "  --over-base          layer over the base providers, not over whatever is on top now\n"
@@ -82,9 +84,11 @@ static const struct {
       "all of peerlsp is removed: install it again afterwards.\n"
       "  --all-orphans        also other providers whose entries are all broken chains\n" },
     { "export",
-      "usage: peerlsp-ctl [--catalog FILE] export OUTFILE\n"
+      "usage: peerlsp-ctl [--catalog FILE [--catalog32 FILE]] export OUTFILE [OUTFILE32]\n"
       "\n"
-      "Writes a snapshot of the catalog (the format --catalog reads) to OUTFILE.\n" },
+      "Writes a snapshot of the catalog (the format --catalog reads) to OUTFILE. With two\n"
+      "catalogs (the 64-bit and 32-bit ones of 64-bit Windows, or two snapshots) the second\n"
+      "goes to OUTFILE32, by default OUTFILE with -32 before its extension.\n" },
     { "status",
       "usage: peerlsp-ctl [--catalog FILE [--catalog32 FILE]] status\n"
       "\n"
@@ -184,7 +188,7 @@ void ctl_options_default(struct ctl_options *o)
 }
 
 struct args {
-    const WCHAR *catalog, *catalog32, *dll, *dll32, *export_file, *app, *app_args;
+    const WCHAR *catalog, *catalog32, *dll, *dll32, *export_file, *export_file32, *app, *app_args;
     const char *command;
     int json, help, guid_given;
 };
@@ -279,6 +283,8 @@ static int parse_args(int argc, WCHAR **argv, struct args *a, struct ctl_options
             a->command = command;
         } else if (!strcmp(a->command, "export") && !a->export_file) {
             a->export_file = w;
+        } else if (!strcmp(a->command, "export") && !a->export_file32) {
+            a->export_file32 = w;
         } else if ((!strcmp(a->command, "exclude") || !strcmp(a->command, "include")) &&
                    !a->app) {
             a->app = w;
@@ -321,22 +327,49 @@ static int open_targets(const struct args *a, int mutating, struct ctl_target *t
     for (int i = 0; i < nb; i++) {
         struct ctl_backend *b = ctl_backend_live(bits[i]);
         if (!b) {
-            /* No 32-bit catalog functions (Wine, or 32-bit Windows). */
             if (i == 0) {
                 ctl_err("The system catalog cannot be read here: WSCEnumProtocols is "
                         "missing.\n");
                 return CTL_EXIT_MISSING_FUNCTION;
             }
+            /* No WSCEnumProtocols32: 32-bit Windows, or Wine's 64-bit
+             * prefix. Not an error: there is no second catalog. */
+            ctl_out("Note: this system has no separate 32-bit Winsock catalog "
+                    "(WSCEnumProtocols32 is missing); working on the 64-bit catalog only.\n");
             continue;
         }
         t[(*n)++].b = b;
     }
+    if (*n == 2)
+        ctl_backend_live_pair(t[0].b, t[1].b);
     if (mutating && ctl_wine_version())
         ctl_out("Note: running under Wine %s: Wine's catalog functions return success and "
                 "change nothing, and WSCUpdateProvider is a stub; use --catalog FILE to "
                 "work on a snapshot.\n",
                 ctl_wine_version());
     return 0;
+}
+
+/* FILE.txt -> FILE-32.txt (FILE -> FILE-32): where export writes the
+ * second catalog when no second file is given. 0 when it does not fit. */
+static int name_32(const WCHAR *file, WCHAR out[MAX_PATH])
+{
+    size_t len = wcslen(file), dot = len;
+    for (size_t i = len; i > 0; i--) {
+        WCHAR c = file[i - 1];
+        if (c == L'\\' || c == L'/' || c == L':')
+            break;
+        if (c == L'.') {
+            dot = i - 1;
+            break;
+        }
+    }
+    if (len + 4 > MAX_PATH)
+        return 0;
+    memcpy(out, file, dot * sizeof(WCHAR));
+    memcpy(out + dot, L"-32", 3 * sizeof(WCHAR));
+    memcpy(out + dot + 3, file + dot, (len - dot + 1) * sizeof(WCHAR));
+    return 1;
 }
 
 static int run_export(struct ctl_backend *b, const WCHAR *file)
@@ -420,12 +453,15 @@ int ctl_main(int argc, WCHAR **argv)
              * check; the same path again serves both (System32/SysWOW64). */
             t[i].check_exports = i == 0 || (a.dll32 && wcscmp(a.dll32, a.dll));
         }
-        if (!a.catalog && n == 2) {
-            /* The live 32-bit catalog has no install of its own. */
+        if (!a.catalog && n == 2 && !t[0].b->twin) {
+            /* The live 32-bit catalog has no install of its own, and
+             * WSCInstallProvider64_32 is missing: the x86 tool's plain
+             * WSCInstallProvider reaches it from WOW64. */
             ntargets = 1;
-            ctl_out("The 32-bit catalog is not changed by this tool: run "
-                    "dist\\x86\\peerlsp-ctl.exe install --dll "
-                    "C:\\Windows\\SysWOW64\\peerlsp.dll for 32-bit programs.\n");
+            ctl_out("%s: WSCInstallProvider64_32 is missing, so this tool cannot install into "
+                    "it: run dist\\x86\\peerlsp-ctl.exe install --dll "
+                    "C:\\Windows\\SysWOW64\\peerlsp.dll for 32-bit programs.\n",
+                    t[1].b->name);
         }
         rc = ctl_install(t, ntargets, &o);
     } else if (!strcmp(a.command, "uninstall")) {
@@ -456,6 +492,17 @@ int ctl_main(int argc, WCHAR **argv)
         rc = ctl_include(t, n, a.app, a.app_args, &o);
     } else if (!strcmp(a.command, "export")) {
         rc = run_export(t[0].b, a.export_file);
+        if (rc == CTL_EXIT_OK && n == 2) {
+            WCHAR second[MAX_PATH];
+            if (a.export_file32)
+                rc = run_export(t[1].b, a.export_file32);
+            else if (!name_32(a.export_file, second))
+                rc = usage_error("the file name is too long to derive the 32-bit catalog's; "
+                                 "give it as a second file.%s",
+                                 "");
+            else
+                rc = run_export(t[1].b, second);
+        }
     }
 done:
     for (int i = 0; i < n; i++)

@@ -14,6 +14,20 @@
  *
  * Calls, in order: WSCInstallProvider, WSCUpdateProvider,
  * WSCWriteProviderOrder, WSCSetProviderInfo.
+ *
+ * Both live catalogs of 64-bit Windows: there is no WSCInstallProvider32.
+ * WSCInstallProvider64_32 installs one list into both catalogs, each
+ * handing out its own ids, so the install is made once through the 64-bit
+ * catalog (its entries: the layered entry modelled on the 64-bit base, the
+ * chains naming 64-bit ids), and then each catalog is fixed up on its own:
+ * 64-bit: WSCUpdateProvider (chains), WSCWriteProviderOrder,
+ * WSCSetProviderInfo; 32-bit: WSCUpdateProvider32 (the layered entry and
+ * the chains rewritten from the 32-bit catalog's own plan and ids, and the
+ * --dll32 path), WSCWriteProviderOrder32, WSCSetProviderInfo32. Both are
+ * re-read and verified; the transaction over each catalog records the
+ * GUID as touched by the one call, so a rollback removes it from both.
+ * The list must have as many entries for both catalogs (the same
+ * protocols); otherwise install refuses before changing anything.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +52,8 @@ struct install_plan {
     WCHAR path[MAX_PATH];
     WSAPROTOCOL_INFOW entries[CTL_MAX_CHAINS + 1]; /* [0] layered, then chains */
     DWORD nchains;
+    int joint;  /* installed with install_both, reaching the twin too */
+    int by_twin; /* the entries came with the twin's install_both: fix up only */
 };
 
 /* "peerlsp over <lower>", cut to what szProtocol holds. */
@@ -214,8 +230,15 @@ static int apply_install(struct ctl_txn *t, struct ctl_target *tg, void *plan_,
     DWORD total = p->nchains + 1;
     int err;
 
-    if ((err = ctl_txn_install(t, &p->guid, p->path, p->entries, total)))
-        return ctl_call_failed(b, CTL_OP_INSTALL, err);
+    enum ctl_op how = p->joint || p->by_twin ? CTL_OP_INSTALL_BOTH : CTL_OP_INSTALL;
+    if (p->joint)
+        err = ctl_txn_install_both(t, &p->guid, p->path, p->entries, total);
+    else if (!p->by_twin)
+        err = ctl_txn_install(t, &p->guid, p->path, p->entries, total);
+    else
+        err = 0; /* the 64-bit catalog's WSCInstallProvider64_32 put them here */
+    if (err)
+        return ctl_call_failed(b, how, err);
 
     struct ctl_catalog c;
     if ((err = ctl_catalog_read(b, &c)))
@@ -225,20 +248,27 @@ static int apply_install(struct ctl_txn *t, struct ctl_target *tg, void *plan_,
     DWORD ngot = find_ours(&c, &p->guid, got, CTL_MAX_CHAINS + 1);
     if (ngot != total || got[0].ProtocolChain.ChainLen != LAYERED_PROTOCOL) {
         ctl_err("%s: %s reported success, but the catalog %s.\n", tg->b->name,
-                b->op_names[CTL_OP_INSTALL],
+                b->op_names[how],
                 ngot ? "does not hold the entries it was given" : "did not change");
         ctl_catalog_free(&c);
         return CTL_EXIT_NO_EFFECT;
     }
     DWORD layered_id = got[0].dwCatalogEntryId;
-    WSAPROTOCOL_INFOW chains[CTL_MAX_CHAINS];
+    /* [0]: the layered entry, rewritten only where it came with the
+     * twin's install (it was modelled on the other catalog's base). */
+    WSAPROTOCOL_INFOW rewrite[CTL_MAX_CHAINS + 1], *chains = rewrite + 1;
+    rewrite[0] = p->entries[0];
+    rewrite[0].ProviderId = p->guid;
+    rewrite[0].dwCatalogEntryId = layered_id;
     for (DWORD i = 0; i < p->nchains; i++) {
         chains[i] = p->entries[1 + i];
         chains[i].ProviderId = p->guid;
         chains[i].dwCatalogEntryId = got[1 + i].dwCatalogEntryId;
         chains[i].ProtocolChain.ChainEntries[0] = layered_id;
     }
-    if ((err = ctl_txn_update(t, &p->guid, p->path, chains, p->nchains))) {
+    err = p->by_twin ? ctl_txn_update(t, &p->guid, p->path, rewrite, total)
+                     : ctl_txn_update(t, &p->guid, p->path, chains, p->nchains);
+    if (err) {
         ctl_catalog_free(&c);
         return ctl_call_failed(b, CTL_OP_UPDATE, err);
     }
@@ -302,6 +332,51 @@ static int check_install(struct ctl_txn *t, struct ctl_target *tg, void *plan_,
     return CTL_EXIT_OK;
 }
 
+/* A catalog without an install of its own (the live 32-bit catalog) is
+ * installed into by its twin's install_both (WSCInstallProvider64_32),
+ * which must then install there too, earlier in the run, with as many
+ * entries. Returns 0 or an exit code after saying why. */
+static int pair_installs(struct ctl_target *targets, int n, void **todo,
+                         struct install_plan *plans)
+{
+    for (int i = 0; i < n; i++) {
+        if (!todo[i] || targets[i].b->install)
+            continue;
+        int j = -1;
+        for (int k = 0; k < i && j < 0; k++) {
+            if (targets[k].b->twin == targets[i].b && targets[k].b->install_both)
+                j = k;
+        }
+        if (j < 0) {
+            ctl_err("%s: %s is not available on this system; peerlsp-ctl cannot install into "
+                    "this catalog here. Nothing was changed.\n",
+                    targets[i].b->name, targets[i].b->op_names[CTL_OP_INSTALL]);
+            return CTL_EXIT_MISSING_FUNCTION;
+        }
+        if (!todo[j]) {
+            ctl_err("%s: peerlsp is missing here but installed in the %s. This catalog can "
+                    "only be installed into together with that one (%s; there is no "
+                    "WSCInstallProvider32): run 'peerlsp-ctl uninstall', then install again. "
+                    "Nothing was changed.\n",
+                    targets[i].b->name, targets[j].b->name,
+                    targets[j].b->op_names[CTL_OP_INSTALL_BOTH]);
+            return CTL_EXIT_PROBLEMS;
+        }
+        if (plans[j].nchains != plans[i].nchains) {
+            ctl_err("%s: %lu protocol chain(s) here, %lu in the %s: %s installs one list into "
+                    "both catalogs, so they must offer the same protocols. Choose them with "
+                    "--protocols. Nothing was changed.\n",
+                    targets[i].b->name, (unsigned long)plans[i].nchains,
+                    (unsigned long)plans[j].nchains, targets[j].b->name,
+                    targets[j].b->op_names[CTL_OP_INSTALL_BOTH]);
+            return CTL_EXIT_PROBLEMS;
+        }
+        plans[j].joint = 1;
+        plans[i].by_twin = 1;
+    }
+    return 0;
+}
+
 int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
 {
     static struct install_plan plans[CTL_MAX_TARGETS];
@@ -349,6 +424,8 @@ int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
     }
     if (!pending)
         return CTL_EXIT_OK;
+    if ((rc = pair_installs(targets, n, todo, plans)))
+        return rc;
 
     static const struct ctl_run_ops ops = { apply_install, check_install };
     rc = ctl_run(targets, n, todo, &ops, o);

@@ -1,10 +1,14 @@
 /*
  * ctl_run.c - runs a change on every target catalog as one transaction:
- * apply on each, then re-read and check each, then commit each. Any
- * failure rolls every catalog back (committed snapshot files are written
- * again), so the catalogs end either all changed or all as they were.
+ * read every catalog, then apply on each, then re-read and check each,
+ * then commit each. Any failure rolls every catalog back (committed
+ * snapshot files are written again), so the catalogs end either all
+ * changed or all as they were. Every catalog is read before the first
+ * change anywhere, because one call can change two catalogs
+ * (WSCInstallProvider64_32: a target whose backend has a twin among the
+ * targets gets its transaction linked to the twin's).
  * --dry-run applies the same steps to an in-memory copy of each catalog
- * and prints them.
+ * (twins stay twins) and prints them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,39 +39,97 @@ static void rollback_all(struct ctl_txn *txns, const int *begun, const int *comm
     }
 }
 
+/* The copy answers like the original: the same call names (the ...32
+ * ones for the live 32-bit catalog) and no call the original lacks. */
+static void mirror_calls(struct ctl_backend *copy, const struct ctl_backend *orig)
+{
+    memcpy(copy->op_names, orig->op_names, sizeof copy->op_names);
+    if (!orig->install)
+        copy->install = NULL;
+    if (!orig->install_both)
+        copy->install_both = NULL;
+    if (!orig->deinstall)
+        copy->deinstall = NULL;
+    if (!orig->update)
+        copy->update = NULL;
+    if (!orig->write_order)
+        copy->write_order = NULL;
+    if (!orig->set_categories)
+        copy->set_categories = NULL;
+}
+
+/* Links each transaction to the one over its backend's twin. */
+static void link_twins(struct ctl_txn *txns, const int *begun, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!begun[i] || !txns[i].b->twin)
+            continue;
+        for (int j = 0; j < n; j++) {
+            if (j != i && begun[j] && txns[j].b == txns[i].b->twin)
+                txns[i].twin = &txns[j];
+        }
+    }
+}
+
 static int run_dry(struct ctl_target *targets, int n, void **plans, const struct ctl_run_ops *ops,
                    const struct ctl_options *o)
 {
+    struct ctl_target dry[CTL_MAX_TARGETS];
+    struct simcat *copies[CTL_MAX_TARGETS] = { NULL };
+    struct ctl_txn txns[CTL_MAX_TARGETS];
+    int begun[CTL_MAX_TARGETS] = { 0 };
     int rc = CTL_EXIT_OK;
+
+    memset(dry, 0, sizeof dry);
     for (int i = 0; i < n && rc == CTL_EXIT_OK; i++) {
         if (!plans[i])
             continue;
         struct ctl_catalog c;
         int err = ctl_catalog_read(targets[i].b, &c);
-        if (err)
-            return ctl_exit_for_error(err, "reading the catalog");
-        struct simcat *copy = ctl_catalog_to_simcat(&c);
-        ctl_catalog_free(&c);
-        struct ctl_backend *b = ctl_backend_simcat(copy, targets[i].b->name);
-        if (!b) {
-            simcat_destroy(copy);
-            return ctl_exit_for_error(ERROR_NOT_ENOUGH_MEMORY, "copying the catalog");
-        }
-        ctl_out("%s: would make these calls:\n", targets[i].b->name);
-        struct ctl_target dry = targets[i];
-        dry.b = b;
-        struct ctl_txn t;
-        if ((err = ctl_txn_begin(&t, b)))
+        if (err) {
             rc = ctl_exit_for_error(err, "reading the catalog");
-        else {
-            t.verbose = 1;
-            rc = ops->apply(&t, &dry, plans[i], o);
-            if (rc == CTL_EXIT_OK)
-                rc = ops->check(&t, &dry, plans[i], o);
-            ctl_txn_end(&t);
+            break;
         }
-        ctl_backend_destroy(b);
-        simcat_destroy(copy);
+        copies[i] = ctl_catalog_to_simcat(&c);
+        ctl_catalog_free(&c);
+        dry[i] = targets[i];
+        dry[i].b = ctl_backend_simcat(copies[i], targets[i].b->name);
+        if (!dry[i].b) {
+            rc = ctl_exit_for_error(ERROR_NOT_ENOUGH_MEMORY, "copying the catalog");
+            break;
+        }
+        mirror_calls(dry[i].b, targets[i].b);
+        if ((err = ctl_txn_begin(&txns[i], dry[i].b))) {
+            rc = ctl_exit_for_error(err, "reading the catalog");
+            break;
+        }
+        begun[i] = 1;
+        txns[i].verbose = 1;
+    }
+    /* The copies of two twin catalogs are twins. */
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n && begun[i]; j++) {
+            if (j != i && begun[j] && targets[i].b->twin == targets[j].b)
+                dry[i].b->twin = dry[j].b;
+        }
+    }
+    link_twins(txns, begun, n);
+    for (int i = 0; i < n && rc == CTL_EXIT_OK; i++) {
+        if (!begun[i])
+            continue;
+        ctl_out("%s: would make these calls:\n", dry[i].b->name);
+        rc = ops->apply(&txns[i], &dry[i], plans[i], o);
+    }
+    for (int i = 0; i < n && rc == CTL_EXIT_OK; i++) {
+        if (begun[i])
+            rc = ops->check(&txns[i], &dry[i], plans[i], o);
+    }
+    for (int i = 0; i < n; i++) {
+        if (begun[i])
+            ctl_txn_end(&txns[i]);
+        if (dry[i].b)
+            ctl_backend_destroy(dry[i].b);
+        simcat_destroy(copies[i]);
     }
     if (rc == CTL_EXIT_OK)
         ctl_out("Dry run: nothing was changed.\n");
@@ -84,17 +146,23 @@ int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_ru
     int begun[CTL_MAX_TARGETS] = { 0 }, committed[CTL_MAX_TARGETS] = { 0 };
     int rc = CTL_EXIT_OK;
 
+    /* Every catalog as it is before the first change anywhere. */
     for (int i = 0; i < n && rc == CTL_EXIT_OK; i++) {
         if (!plans[i])
             continue;
         int err = ctl_txn_begin(&txns[i], targets[i].b);
         if (err) {
+            ctl_txn_end(&txns[i]);
             rc = ctl_exit_for_error(err, "reading the catalog");
             break;
         }
         begun[i] = 1;
         txns[i].verbose = o->verbose;
-        rc = ops->apply(&txns[i], &targets[i], plans[i], o);
+    }
+    link_twins(txns, begun, n);
+    for (int i = 0; i < n && rc == CTL_EXIT_OK; i++) {
+        if (begun[i])
+            rc = ops->apply(&txns[i], &targets[i], plans[i], o);
     }
     /* The change must really be there: re-read every catalog. */
     for (int i = 0; i < n && rc == CTL_EXIT_OK; i++) {

@@ -135,8 +135,10 @@ int ctl_status(struct ctl_target *targets, int n, const struct ctl_options *o)
         ctl_out("    - run peerlsp-ctl repair (removes peerlsp's leftover entries)\n");
     }
     if (mixed && !problems)
-        ctl_out("    - install into the other catalog too (for 32-bit programs: "
-                "dist\\x86\\peerlsp-ctl.exe install --dll C:\\Windows\\SysWOW64\\peerlsp.dll)\n");
+        ctl_out("    - install into every catalog: run peerlsp-ctl uninstall, then peerlsp-ctl "
+                "install --dll %ls (the x64 tool installs into the 64-bit and 32-bit catalogs "
+                "together)\n",
+                dll[0] ? dll : L"C:\\Windows\\System32\\peerlsp.dll");
     if (!installed && !problems)
         ctl_out("    - to install: run peerlsp-ctl install --dll "
                 "C:\\Windows\\System32\\peerlsp.dll\n");

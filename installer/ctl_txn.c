@@ -13,6 +13,18 @@
  * Rollback works from the recorded "before" and the catalog as it is now,
  * not from a log of inverse calls, so it is idempotent: when one of its own
  * calls fails it simply tries again from a fresh read.
+ *
+ * A provider that has to be installed again gets new catalog ids (Windows
+ * never reuses one). Rollback therefore works in two passes: first every
+ * touched provider is made present or absent as it was (noting old id ->
+ * new id), then every one is rewritten in place as it was with the ids
+ * mapped, so chains that named a re-installed entry (its own chains, or
+ * another LSP's above it) name its new id and nothing is left broken.
+ * This happens when a command removes a provider from one catalog and a
+ * later step (in the other catalog) fails.
+ *
+ * A WSCInstallProvider64_32 (install_both) touches the provider in this
+ * transaction and in its twin's, so both catalogs are rolled back.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +84,22 @@ int ctl_txn_install(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
         err = t->b->install(t->b, guid, path, list, n);
     snprintf(what, sizeof what, "(%lu entries)", (unsigned long)n);
     log_call(t, CTL_OP_INSTALL, guid, what, err);
+    return err;
+}
+
+int ctl_txn_install_both(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
+                         const WSAPROTOCOL_INFOW *list, DWORD n)
+{
+    char what[96];
+    int err = CTL_ERR_MISSING;
+    touch(t, guid);
+    if (t->twin)
+        touch(t->twin, guid);
+    if (t->b->install_both && t->b->twin && t->twin && t->twin->b == t->b->twin)
+        err = t->b->install_both(t->b, guid, path, list, n);
+    snprintf(what, sizeof what, "(%lu entries, into this catalog and the %s)", (unsigned long)n,
+             t->b->twin ? t->b->twin->name : "other one");
+    log_call(t, CTL_OP_INSTALL_BOTH, guid, what, err);
     return err;
 }
 
@@ -184,53 +212,82 @@ static DWORD map_id(const struct id_map *m, DWORD id)
 
 #define MAX_PROVIDER_ENTRIES 64
 
-/* Puts one provider back; returns the number of calls that failed. */
-static int restore_provider(struct ctl_txn *t, const struct ctl_catalog *now, const GUID *guid,
+/* Pass 1: makes one provider present or absent as it was; a provider that
+ * has to come back is installed again and its new ids go into the map.
+ * Returns the number of calls that failed. */
+static int restore_presence(struct ctl_txn *t, const struct ctl_catalog *now, const GUID *guid,
                             struct id_map *map, int *reinstalled)
 {
     static WSAPROTOCOL_INFOW was[MAX_PROVIDER_ENTRIES], is[MAX_PROVIDER_ENTRIES];
     DWORD nwas = entries_of(&t->before, guid, was, MAX_PROVIDER_ENTRIES);
     DWORD nis = entries_of(now, guid, is, MAX_PROVIDER_ENTRIES);
     const struct ctl_provider *pwas = ctl_catalog_provider(&t->before, guid);
+    struct ctl_backend *b = t->b;
+
+    if (nwas > MAX_PROVIDER_ENTRIES || nis > MAX_PROVIDER_ENTRIES)
+        return 1;
+    if (!nwas)
+        return nis && (!b->deinstall || b->deinstall(b, guid)) ? 1 : 0;
+    if (nis && !same_ids(was, nwas, is, nis)) {
+        /* Removed and installed again inside the transaction: the ids
+         * differ, so go back through removal. */
+        if (!b->deinstall || b->deinstall(b, guid))
+            return 1;
+        nis = 0;
+    }
+    if (nis)
+        return 0;
+    /* Chains are installed as they were and fixed in pass 2, once every
+     * new id is known (ws2_32 does not check chain elements on install). */
+    const WCHAR *path = pwas && pwas->has_path ? pwas->path : L"";
+    if (!b->install || b->install(b, guid, path, was, nwas))
+        return 1;
+    *reinstalled = 1;
+    /* New ids: install appends in list order. */
+    struct ctl_catalog after;
+    if (ctl_catalog_read(b, &after))
+        return 1;
+    DWORD k = 0;
+    for (DWORD i = 0; i < after.n && k < nwas; i++) {
+        if (IsEqualGUID(&after.e[i].ProviderId, guid) && map->n < 256) {
+            map->from[map->n] = was[k++].dwCatalogEntryId;
+            map->to[map->n++] = after.e[i].dwCatalogEntryId;
+        }
+    }
+    ctl_catalog_free(&after);
+    return 0;
+}
+
+/* Pass 2: rewrites one provider's entries, path and categories as they
+ * were, in today's ids. Returns the number of calls that failed. */
+static int restore_contents(struct ctl_txn *t, const struct ctl_catalog *now, const GUID *guid,
+                            const struct id_map *map)
+{
+    static WSAPROTOCOL_INFOW want[MAX_PROVIDER_ENTRIES], is[MAX_PROVIDER_ENTRIES];
+    DWORD nwant = entries_of(&t->before, guid, want, MAX_PROVIDER_ENTRIES);
+    DWORD nis = entries_of(now, guid, is, MAX_PROVIDER_ENTRIES);
+    const struct ctl_provider *pwas = ctl_catalog_provider(&t->before, guid);
     const struct ctl_provider *pis = ctl_catalog_provider(now, guid);
     struct ctl_backend *b = t->b;
     int failed = 0;
 
-    if (nwas > MAX_PROVIDER_ENTRIES || nis > MAX_PROVIDER_ENTRIES)
+    if (!nwant)
+        return 0; /* absent, as pass 1 made it */
+    if (nwant > MAX_PROVIDER_ENTRIES || nis > MAX_PROVIDER_ENTRIES)
         return 1;
-    if (!nwas) {
-        if (nis && b->deinstall(b, guid))
-            failed++;
-        return failed;
+    for (DWORD i = 0; i < nwant; i++) {
+        WSAPROTOCOL_INFOW *e = &want[i];
+        e->dwCatalogEntryId = map_id(map, e->dwCatalogEntryId);
+        int len = e->ProtocolChain.ChainLen;
+        for (int k = 0; k < len && k < MAX_PROTOCOL_CHAIN; k++)
+            e->ProtocolChain.ChainEntries[k] = map_id(map, e->ProtocolChain.ChainEntries[k]);
     }
+    if (!same_ids(want, nwant, is, nis))
+        return 1; /* pass 1 did not bring it back */
     const WCHAR *path = pwas && pwas->has_path ? pwas->path : L"";
-    if (nis && !same_ids(was, nwas, is, nis)) {
-        /* Removed and installed again inside the transaction: the ids
-         * differ, so go back through removal. */
-        if (b->deinstall(b, guid))
-            return 1;
-        nis = 0;
-    }
-    if (!nis) {
-        if (!b->install || b->install(b, guid, path, was, nwas))
-            return 1;
-        *reinstalled = 1;
-        /* New ids: install appends in list order. */
-        struct ctl_catalog after;
-        if (ctl_catalog_read(b, &after))
-            return 1;
-        DWORD k = 0;
-        for (DWORD i = 0; i < after.n && k < nwas; i++) {
-            if (IsEqualGUID(&after.e[i].ProviderId, guid) && map->n < 256) {
-                map->from[map->n] = was[k++].dwCatalogEntryId;
-                map->to[map->n++] = after.e[i].dwCatalogEntryId;
-            }
-        }
-        ctl_catalog_free(&after);
-        pis = NULL;
-    } else if (entries_differ(was, is, nwas) ||
-               (pwas && pis && wcsncmp(pwas->path, pis->path, MAX_PATH))) {
-        if (!b->update || b->update(b, guid, path, was, nwas))
+    if (entries_differ(want, is, nwant) ||
+        (pwas && pis && wcsncmp(pwas->path, pis->path, MAX_PATH))) {
+        if (!b->update || b->update(b, guid, path, want, nwant))
             failed++;
     }
     if (pwas && pwas->has_categories && (!pis || pis->categories != pwas->categories) &&
@@ -285,7 +342,12 @@ int ctl_txn_rollback(struct ctl_txn *t)
         struct id_map map = { .n = 0 };
         int failed = 0, reinstalled = 0;
         for (DWORD i = 0; i < t->ntouched; i++)
-            failed += restore_provider(t, &now, &t->touched[i], &map, &reinstalled);
+            failed += restore_presence(t, &now, &t->touched[i], &map, &reinstalled);
+        ctl_catalog_free(&now);
+        if (failed || ctl_catalog_read(t->b, &now))
+            continue;
+        for (DWORD i = 0; i < t->ntouched; i++)
+            failed += restore_contents(t, &now, &t->touched[i], &map);
         ctl_catalog_free(&now);
         if (t->order_changed || reinstalled)
             failed += restore_order(t, &map);

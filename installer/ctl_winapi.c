@@ -7,12 +7,18 @@
  * exception when called, so under Wine (ntdll exports wine_get_version) it
  * is treated as missing. Wine's WSCInstallProvider, WSCDeinstallProvider and
  * WSCWriteProviderOrder return 0 and do nothing; that is caught by the
- * re-read after every change, not here.
+ * re-read after every change, not here. Wine exports none of the ...32
+ * functions nor WSCInstallProvider64_32: to the tool that is a system
+ * without a separate 32-bit catalog, like 32-bit Windows.
+ *
+ * ctl_winapi_override is the tests' seam: they put a table backed by two
+ * simulated catalogs in place of the system's, so that the live backend's
+ * own code runs against Windows' semantics (tests/ctl/test_ctl_live.c).
  */
 #include "ctl_winapi.h"
 
-struct ctl_wsc ctl_wsc_native, ctl_wsc_32;
-int ctl_have_install_and_chains;
+static struct ctl_winapi system_api;
+static const struct ctl_winapi *current = &system_api;
 
 static const char *wine_version;
 static int initialised;
@@ -37,7 +43,7 @@ void ctl_winapi_init(void)
         ws = LoadLibraryW(L"ws2_32.dll"); /* systems without LOAD_LIBRARY_SEARCH_* */
     if (!ws)
         return;
-    struct ctl_wsc *n = &ctl_wsc_native;
+    struct ctl_wsc *n = &system_api.native;
     n->enum_protocols = RESOLVE(ws, sWSCEnumProtocols, "WSCEnumProtocols");
     n->get_provider_path = RESOLVE(ws, sWSCGetProviderPath, "WSCGetProviderPath");
     n->install_provider = RESOLVE(ws, sWSCInstallProvider, "WSCInstallProvider");
@@ -53,7 +59,8 @@ void ctl_winapi_init(void)
         RESOLVE(ws, sWSCSetApplicationCategory, "WSCSetApplicationCategory");
     n->get_application_category =
         RESOLVE(ws, sWSCGetApplicationCategory, "WSCGetApplicationCategory");
-    ctl_have_install_and_chains = GetProcAddress(ws, "WSCInstallProviderAndChains") != NULL;
+    system_api.have_install_and_chains =
+        GetProcAddress(ws, "WSCInstallProviderAndChains") != NULL;
     if (wine_version) {
         n->update_provider = NULL; /* raises an exception under Wine 8 */
         /* Wine's WSCGetProviderInfo is a stub as well; categories cannot
@@ -62,9 +69,9 @@ void ctl_winapi_init(void)
     }
 #ifdef _WIN64
     /* The 32-bit catalog. There is no WSCInstallProvider32: installing
-     * there takes WSCInstallProvider64_32 (both catalogs at once) or the
-     * x86 tool; see docs/peerlsp-ctl.md. */
-    struct ctl_wsc *w = &ctl_wsc_32;
+     * there takes WSCInstallProvider64_32, which installs into both
+     * catalogs at once (ctl_install.c pairs the two catalogs for it). */
+    struct ctl_wsc *w = &system_api.wow32;
     w->enum_protocols = RESOLVE(ws, sWSCEnumProtocols, "WSCEnumProtocols32");
     w->get_provider_path = RESOLVE(ws, sWSCGetProviderPath, "WSCGetProviderPath32");
     w->deinstall_provider = RESOLVE(ws, sWSCDeinstallProvider, "WSCDeinstallProvider32");
@@ -72,7 +79,26 @@ void ctl_winapi_init(void)
     w->write_provider_order = RESOLVE(ws, sWSCWriteProviderOrder, "WSCWriteProviderOrder32");
     w->get_provider_info = RESOLVE(ws, sWSCGetProviderInfo, "WSCGetProviderInfo32");
     w->set_provider_info = RESOLVE(ws, sWSCSetProviderInfo, "WSCSetProviderInfo32");
+    system_api.install_provider64_32 =
+        RESOLVE(ws, sWSCInstallProvider, "WSCInstallProvider64_32");
 #endif
+}
+
+const struct ctl_winapi *ctl_winapi(void)
+{
+    ctl_winapi_init();
+    return current;
+}
+
+void ctl_winapi_override(const struct ctl_winapi *api)
+{
+    ctl_winapi_init();
+    current = api ? api : &system_api;
+}
+
+int ctl_winapi_overridden(void)
+{
+    return current != &system_api;
 }
 
 const char *ctl_wine_version(void)

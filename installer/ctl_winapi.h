@@ -28,6 +28,7 @@ typedef int(WSPAPI *sWSCGetApplicationCategory)(LPCWSTR, DWORD, LPCWSTR, DWORD, 
 struct ctl_wsc {
     sWSCEnumProtocols enum_protocols;
     sWSCGetProviderPath get_provider_path;
+    /* The 32-bit catalog has no WSCInstallProvider32: NULL there. */
     sWSCInstallProvider install_provider;
     sWSCDeinstallProvider deinstall_provider;
     sWSCUpdateProvider update_provider;
@@ -39,10 +40,34 @@ struct ctl_wsc {
     sWSCGetApplicationCategory get_application_category;
 };
 
-/* The process's own catalog (the 64-bit one for the x64 tool), and the
- * 32-bit catalog through the ...32 functions (x64 tool only). */
-extern struct ctl_wsc ctl_wsc_native, ctl_wsc_32;
-/* Whether WSCInstallProviderAndChains exists here (reported by --help). */
-extern int ctl_have_install_and_chains;
+/* Every catalog function the tool uses. */
+struct ctl_winapi {
+    /* The process's own catalog (the 64-bit one for the x64 tool). */
+    struct ctl_wsc native;
+    /* The 32-bit catalog of 64-bit Windows through the ...32 functions
+     * (x64 tool only; all NULL on 32-bit Windows and under Wine, which
+     * export none of them). */
+    struct ctl_wsc wow32;
+    /* WSCInstallProvider64_32: one provider into BOTH catalogs (same
+     * signature as WSCInstallProvider). NULL where missing. */
+    sWSCInstallProvider install_provider64_32;
+    /* Whether WSCInstallProviderAndChains exists here (not used). */
+    int have_install_and_chains;
+};
+
+/* The table in use: the system's (resolved once, Wine's stubs masked), or
+ * the one a test put in place. */
+const struct ctl_winapi *ctl_winapi(void);
+
+/*
+ * TEST SEAM, used only by tests/ctl: replaces the table the live backend
+ * calls (ctl_backend_live) with `api`, exactly as given (no Wine
+ * masking), until called again; NULL puts the system's table back. The
+ * table must outlive its use. Backends made before the call keep the
+ * table they were made with.
+ */
+void ctl_winapi_override(const struct ctl_winapi *api);
+/* 1 while a test's table is in place. */
+int ctl_winapi_overridden(void);
 
 #endif
