@@ -1,0 +1,54 @@
+/*
+ * control.c - the test-only exports: call counters and the switches that
+ * steer WSPJoinLeaf and pending completion.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static volatile LONG call_counts[SIM_FN_COUNT];
+static volatile LONG join_new_socket;
+
+static const char *const function_names[SIM_FN_COUNT] = {
+#define SIM_FN_NAME(name) #name,
+    SIM_FUNCTIONS(SIM_FN_NAME)
+#undef SIM_FN_NAME
+};
+
+void sim_count(enum sim_fn fn)
+{
+    InterlockedIncrement(&call_counts[fn]);
+}
+
+int sim_join_makes_new_socket(void)
+{
+    return InterlockedCompareExchange(&join_new_socket, 0, 0) != 0;
+}
+
+/***********************************************************************
+ *      simprov_calls
+ */
+LONG WINAPI simprov_calls(const char *function_name)
+{
+    for (size_t i = 0; function_name && i < SIM_FN_COUNT; i++) {
+        if (!strcmp(function_names[i], function_name))
+            return InterlockedCompareExchange(&call_counts[i], 0, 0);
+    }
+    return -1;
+}
+
+/***********************************************************************
+ *      simprov_join_new_socket
+ */
+void WINAPI simprov_join_new_socket(int new_socket)
+{
+    InterlockedExchange(&join_new_socket, new_socket != 0);
+}
+
+/***********************************************************************
+ *      simprov_open_sockets
+ */
+LONG WINAPI simprov_open_sockets(void)
+{
+    return sim_sock_count();
+}
