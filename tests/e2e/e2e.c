@@ -331,3 +331,15 @@ void e2e_peer_is_(const struct e2e_session *s, SOCKET sock, const void *want, in
                  s->api->WSAGetLastError(), e2e_layout_names[s->layout]);
     e2e_addr_equal_(&a, alen, want, wantlen, file, line);
 }
+
+void e2e_peer_from_table_(const struct e2e_session *s, SOCKET sock, const void *want,
+                          int wantlen, int calls, const char *file, int line)
+{
+    LONG before = e2e_base_calls("WSPGetPeerName");
+    for (int k = 0; k < calls; k++)
+        e2e_peer_is_(s, sock, want, wantlen, file, line);
+    LONG asked = e2e_base_calls("WSPGetPeerName") - before;
+    if (asked != (E2E_IS_LSP(s) ? 0 : calls))
+        fail_msg("%s:%d: the base provider was asked %ld times for %d answers (%s)", file, line,
+                 asked, calls, e2e_layout_names[s->layout]);
+}

@@ -148,4 +148,12 @@ int e2e_peer_agrees_(const struct e2e_session *s, SOCKET sock, const char *file,
 void e2e_peer_is_(const struct e2e_session *s, SOCKET sock, const void *want, int wantlen,
                   const char *file, int line);
 
+/* `calls` getpeernames through the host each give exactly want/wantlen, and
+ * the base provider is asked for none of them through peerlsp (the answers
+ * come from its table) and for every one on the base provider alone. */
+#define e2e_peer_from_table(s, sock, want, wantlen, calls) \
+    e2e_peer_from_table_(s, sock, want, wantlen, calls, __FILE__, __LINE__)
+void e2e_peer_from_table_(const struct e2e_session *s, SOCKET sock, const void *want,
+                          int wantlen, int calls, const char *file, int line);
+
 #endif /* PEERLSP_TESTS_E2E_H */
