@@ -55,6 +55,11 @@ fi
 if [ ! -f /usr/include/cmocka.h ]; then
   missing+=(libcmocka-dev)
 fi
+# gcc alone does not bring the C library's headers and start files (a
+# minimal Debian 12 has none; seen in a debootstrap --variant=minbase root).
+if [ ! -f /usr/include/stdio.h ]; then
+  missing+=(libc6-dev)
+fi
 
 need_apt_update=1
 apt_update_once() {
