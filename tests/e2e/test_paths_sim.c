@@ -607,6 +607,53 @@ static void test_joinleaf(void **state)
     }
 }
 
+/* The table stores only AF_INET and AF_INET6 addresses of their own sizes.
+ * A lower provider that reports a peer of another shape (here: the family's
+ * address followed by more bytes, as a provider with a longer address
+ * structure would) is asked every time, and its bytes pass through as they
+ * are; a buffer too small for them gets its WSAEFAULT. */
+static void test_peer_shape_not_stored(void **state)
+{
+    struct e2e_session *s = *state;
+    for (size_t i = 0; i < 2; i++) {
+        int af = families[i], base_len = af == AF_INET ? 16 : 28, long_len = base_len + 8;
+        SOCKADDR_STORAGE laddr, want;
+        int llen;
+        SOCKET l = sim_bound(s, af, &laddr, &llen);
+        E2E_OK(s->api->listen(l, 4));
+        memset(&want, 0, sizeof want);
+        memcpy(&want, &laddr, (size_t)llen);
+        memset((char *)&want + base_len, 0x5a, 8); /* the extra bytes */
+
+        SOCKET c = sim_socket(s, af, SOCK_STREAM);
+        SIM_FN(SIMPROV_NEXT_PEER_BYTES_FN, "simprov_next_peer_bytes")(long_len);
+        E2E_OK(s->api->connect(c, (struct sockaddr *)&want, (int)sizeof want));
+        CHECK_PEER("long peer", af, c, &want, long_len);
+
+        LONG before = sim_calls("WSPGetPeerName");
+        for (int k = 0; k < 3; k++)
+            CHECK_PEER("long peer, again", af, c, &want, long_len);
+        /* Each CHECK_PEER asks simprov once itself (the comparison) and,
+         * through peerlsp, once more: nothing came from the table. */
+        LONG asked = sim_calls("WSPGetPeerName") - before;
+        if (asked != 6)
+            fail_msg("af %d: simprov asked %ld times for 3 answers and 3 comparisons, "
+                     "expected 6 (%s)", af, asked, e2e_layout_names[s->layout]);
+
+        SOCKADDR_STORAGE a;
+        int alen = base_len; /* big enough for the family, not for this peer */
+        memset(&a, 0xcc, sizeof a);
+        s->api->WSASetLastError((int)0xdeadbeef);
+        int r = s->api->getpeername(c, (struct sockaddr *)&a, &alen);
+        if (r != SOCKET_ERROR || s->api->WSAGetLastError() != WSAEFAULT || alen != base_len)
+            fail_msg("af %d: a %d-byte buffer for a %d-byte peer gave %d/%d, namelen %d (%s)",
+                     af, base_len, long_len, r, s->api->WSAGetLastError(), alen,
+                     e2e_layout_names[s->layout]);
+        E2E_OK(s->api->closesocket(c));
+        E2E_OK(s->api->closesocket(l));
+    }
+}
+
 #define SIM_LAYOUT_TESTS(fn, layouts)                                                        \
     cmocka_unit_test_prestate_setup_teardown(fn, sim_setup, sim_teardown,                    \
                                              &(layouts)[E2E_BASE_ONLY]),                     \
@@ -622,6 +669,7 @@ int main(void)
         SIM_LAYOUT_TESTS(test_reuse, layouts),
         SIM_LAYOUT_TESTS(test_reuse_twice, layouts),
         SIM_LAYOUT_TESTS(test_joinleaf, layouts),
+        SIM_LAYOUT_TESTS(test_peer_shape_not_stored, layouts),
     };
     return cmocka_run_group_tests_name("peerlsp connect paths over simprov (simulated base)",
                                        tests, NULL, NULL);

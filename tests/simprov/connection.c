@@ -155,8 +155,14 @@ int WSPAPI sim_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen, LP
     struct sim_sock *rec = sim_find(s);
     if (!rec)
         err = WSAENOTSOCK;
-    else if (!(err = sim_addr_check(rec->af, name, namelen)) && !(err = sim_can_connect(rec)))
-        sim_connect_to(rec, name, sim_addr_size(rec->af), SIM_CONTEXT_NONE);
+    else if (!(err = sim_addr_check(rec->af, name, namelen)) && !(err = sim_can_connect(rec))) {
+        /* A test may ask for a peer of another size than the family's,
+         * as a provider with a longer address structure would report. */
+        int len = sim_take_peer_bytes();
+        if (len <= 0 || len > namelen)
+            len = sim_addr_size(rec->af);
+        sim_connect_to(rec, name, len, SIM_CONTEXT_NONE);
+    }
     sim_unlock();
     if (err) {
         *lpErrno = err;

@@ -8,6 +8,7 @@
 
 static volatile LONG call_counts[SIM_FN_COUNT];
 static volatile LONG join_new_socket;
+static volatile LONG next_peer_bytes;
 
 static const char *const function_names[SIM_FN_COUNT] = {
 #define SIM_FN_NAME(name) #name,
@@ -23,6 +24,21 @@ void sim_count(enum sim_fn fn)
 int sim_join_makes_new_socket(void)
 {
     return InterlockedCompareExchange(&join_new_socket, 0, 0) != 0;
+}
+
+int sim_take_peer_bytes(void)
+{
+    return (int)InterlockedExchange(&next_peer_bytes, 0);
+}
+
+/***********************************************************************
+ *      simprov_next_peer_bytes
+ */
+void WINAPI simprov_next_peer_bytes(int len)
+{
+    if (len < 0 || len > (int)sizeof(SOCKADDR_STORAGE))
+        len = 0;
+    InterlockedExchange(&next_peer_bytes, len);
 }
 
 /***********************************************************************

@@ -36,6 +36,9 @@ enum sim_fn {
 void sim_count(enum sim_fn fn);
 #define SIM_COUNT(name) sim_count(SIM_FN_##name)
 
+/* simprov_next_peer_bytes's setting, once: 0 when none was given. */
+int sim_take_peer_bytes(void);
+
 /* simprov_join_new_socket's setting. */
 int sim_join_makes_new_socket(void);
 

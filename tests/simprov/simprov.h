@@ -66,10 +66,16 @@ void WINAPI simprov_pend_next(void);
  * Returns FALSE when nothing was pending. */
 BOOL WINAPI simprov_complete_pending(void);
 
+/* The next WSPConnect records the first len bytes of the caller's address
+ * as the peer (len no more than the namelen given), instead of the family's
+ * address size: a peer of a shape peerlsp does not store. 0: the default. */
+void WINAPI simprov_next_peer_bytes(int len);
+
 /* Sockets open in simprov (made and not yet closed). */
 LONG WINAPI simprov_open_sockets(void);
 
 typedef LONG (WINAPI *SIMPROV_CALLS_FN)(const char *function_name);
+typedef void (WINAPI *SIMPROV_NEXT_PEER_BYTES_FN)(int len);
 typedef void (WINAPI *SIMPROV_JOIN_NEW_SOCKET_FN)(int new_socket);
 typedef void (WINAPI *SIMPROV_PEND_NEXT_FN)(void);
 typedef BOOL (WINAPI *SIMPROV_COMPLETE_PENDING_FN)(void);
