@@ -14,6 +14,27 @@ struct plsp_state plsp_g;
 static SRWLOCK plsp_startup_lock = SRWLOCK_INIT;
 /* Successful WSPStartups not yet matched by a WSPCleanup. */
 static LONG plsp_startup_refs;
+/* The thread inside startup or cleanup now (0: none). A lower provider's
+ * WSPStartup or WSPCleanup runs under the lock; should it come back into
+ * peerlsp's (a socket made during its start-up that ws2_32 routes to
+ * peerlsp's chain), the SRW lock is not recursive: that thread is refused
+ * instead of deadlocking the process. */
+static volatile DWORD plsp_startup_owner;
+
+static int startup_lock(void)
+{
+    if (plsp_startup_owner == GetCurrentThreadId())
+        return 0;
+    AcquireSRWLockExclusive(&plsp_startup_lock);
+    plsp_startup_owner = GetCurrentThreadId();
+    return 1;
+}
+
+static void startup_unlock(void)
+{
+    plsp_startup_owner = 0;
+    ReleaseSRWLockExclusive(&plsp_startup_lock);
+}
 
 #define PLSP_VERSION MAKEWORD(2, 2)
 
@@ -208,11 +229,12 @@ int WSPAPI WSPStartup(WORD wVersionRequested, LPWSPDATA lpWSPData,
     if (!lpWSPData || !lpProtocolInfo || !lpProcTable)
         return WSAEFAULT;
 
-    AcquireSRWLockExclusive(&plsp_startup_lock);
+    if (!startup_lock())
+        return WSAEINPROGRESS;
     int err = startup_locked(PLSP_VERSION, lpProtocolInfo, &UpcallTable, &procs);
     if (!err)
         plsp_startup_refs++;
-    ReleaseSRWLockExclusive(&plsp_startup_lock);
+    startup_unlock();
     if (err)
         return err;
 
@@ -236,13 +258,16 @@ int WSPAPI plsp_WSPCleanup(LPINT lpErrno)
 {
     int ret = 0;
 
-    AcquireSRWLockExclusive(&plsp_startup_lock);
+    if (!startup_lock()) {
+        *lpErrno = WSAEINPROGRESS;
+        return SOCKET_ERROR;
+    }
     if (plsp_startup_refs == 0) {
         *lpErrno = WSANOTINITIALISED;
         ret = SOCKET_ERROR;
     } else if (--plsp_startup_refs == 0) {
         state_reset();
     }
-    ReleaseSRWLockExclusive(&plsp_startup_lock);
+    startup_unlock();
     return ret;
 }
