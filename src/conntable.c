@@ -63,7 +63,7 @@ void PLSP_CTAB_RACE_POINT(void);
 #endif
 
 /* The first serial handed out.  Test builds start just below the wrap of
- * the 16-bit serial, so that every test run goes through it. */
+ * the 24-bit serial, so that every test run goes through it. */
 #ifndef PLSP_CTAB_FIRST_SERIAL
 #define PLSP_CTAB_FIRST_SERIAL 1u
 #endif
@@ -328,17 +328,17 @@ static uint32_t rec_home(const struct plsp_ctab *t, const struct ctab_index *ix,
  * that instance. PLSP_ANY_GEN is a wildcard, never a record's gen. */
 static uint32_t take_serial_gen(struct plsp_ctab *t)
 {
-    uint32_t gen = (uint32_t)(t->next_serial++ & 0xffffu) << 16;
+    uint32_t gen = (uint32_t)(t->next_serial++ & 0xffffffu) << 8;
 
     return gen;
 }
 
 static uint32_t next_version_gen(uint32_t gen)
 {
-    uint32_t next = (gen & 0xffff0000u) | ((gen + 1u) & 0xffffu);
+    uint32_t next = (gen & 0xffffff00u) | ((gen + 1u) & 0xffu);
 
     if (next == PLSP_ANY_GEN)
-        next &= 0xffff0000u;
+        next &= 0xffffff00u;
     return next;
 }
 
@@ -555,6 +555,11 @@ void plsp_ctab_destroy(struct plsp_ctab *t)
 
 int plsp_ctab_insert(struct plsp_ctab *t, uint64_t key, uint8_t provider)
 {
+    return plsp_ctab_insert_get(t, key, provider, NULL);
+}
+
+int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, uint32_t *gen_out)
+{
     const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     struct plsp_conn conn;
     uint32_t pos, id;
@@ -569,6 +574,8 @@ int plsp_ctab_insert(struct plsp_ctab *t, uint64_t key, uint8_t provider)
         rec_write_conn(rec_at(t, id), &conn);
         write_end(t);
         ctab_lock_release(&t->lock);
+        if (gen_out)
+            *gen_out = conn.gen;
         return 0;
     }
     if (reserve_one(t) != 0) {
@@ -597,6 +604,8 @@ int plsp_ctab_insert(struct plsp_ctab *t, uint64_t key, uint8_t provider)
 
     atomic_fetch_add_explicit(&t->count, 1u, memory_order_relaxed);
     ctab_lock_release(&t->lock);
+    if (gen_out)
+        *gen_out = conn.gen;
     return 0;
 }
 
@@ -632,40 +641,47 @@ int plsp_ctab_set_peer(struct plsp_ctab *t, uint64_t key, uint32_t expected_gen,
     return written;
 }
 
-/* Drops key's peer and sets a state without one (UNKNOWN or VOLATILE): a
- * write like any other, so a gen read before it is stale afterwards. */
-static int set_peerless(struct plsp_ctab *t, uint64_t key, uint8_t state)
+int plsp_ctab_set_state(struct plsp_ctab *t, uint64_t key, uint8_t state, uint32_t expected_gen,
+                        uint32_t *gen_out)
 {
     const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     struct plsp_conn conn;
     uint32_t pos, id;
     ctab_word *rec;
+    int written = 0;
 
+    if (state != PLSP_PEER_UNKNOWN && state != PLSP_PEER_VOLATILE)
+        return 0;
     ctab_lock_acquire(&t->lock);
     id = index_find(t, lo, hi, &pos);
     if (id != 0) {
         rec = rec_at(t, id);
         rec_read_conn(rec, &conn);
-        conn.gen = next_version_gen(conn.gen);
-        conn.state = state;
-        conn.peer_len = 0;
-        memset(conn.peer, 0, sizeof(conn.peer));
-        write_begin(t);
-        rec_write_conn(rec, &conn);
-        write_end(t);
+        if (expected_gen == PLSP_ANY_GEN || conn.gen == expected_gen) {
+            conn.gen = next_version_gen(conn.gen);
+            conn.state = state;
+            conn.peer_len = 0;
+            memset(conn.peer, 0, sizeof(conn.peer));
+            write_begin(t);
+            rec_write_conn(rec, &conn);
+            write_end(t);
+            written = 1;
+            if (gen_out)
+                *gen_out = conn.gen;
+        }
     }
     ctab_lock_release(&t->lock);
-    return id != 0;
+    return written;
 }
 
 int plsp_ctab_forget_peer(struct plsp_ctab *t, uint64_t key)
 {
-    return set_peerless(t, key, PLSP_PEER_UNKNOWN);
+    return plsp_ctab_set_state(t, key, PLSP_PEER_UNKNOWN, PLSP_ANY_GEN, NULL);
 }
 
 int plsp_ctab_mark_volatile(struct plsp_ctab *t, uint64_t key)
 {
-    return set_peerless(t, key, PLSP_PEER_VOLATILE);
+    return plsp_ctab_set_state(t, key, PLSP_PEER_VOLATILE, PLSP_ANY_GEN, NULL);
 }
 
 /* Deletes the record at id (index position pos). Lock held. */
@@ -691,7 +707,7 @@ int plsp_ctab_remove_if(struct plsp_ctab *t, uint64_t key, uint32_t gen)
     id = index_find(t, lo, hi, &pos);
     if (id != 0) {
         rec_read_conn(rec_at(t, id), &conn);
-        if ((conn.gen >> 16) == (gen >> 16)) {
+        if (PLSP_GEN_SERIAL(conn.gen) == PLSP_GEN_SERIAL(gen)) {
             remove_at(t, pos, id);
             removed = 1;
         }

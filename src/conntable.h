@@ -28,10 +28,10 @@ enum plsp_peer_state {
 
 /* A copy of one socket's record, as plsp_ctab_lookup() returns it. */
 struct plsp_conn {
-    /* High 16 bits: the record's serial, a table-wide counter taken by every
+    /* High 24 bits: the record's serial, a table-wide counter taken by every
      * insert, so it tells one socket instance from a later one on the same
-     * handle value. Low 16 bits: bumped by every write to the record. The
-     * whole value therefore changes on every write. */
+     * handle value (PLSP_GEN_SERIAL). Low 8 bits: bumped by every write to
+     * the record. The whole value therefore changes on every write. */
     uint32_t gen;
     uint8_t provider;  /* caller's tag: which lower provider owns the socket */
     uint8_t state;     /* enum plsp_peer_state */
@@ -42,6 +42,9 @@ struct plsp_conn {
 
 /* plsp_ctab_set_peer()'s expected_gen that matches any record. */
 #define PLSP_ANY_GEN UINT32_MAX
+
+/* The socket-instance part of a gen. */
+#define PLSP_GEN_SERIAL(gen) ((uint32_t)(gen) >> 8)
 
 struct plsp_ctab;
 
@@ -55,6 +58,10 @@ void plsp_ctab_destroy(struct plsp_ctab *table);
  * Returns 0, or -1 when out of memory (the table is then unchanged). */
 int plsp_ctab_insert(struct plsp_ctab *table, uint64_t key, uint8_t provider);
 
+/* The same, and *gen_out (when not NULL) receives the new record's gen. */
+int plsp_ctab_insert_get(struct plsp_ctab *table, uint64_t key, uint8_t provider,
+                         uint32_t *gen_out);
+
 /* Copies key's record into *out. Returns 1 when found, 0 when not. */
 int plsp_ctab_lookup(const struct plsp_ctab *table, uint64_t key, struct plsp_conn *out);
 
@@ -64,6 +71,13 @@ int plsp_ctab_lookup(const struct plsp_ctab *table, uint64_t key, struct plsp_co
  * Returns 1 when written, 0 when not. */
 int plsp_ctab_set_peer(struct plsp_ctab *table, uint64_t key, uint32_t expected_gen,
                        const void *peer, size_t len);
+
+/* Drops key's peer and sets state (PLSP_PEER_UNKNOWN or PLSP_PEER_VOLATILE)
+ * if the record exists and its gen is still expected_gen (or expected_gen is
+ * PLSP_ANY_GEN). *gen_out (when not NULL) receives the new gen. Returns 1
+ * when written, 0 when not. */
+int plsp_ctab_set_state(struct plsp_ctab *table, uint64_t key, uint8_t state,
+                        uint32_t expected_gen, uint32_t *gen_out);
 
 /* Sets key's state back to UNKNOWN. Returns 1 when the record exists. */
 int plsp_ctab_forget_peer(struct plsp_ctab *table, uint64_t key);
@@ -77,7 +91,7 @@ int plsp_ctab_mark_volatile(struct plsp_ctab *table, uint64_t key);
 int plsp_ctab_remove(struct plsp_ctab *table, uint64_t key);
 
 /* Deletes key's record only if it is still the socket instance whose gen was
- * read (same serial: gen >> 16), so that closing a handle cannot delete the
+ * read (same PLSP_GEN_SERIAL), so that closing a handle cannot delete the
  * record of a new socket that reused the value meanwhile. Returns 1 when it
  * deleted. */
 int plsp_ctab_remove_if(struct plsp_ctab *table, uint64_t key, uint32_t gen);

@@ -108,14 +108,14 @@ static void check_key(struct fuzz *f, size_t k)
 }
 
 /* The gen scheme (conntable.h): an insert, new or replacing, takes the next
- * serial from a table-wide 16-bit counter (high half, write count 0); every
- * other write keeps the serial and counts on in the low half, skipping
+ * serial from a table-wide 24-bit counter (high 24 bits, write count 0);
+ * every other write keeps the serial and counts on in the low byte, skipping
  * PLSP_ANY_GEN. */
 static uint32_t next_version(uint32_t gen)
 {
-    uint32_t next = (gen & 0xffff0000u) | ((gen + 1u) & 0xffffu);
+    uint32_t next = (gen & 0xffffff00u) | ((gen + 1u) & 0xffu);
 
-    return next == PLSP_ANY_GEN ? next & 0xffff0000u : next;
+    return next == PLSP_ANY_GEN ? next & 0xffffff00u : next;
 }
 
 /* After an insert of key k: its gen must be the next serial's.  The first
@@ -128,12 +128,12 @@ static void expect_insert_gen(struct fuzz *f, size_t k)
     if (plsp_ctab_lookup(f->t, key, &c) != 1)
         die("key %#llx: not found right after an insert", (unsigned long long)key);
     if (!f->have_serial) {
-        f->next_serial = c.gen >> 16;
+        f->next_serial = PLSP_GEN_SERIAL(c.gen);
         f->have_serial = 1;
     }
-    if (c.gen != (f->next_serial & 0xffffu) << 16)
+    if (c.gen != (f->next_serial & 0xffffffu) << 8)
         die("key %#llx: insert gave gen %#x, expected serial %#x, count 0",
-            (unsigned long long)key, c.gen, f->next_serial & 0xffffu);
+            (unsigned long long)key, c.gen, f->next_serial & 0xffffffu);
     f->next_serial++;
     f->m[k].gen = c.gen;
     check_key(f, k);
@@ -203,7 +203,7 @@ static void do_set_peer(struct fuzz *f, size_t k)
     case 0: gen = PLSP_ANY_GEN; break;
     case 1: gen = m->gen; break;                                /* current */
     case 2: gen = m->gen - 1u - (mode >> 3); break;             /* older write */
-    case 3: gen = m->gen - 0x10000u * (1u + (mode >> 3)); break; /* older instance */
+    case 3: gen = m->gen - 0x100u * (1u + (mode >> 3)); break;   /* older instance */
     default: gen = next_version(m->gen); break;                 /* not yet made */
     }
     want = m->present && len >= 1 && len <= PLSP_PEER_MAX &&
@@ -264,10 +264,10 @@ static void do_remove_if(struct fuzz *f, size_t k)
     switch (mode % 4) {
     case 0: gen = m->gen; break;                             /* as read */
     case 1: gen = m->gen ^ (1u + (mode >> 2)); break;        /* same instance, other write */
-    case 2: gen = m->gen - 0x10000u * (1u + (mode >> 2)); break; /* an older instance */
+    case 2: gen = m->gen - 0x100u * (1u + (mode >> 2)); break; /* an older instance */
     default: gen = PLSP_ANY_GEN; break;
     }
-    want = m->present && (gen >> 16) == (m->gen >> 16);
+    want = m->present && PLSP_GEN_SERIAL(gen) == PLSP_GEN_SERIAL(m->gen);
     r = plsp_ctab_remove_if(f->t, key_at(k), gen);
     if (r != want)
         die("key %#llx: remove_if(gen %#x) returned %d, model %d (gen %#x, present %d)",

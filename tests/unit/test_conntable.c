@@ -457,10 +457,10 @@ static void test_remove(void **state)
     destroy_table(t, live);
 }
 
-/* A gen's low half counts the writes to one instance and wraps; with serial
- * 0xffff it would reach PLSP_ANY_GEN itself, which must never be a gen (a
+/* A gen's low byte counts the writes to one instance and wraps; with serial
+ * 0xffffff it would reach PLSP_ANY_GEN itself, which must never be a gen (a
  * set_peer with it would match any record).  Replaces take serials until
- * one is 0xffff, whatever serial the build starts with. */
+ * one is 0xffffff (test builds start the counter just below it). */
 static void test_gen_skips_any(void **state)
 {
     size_t live = ctab_test_live_bytes();
@@ -471,19 +471,20 @@ static void test_gen_skips_any(void **state)
 
     (void)state;
     assert_int_equal(plsp_ctab_insert(t, 0x90, 1), 0);
-    for (n = 0; n < 0x10000 && gen_of(t, 0x90) >> 16 != 0xffffu; n++)
+    for (n = 0; n < 0x10000 && PLSP_GEN_SERIAL(gen_of(t, 0x90)) != 0xffffffu; n++)
         assert_int_equal(plsp_ctab_insert(t, 0x90, 1), 0);
     prev = gen_of(t, 0x90);
-    if (prev >> 16 != 0xffffu)
-        fail_msg("no serial 0xffff after %u replaces: gen %#x", n, prev);
+    if (PLSP_GEN_SERIAL(prev) != 0xffffffu)
+        fail_msg("no serial 0xffffff after %u replaces: gen %#x", n, prev);
     for (n = 0; n < 0x10000; n++) {
         if (n % 2)
             assert_int_equal(plsp_ctab_forget_peer(t, 0x90), 1);
         else
             assert_int_equal(plsp_ctab_set_peer(t, 0x90, prev, peer, sizeof(peer)), 1);
         g = gen_of(t, 0x90);
-        if (g == PLSP_ANY_GEN || g == prev || g >> 16 != 0xffffu)
-            fail_msg("write %u: gen %#x after %#x (serial must stay 0xffff, never ANY)", n, g, prev);
+        if (g == PLSP_ANY_GEN || g == prev || PLSP_GEN_SERIAL(g) != 0xffffffu)
+            fail_msg("write %u: gen %#x after %#x (serial must stay 0xffffff, never ANY)", n, g,
+                     prev);
         prev = g;
     }
     destroy_table(t, live);
@@ -1146,8 +1147,8 @@ static void mt_reader_main(void *arg)
             /* Within one socket instance (same serial, the high half of
              * gen) the write count only moves on: a reader never sees an
              * older write after a newer one. */
-            if (have[slot] && (seen[slot] >> 16) == (c.gen >> 16) &&
-                (uint16_t)(c.gen - seen[slot]) > 0x7fffu)
+            if (have[slot] && PLSP_GEN_SERIAL(seen[slot]) == PLSP_GEN_SERIAL(c.gen) &&
+                (uint8_t)(c.gen - seen[slot]) > 0x7fu)
                 mt_report(sh, "key %#llx: gen went back from %u to %u", key, seen[slot], c.gen);
             seen[slot] = c.gen;
             have[slot] = 1;
@@ -1392,7 +1393,7 @@ static void test_remove_if_instance(void **state)
     g_old = gen_of(t, 0x84);
     assert_int_equal(plsp_ctab_insert(t, 0x84, 2), 0);
     g_new = gen_of(t, 0x84);
-    if ((g_new >> 16) == (g_old >> 16))
+    if (PLSP_GEN_SERIAL(g_new) == PLSP_GEN_SERIAL(g_old))
         fail_msg("replace kept the serial: %#x then %#x", g_old, g_new);
     assert_int_equal(plsp_ctab_remove_if(t, 0x84, g_old), 0);
     expect_record(t, 0x84, 2, PLSP_PEER_UNKNOWN, NULL, 0, "newer instance kept");
@@ -1422,7 +1423,7 @@ static void test_mark_volatile(void **state)
     assert_int_equal(plsp_ctab_mark_volatile(t, 0x90), 1);
     g1 = expect_record(t, 0x90, 7, PLSP_PEER_VOLATILE, NULL, 0, "volatile");
     assert_int_not_equal(g1, g0);
-    assert_int_equal(g1 >> 16, g0 >> 16); /* same socket instance */
+    assert_int_equal(PLSP_GEN_SERIAL(g1), PLSP_GEN_SERIAL(g0)); /* same socket instance */
     assert_int_equal(plsp_ctab_set_peer(t, 0x90, g0, a, sizeof(a)), 0);
     expect_record(t, 0x90, 7, PLSP_PEER_VOLATILE, NULL, 0, "stale answer refused");
     assert_int_equal(plsp_ctab_set_peer(t, 0x90, PLSP_ANY_GEN, a, 16), 1);
