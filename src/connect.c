@@ -15,10 +15,12 @@
  *              WSPConnect  (peerlsp, through the proc table)
  *
  * NOTES
- *  On success the peer is read from below and recorded. On any failure,
- *  WSAEWOULDBLOCK included (a non-blocking connect in progress), the record
- *  is set back to UNKNOWN: getpeername then asks the lower provider, which
- *  knows when the connect completes or fails.
+ *  The record is VOLATILE while the lower connect runs. On success the peer
+ *  is read from below and recorded. On any failure, WSAEWOULDBLOCK included
+ *  (a non-blocking connect in progress), the record is set back to UNKNOWN:
+ *  getpeername then asks the lower provider, which knows when the connect
+ *  completes or fails. Neither write happens if anything else wrote to the
+ *  record meanwhile.
  */
 int WSPAPI plsp_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen,
                            LPWSABUF caller_data, LPWSABUF callee_data, LPQOS sqos, LPQOS gqos,
@@ -26,18 +28,22 @@ int WSPAPI plsp_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen,
 {
     struct plsp_conn rec;
     int found;
+    uint32_t gen = 0;
     struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
     if (!lower)
         return SOCKET_ERROR;
+    /* VOLATILE while the connect runs: a getpeername meanwhile asks below
+     * and records nothing, and any write meanwhile outranks this one. */
+    int marked = found && plsp_peer_begin_change(s, &gen);
     int ret = lower->procs.lpWSPConnect(s, name, namelen, caller_data, callee_data, sqos, gqos,
                                         lpErrno);
-    if (!found)
+    if (!marked)
         return ret;
     if (ret == 0) {
-        plsp_peer_refresh(lower, s);
+        plsp_peer_refresh(lower, s, gen);
     } else {
         /* The lower error code stays as it is: only the record changes. */
-        plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
+        plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
     }
     return ret;
 }

@@ -11,10 +11,11 @@
  * gets the lower provider's own pointer.
  *
  * How the record follows each path:
- *  - ConnectEx: the record is set to UNKNOWN before the call; the peer is
+ *  - ConnectEx: the record is VOLATILE from before the call; the peer is
  *    read from below when SO_UPDATE_CONNECT_CONTEXT is set (before that,
- *    getpeername gives the lower provider's answer: WSAENOTCONN on Windows).
- *  - AcceptEx: the accept socket's record is set to UNKNOWN; its peer is read
+ *    getpeername gives the lower provider's answer: WSAENOTCONN on Windows);
+ *    a ConnectEx that fails at once sets it back to UNKNOWN.
+ *  - AcceptEx: the accept socket's record is VOLATILE; its peer is read
  *    from below when SO_UPDATE_ACCEPT_CONTEXT is set.
  *  - DisconnectEx, and TransmitFile/TransmitPackets with TF_DISCONNECT or
  *    TF_REUSE_SOCKET: the record becomes VOLATILE before the call (the
@@ -96,9 +97,17 @@ static BOOL WINAPI plsp_ConnectEx(SOCKET s, const struct sockaddr *name, int nam
     LPFN_CONNECTEX fn = (LPFN_CONNECTEX)ext_prepare(s, PLSP_EXT_CONNECTEX, &rec, &found);
     if (!fn)
         return FALSE;
-    if (found)
-        plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
-    return fn(s, name, namelen, send_buf, send_len, sent, ov);
+    uint32_t gen = 0;
+    int marked = found && plsp_peer_begin_change(s, &gen);
+    BOOL ok = fn(s, name, namelen, send_buf, send_len, sent, ov);
+    /* Pending or done, the peer is read when SO_UPDATE_CONNECT_CONTEXT is
+     * set; a ConnectEx that failed at once leaves nothing to wait for. */
+    if (!ok && marked && WSAGetLastError() != WSA_IO_PENDING) {
+        int err = WSAGetLastError();
+        plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
+        WSASetLastError(err);
+    }
+    return ok;
 }
 
 static BOOL WINAPI plsp_AcceptEx(SOCKET listener, SOCKET accepted, PVOID buf, DWORD recv_len,
@@ -112,7 +121,7 @@ static BOOL WINAPI plsp_AcceptEx(SOCKET listener, SOCKET accepted, PVOID buf, DW
         return FALSE;
     /* The accept socket may be a handle reused after DisconnectEx or
      * TransmitFile(TF_REUSE_SOCKET): its old peer is gone. */
-    plsp_ctab_forget_peer(plsp_g.table, (uint64_t)accepted);
+    plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)accepted);
     return fn(listener, accepted, buf, recv_len, local_len, remote_len, received, ov);
 }
 
@@ -235,8 +244,10 @@ int WSPAPI plsp_WSPSetSockOpt(SOCKET s, int level, int name, const char *val, in
     if (!lower)
         return SOCKET_ERROR;
     int ret = lower->procs.lpWSPSetSockOpt(s, level, name, val, len, lpErrno);
+    uint32_t gen;
     if (ret == 0 && found && level == SOL_SOCKET &&
-        (name == SO_UPDATE_CONNECT_CONTEXT || name == SO_UPDATE_ACCEPT_CONTEXT))
-        plsp_peer_refresh(lower, s);
+        (name == SO_UPDATE_CONNECT_CONTEXT || name == SO_UPDATE_ACCEPT_CONTEXT) &&
+        plsp_peer_begin_change(s, &gen))
+        plsp_peer_refresh(lower, s, gen);
     return ret;
 }

@@ -31,7 +31,7 @@ static int peer_fetch(struct plsp_lower *lower, SOCKET s, uint32_t gen, struct s
     return ret;
 }
 
-void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s)
+void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, uint32_t gen)
 {
     SOCKADDR_STORAGE peer;
     int len = (int)sizeof peer, err = 0;
@@ -44,16 +44,24 @@ void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s)
     }
     if (lower->procs.lpWSPGetPeerName(s, (struct sockaddr *)&peer, &len, &err) == 0 &&
         len <= (int)sizeof peer && peer_is_cacheable((struct sockaddr *)&peer, len)) {
-        if (plsp_ctab_set_peer(plsp_g.table, (uint64_t)s, PLSP_ANY_GEN, &peer, (size_t)len)) {
+        if (plsp_ctab_set_peer(plsp_g.table, (uint64_t)s, gen, &peer, (size_t)len)) {
             /* A duplication racing with this connect marks the socket
              * shared before it marks the record: checked again after the
              * write, one of the two marks comes last. */
             if (plsp_socket_is_shared(s))
                 plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
-            return;
         }
+        /* Refused: the record changed since gen (a shutdown, a disconnect,
+         * another connect, a close and a new socket on the value), and
+         * that newer state stands. */
+        return;
     }
-    plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
+    plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
+}
+
+int plsp_peer_begin_change(SOCKET s, uint32_t *gen)
+{
+    return plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_VOLATILE, PLSP_ANY_GEN, gen);
 }
 
 /***********************************************************************

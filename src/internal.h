@@ -95,8 +95,12 @@ struct plsp_lower *plsp_socket_lower(SOCKET s, struct plsp_conn *rec, int *found
 
 /* Records a socket the lower provider just created for chain, and binds the
  * handle to chain's catalog entry so ws2_32 routes later calls to peerlsp.
+ * *gen (when not NULL) receives the new record's gen.
  * On failure closes the socket below, and returns SOCKET_ERROR with *lpErrno. */
-int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, LPINT lpErrno);
+int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, uint32_t *gen, LPINT lpErrno);
+
+/* Forgets every shared handle: the last cleanup calls it. */
+void plsp_socket_reset_shared(void);
 
 /* 1 when s shares its socket with another handle (the source of a
  * WSPDuplicateSocket, or a socket made from duplicate information): its
@@ -107,11 +111,19 @@ int plsp_socket_is_shared(SOCKET s);
 /* ---- Peer state (getpeername.c) ------------------------------------------ */
 
 /* Asks the lower provider for s's peer and records the answer when it is
- * one the table stores (AF_INET / AF_INET6); leaves the record UNKNOWN
- * otherwise. Used right after a
+ * one the table stores (AF_INET / AF_INET6), else sets the record UNKNOWN,
+ * either only if the record's gen is still `gen`: the gen of the caller's
+ * own write just before (plsp_peer_begin_change, or the insert of a new
+ * socket). A newer write (shutdown, disconnect, another connect, a close and
+ * a new socket on the value) therefore always wins. Used right after a
  * connection is made, so the first getpeername is already answered from the
  * table with exactly the lower provider's bytes. */
-void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s);
+void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, uint32_t gen);
+
+/* Makes s's record VOLATILE before a call that may change its peer, and
+ * returns (in *gen) the gen that write gave it. Returns 0 when s has no
+ * record. */
+int plsp_peer_begin_change(SOCKET s, uint32_t *gen);
 
 /* ---- The WSP functions peerlsp implements itself ---------------------- */
 

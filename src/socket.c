@@ -63,6 +63,16 @@ static int shared_add(SOCKET s)
     return ret;
 }
 
+void plsp_socket_reset_shared(void)
+{
+    AcquireSRWLockExclusive(&shared_lock);
+    free(shared_handles);
+    shared_handles = NULL;
+    shared_cap = 0;
+    shared_count = 0;
+    ReleaseSRWLockExclusive(&shared_lock);
+}
+
 static void shared_remove(SOCKET s)
 {
     if (!shared_count)
@@ -100,6 +110,13 @@ static void socket_share(SOCKET s)
 
 struct plsp_lower *plsp_socket_lower(SOCKET s, struct plsp_conn *rec, int *found, LPINT lpErrno)
 {
+    /* Extension functions are called by applications directly, not through
+     * ws2_32: one called after the last WSPCleanup finds no table. */
+    if (!plsp_g.table) {
+        *found = 0;
+        *lpErrno = WSANOTINITIALISED;
+        return NULL;
+    }
     if (plsp_ctab_lookup(plsp_g.table, (uint64_t)s, rec)) {
         *found = 1;
         return plsp_chain_of(rec)->lower;
@@ -121,7 +138,7 @@ static void close_below(struct plsp_lower *lower, SOCKET s)
     (void)lower->procs.lpWSPCloseSocket(s, &ignored);
 }
 
-int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, LPINT lpErrno)
+int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, uint32_t *gen, LPINT lpErrno)
 {
     int err = 0;
 
@@ -129,7 +146,7 @@ int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, LPINT lpErrno)
      * with CloseHandle, which no provider sees: whatever was recorded under
      * this value belongs to a socket that is gone, and insert replaces it. */
     shared_remove(s);
-    if (plsp_ctab_insert(plsp_g.table, (uint64_t)s, chain->tag) != 0) {
+    if (plsp_ctab_insert_get(plsp_g.table, (uint64_t)s, chain->tag, gen) != 0) {
         close_below(chain->lower, s);
         *lpErrno = WSAENOBUFS;
         return SOCKET_ERROR;
@@ -166,7 +183,7 @@ SOCKET WSPAPI plsp_WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW
     SOCKET s = chain->lower->procs.lpWSPSocket(af, type, protocol, &below, g, flags, lpErrno);
     if (s == INVALID_SOCKET)
         return s;
-    if (plsp_socket_adopt(s, chain, lpErrno))
+    if (plsp_socket_adopt(s, chain, NULL, lpErrno))
         return INVALID_SOCKET;
     /* Catalog entries carry 0 in dwProviderReserved; duplicate information
      * carries the lower provider's reference: another handle of a socket
@@ -195,9 +212,10 @@ SOCKET WSPAPI plsp_WSPAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen,
     if (ns == INVALID_SOCKET || !found)
         return ns;
     struct plsp_chain *chain = plsp_chain_of(&rec);
-    if (plsp_socket_adopt(ns, chain, lpErrno))
+    uint32_t gen;
+    if (plsp_socket_adopt(ns, chain, &gen, lpErrno))
         return INVALID_SOCKET;
-    plsp_peer_refresh(lower, ns);
+    plsp_peer_refresh(lower, ns, gen);
     return ns;
 }
 
@@ -217,28 +235,35 @@ SOCKET WSPAPI plsp_WSPJoinLeaf(SOCKET s, const struct sockaddr *name, int namele
     struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
     if (!lower)
         return INVALID_SOCKET;
+    uint32_t gen = 0;
+    int marked = found && plsp_peer_begin_change(s, &gen);
     SOCKET r = lower->procs.lpWSPJoinLeaf(s, name, namelen, caller_data, callee_data, sqos,
                                           gqos, flags, lpErrno);
     if (!found)
         return r;
-    if (r == INVALID_SOCKET) {
-        plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
-        return r;
+    if (r == INVALID_SOCKET || r != s) {
+        /* s itself did not join (failure, or a new socket joined): it is
+         * as unknown as before, unless something else wrote meanwhile. */
+        if (marked)
+            plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
+        if (r == INVALID_SOCKET)
+            return r;
     }
     struct plsp_chain *chain = plsp_chain_of(&rec);
     if (r != s) {
-        if (plsp_socket_adopt(r, chain, lpErrno))
+        if (plsp_socket_adopt(r, chain, &gen, lpErrno))
             return INVALID_SOCKET;
     } else {
         int ignored = 0;
-        /* Same handle: start its record afresh (or at least forget the old
-         * peer if memory is short) and bind it again, as the contract asks
-         * after every lower call that hands back a handle. */
-        if (plsp_ctab_insert(plsp_g.table, (uint64_t)s, rec.provider) != 0)
-            plsp_ctab_forget_peer(plsp_g.table, (uint64_t)s);
+        /* Same handle: start its record afresh (if memory is short, the
+         * VOLATILE mark stays and every getpeername asks below) and bind it
+         * again, as the contract asks after every lower call that hands
+         * back a handle. */
+        if (plsp_ctab_insert_get(plsp_g.table, (uint64_t)s, rec.provider, &gen) != 0)
+            return r;
         (void)plsp_g.upcalls.lpWPUModifyIFSHandle(chain->entry_id, s, &ignored);
     }
-    plsp_peer_refresh(lower, r);
+    plsp_peer_refresh(lower, r, gen);
     return r;
 }
 

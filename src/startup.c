@@ -124,6 +124,7 @@ static void state_reset(void)
     if (plsp_g.table)
         plsp_ctab_destroy(plsp_g.table);
     memset(&plsp_g, 0, sizeof plsp_g);
+    plsp_socket_reset_shared();
 }
 
 /* Undoes what a failed WSPStartup added on top of earlier successful ones:
@@ -180,6 +181,14 @@ static int startup_locked(WORD version, const WSAPROTOCOL_INFOW *info,
         struct plsp_chain *chain = plsp_chain_by_entry(entry->dwCatalogEntryId);
         if (!chain) {
             err = chain_load(&cat, entry, layered_id, version, &chain);
+            /* Only the chain ws2_32 started peerlsp for must load: one
+             * broken chain sharing the GUID (its next DLL removed, say)
+             * must not take every other protocol down with it. Its
+             * sockets then fail in WSPSocket. */
+            if (err && entry->dwCatalogEntryId != info->dwCatalogEntryId) {
+                err = 0;
+                continue;
+            }
             if (err)
                 goto done;
         }

@@ -81,7 +81,9 @@ static SOCKET WSPAPI t_Accept(SOCKET s, struct sockaddr *addr, LPINT addrlen,
 {
     WCHAR peer[64];
     SOCKET r = plsp_WSPAccept(s, addr, addrlen, condition, data, lpErrno);
-    format_peer(addr, addrlen, peer, 64);
+    /* The caller's buffers are read only after a success: on a failure
+     * they may be exactly what the lower provider rejected. */
+    format_peer(r != INVALID_SOCKET ? addr : NULL, addrlen, peer, 64);
     trace_line("WSPAccept", s, (INT_PTR)r, r == INVALID_SOCKET, *lpErrno, peer);
     return r;
 }
@@ -100,7 +102,7 @@ static int WSPAPI t_Connect(SOCKET s, const struct sockaddr *name, int namelen, 
 {
     WCHAR peer[64];
     int r = plsp_WSPConnect(s, name, namelen, caller, callee, sqos, gqos, lpErrno);
-    format_peer(name, &namelen, peer, 64);
+    format_peer(r == 0 ? name : NULL, &namelen, peer, 64);
     trace_line("WSPConnect", s, r, r == SOCKET_ERROR, *lpErrno, peer);
     return r;
 }

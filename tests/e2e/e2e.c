@@ -169,13 +169,34 @@ SOCKET e2e_connect_pair(const struct e2e_session *s, SOCKET listener,
     return c;
 }
 
+/* Below the ephemeral range (Linux hands out 32768-60999 for port 0): a
+ * socket bound to port 0 next can never get the same port and connect to
+ * itself (a loopback "simultaneous open" that succeeds), which a port just
+ * freed from that range invites. */
+#define E2E_CLOSED_PORT_FIRST 20000
+#define E2E_CLOSED_PORT_SPAN 10000
+
 unsigned short e2e_closed_port(const struct e2e_session *s, int af)
 {
-    SOCKADDR_STORAGE addr;
-    int len;
-    SOCKET sock = bound_socket(s, af, SOCK_STREAM, &addr, &len);
-    E2E_OK(s->api->closesocket(sock));
-    return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+    unsigned start = (unsigned)(GetCurrentProcessId() * 7919u + GetTickCount()) %
+                     E2E_CLOSED_PORT_SPAN;
+    for (unsigned n = 0; n < 200; n++) {
+        unsigned short port =
+            (unsigned short)(E2E_CLOSED_PORT_FIRST + (start + n * 37u) % E2E_CLOSED_PORT_SPAN);
+        SOCKADDR_STORAGE addr;
+        int len;
+        SOCKET sock = s->api->socket(af, SOCK_STREAM, IPPROTO_TCP);
+        if (sock == INVALID_SOCKET)
+            fail_msg("socket: error %d", s->api->WSAGetLastError());
+        e2e_loopback(af, port, &addr, &len);
+        int bound = s->api->bind(sock, (struct sockaddr *)&addr, len) == 0;
+        E2E_OK(s->api->closesocket(sock));
+        if (bound)
+            return port; /* free a moment ago, and nothing listens on it */
+    }
+    fail_msg("no free loopback port in %d..%d", E2E_CLOSED_PORT_FIRST,
+             E2E_CLOSED_PORT_FIRST + E2E_CLOSED_PORT_SPAN - 1);
+    return 0;
 }
 
 void e2e_addr_equal_(const void *a, int alen, const void *b, int blen, const char *file, int line)
