@@ -97,8 +97,8 @@ int WSPAPI plsp_WSPGetPeerName(SOCKET s, struct sockaddr *name, LPINT namelen, L
             return lower->procs.lpWSPGetPeerName(s, name, namelen, lpErrno);
         return peer_fetch(lower, s, rec.gen, name, namelen, lpErrno);
     }
-    if (plsp_g.lower_count == 1)
-        return plsp_g.lowers[0]->procs.lpWSPGetPeerName(s, name, namelen, lpErrno);
-    *lpErrno = WSAENOTSOCK;
-    return SOCKET_ERROR;
+    /* No record: the owner answers, nothing is recorded. */
+    int found;
+    struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
+    return lower ? lower->procs.lpWSPGetPeerName(s, name, namelen, lpErrno) : SOCKET_ERROR;
 }

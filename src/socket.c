@@ -108,6 +108,32 @@ static void socket_share(SOCKET s)
     plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
 }
 
+/* With several lower providers, the one that owns a handle without a
+ * record is found by asking: each is asked for the handle's protocol
+ * information, and the one whose own catalog entry it names is the owner.
+ * A slow path, taken only for handles peerlsp did not record; without it
+ * such a handle could not even be closed. */
+static struct plsp_lower *lower_by_protocol_info(SOCKET s)
+{
+    LONG chains = InterlockedCompareExchange(&plsp_g.chain_count, 0, 0);
+    for (LONG i = 0; i < plsp_g.lower_count; i++) {
+        struct plsp_lower *lower = plsp_g.lowers[i];
+        WSAPROTOCOL_INFOW info;
+        int len = (int)sizeof info, err = 0;
+        if (lower->procs.lpWSPGetSockOpt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len,
+                                         &err) != 0 || len != (int)sizeof info)
+            continue;
+        for (LONG c = 0; c < chains; c++) {
+            const struct plsp_chain *chain = plsp_g.chains[c];
+            if (chain->lower == lower &&
+                (chain->lower_info.dwCatalogEntryId == info.dwCatalogEntryId ||
+                 chain->entry_id == info.dwCatalogEntryId))
+                return lower;
+        }
+    }
+    return NULL;
+}
+
 struct plsp_lower *plsp_socket_lower(SOCKET s, struct plsp_conn *rec, int *found, LPINT lpErrno)
 {
     /* Extension functions are called by applications directly, not through
@@ -122,13 +148,14 @@ struct plsp_lower *plsp_socket_lower(SOCKET s, struct plsp_conn *rec, int *found
         return plsp_chain_of(rec)->lower;
     }
     *found = 0;
-    /* A handle peerlsp never adopted (say, one created from another
-     * process's WSPDuplicateSocket info before peerlsp was loaded) can only
-     * belong to the one lower provider, if there is just one. */
+    /* A handle peerlsp has no record of (never adopted, or its record lost)
+     * can only belong to the one lower provider, if there is just one. */
     if (plsp_g.lower_count == 1)
         return plsp_g.lowers[0];
-    *lpErrno = WSAENOTSOCK;
-    return NULL;
+    struct plsp_lower *owner = lower_by_protocol_info(s);
+    if (!owner)
+        *lpErrno = WSAENOTSOCK;
+    return owner;
 }
 
 static void close_below(struct plsp_lower *lower, SOCKET s)

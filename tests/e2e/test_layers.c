@@ -168,6 +168,36 @@ static void test_two_lowers_dispatch(void **state)
         fail_msg(#slot ": one lower provider's function serves both chains");
     PASS_SLOTS(DISPATCHED)
 
+    /* A handle peerlsp has no record of (made on the second base provider
+     * directly, past peerlsp), handed to peerlsp's own functions: with two
+     * lower providers peerlsp finds the owner by asking, so the handle
+     * still answers and can still be closed, instead of WSAENOTSOCK. */
+    WSAPROTOCOL_INFOW entries[32];
+    DWORD size = sizeof entries;
+    int err = 0, count = simcat_enum(cat, NULL, entries, &size, &err);
+    assert_true(count > 0);
+    WSAPROTOCOL_INFOW *direct_info = NULL;
+    for (int i = 0; i < count; i++) {
+        if (entries[i].dwCatalogEntryId == second[HOST_BASE_UDP4])
+            direct_info = &entries[i];
+    }
+    assert_non_null(direct_info);
+    SOCKET direct = api->WSASocketW(AF_INET, SOCK_DGRAM, IPPROTO_UDP, direct_info, 0, 0);
+    assert_true(direct != INVALID_SOCKET);
+    assert_int_equal(host_socket_entry(direct), second[HOST_BASE_UDP4]);
+    E2E_OK(api->connect(direct, (struct sockaddr *)&uaddr, ulen));
+    SOCKADDR_STORAGE via_lsp, via_base;
+    int vlen = sizeof via_lsp, blen = sizeof via_base, lerr = (int)0xdeadbeef, berr = 0;
+    memset(&via_lsp, 0xcc, sizeof via_lsp);
+    if (lsp.lpWSPGetPeerName(direct, (struct sockaddr *)&via_lsp, &vlen, &lerr) != 0)
+        fail_msg("peerlsp's WSPGetPeerName on a handle it has no record of: error %d", lerr);
+    assert_int_equal(b.lpWSPGetPeerName(direct, (struct sockaddr *)&via_base, &blen, &berr), 0);
+    e2e_addr_equal(&via_lsp, vlen, &via_base, blen);
+    e2e_addr_equal(&via_lsp, vlen, &uaddr, ulen);
+    lerr = (int)0xdeadbeef;
+    if (lsp.lpWSPCloseSocket(direct, &lerr) != 0)
+        fail_msg("peerlsp's WSPCloseSocket on a handle it has no record of: error %d", lerr);
+
     E2E_OK(api->closesocket(c));
     E2E_OK(api->closesocket(server));
     E2E_OK(api->closesocket(l));
