@@ -117,6 +117,12 @@ struct ctl_backend *ctl_backend_simcat(struct simcat *cat, const char *name);
 /* A backend over a snapshot file: loaded now, written by commit. Returns 0
  * or the simcat_load error. */
 int ctl_backend_file_open(const WCHAR *file, struct ctl_backend **out);
+
+/* WSCEnumProtocols-shaped reader: the catalog can grow between the size
+ * query and the read, so both backends retry through this. Returns 0 with
+ * a malloc'ed array (*out, *count), or a Winsock error. */
+typedef int (*ctl_enum_fn)(void *ctx, WSAPROTOCOL_INFOW *buf, LPDWORD len, LPINT err);
+int ctl_enumerate_with(ctl_enum_fn fn, void *ctx, WSAPROTOCOL_INFOW **out, DWORD *count);
 /* The simcat inside a file or simcat backend, NULL for others. */
 struct simcat *ctl_backend_simcat_of(struct ctl_backend *b);
 void ctl_backend_destroy(struct ctl_backend *b);

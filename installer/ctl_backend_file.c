@@ -22,27 +22,14 @@ static struct simcat *cat_of(struct ctl_backend *b)
     return ((struct file_ctx *)b->ctx)->cat;
 }
 
+static int file_enum_fn(void *ctx, WSAPROTOCOL_INFOW *buf, LPDWORD len, LPINT err)
+{
+    return simcat_enum(ctx, NULL, buf, len, err);
+}
+
 static int file_enumerate(struct ctl_backend *b, WSAPROTOCOL_INFOW **out, DWORD *count)
 {
-    DWORD len = 0;
-    int err = 0;
-    *out = NULL;
-    *count = 0;
-    for (int attempt = 0; attempt < 4; attempt++) {
-        WSAPROTOCOL_INFOW *buf = len ? malloc(len) : NULL;
-        if (len && !buf)
-            return WSA_NOT_ENOUGH_MEMORY;
-        int n = simcat_enum(cat_of(b), NULL, buf, &len, &err);
-        if (n != SOCKET_ERROR) {
-            *out = buf;
-            *count = (DWORD)n;
-            return 0;
-        }
-        free(buf);
-        if (err != WSAENOBUFS)
-            return err;
-    }
-    return WSAENOBUFS;
+    return ctl_enumerate_with(file_enum_fn, cat_of(b), out, count);
 }
 
 static int file_get_path(struct ctl_backend *b, const GUID *guid, WCHAR path[MAX_PATH])

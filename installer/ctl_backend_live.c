@@ -28,30 +28,19 @@ static const struct ctl_wsc *wsc(struct ctl_backend *b)
     return &((struct live_ctx *)b->ctx)->w;
 }
 
+static int live_enum_fn(void *ctx, WSAPROTOCOL_INFOW *buf, LPDWORD len, LPINT err)
+{
+    const struct ctl_wsc *w = ctx;
+    return w->enum_protocols(NULL, buf, len, err);
+}
+
 static int live_enumerate(struct ctl_backend *b, WSAPROTOCOL_INFOW **out, DWORD *count)
 {
-    DWORD len = 0;
-    int err = 0;
     *out = NULL;
     *count = 0;
     if (!wsc(b)->enum_protocols)
         return CTL_ERR_MISSING;
-    for (int attempt = 0; attempt < 4; attempt++) {
-        WSAPROTOCOL_INFOW *buf = len ? malloc(len) : NULL;
-        if (len && !buf)
-            return WSA_NOT_ENOUGH_MEMORY;
-        int n = wsc(b)->enum_protocols(NULL, buf, &len, &err);
-        if (n != SOCKET_ERROR) {
-            *out = buf;
-            *count = (DWORD)n;
-            return 0;
-        }
-        free(buf);
-        /* The catalog may grow between the size query and the read. */
-        if (err != WSAENOBUFS)
-            return err;
-    }
-    return WSAENOBUFS;
+    return ctl_enumerate_with(live_enum_fn, (void *)wsc(b), out, count);
 }
 
 static int live_get_path(struct ctl_backend *b, const GUID *guid, WCHAR path[MAX_PATH])

@@ -237,3 +237,27 @@ int ctl_guid_parse(const char *s, GUID *g)
         g->Data4[i] = (unsigned char)b[i];
     return 1;
 }
+
+int ctl_enumerate_with(ctl_enum_fn fn, void *ctx, WSAPROTOCOL_INFOW **out, DWORD *count)
+{
+    DWORD len = 0;
+    int err = 0;
+    *out = NULL;
+    *count = 0;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        WSAPROTOCOL_INFOW *buf = len ? malloc(len) : NULL;
+        if (len && !buf)
+            return WSA_NOT_ENOUGH_MEMORY;
+        int n = fn(ctx, buf, &len, &err);
+        if (n != SOCKET_ERROR) {
+            *out = buf;
+            *count = (DWORD)n;
+            return 0;
+        }
+        free(buf);
+        /* The catalog may grow between the size query and the read. */
+        if (err != WSAENOBUFS)
+            return err;
+    }
+    return WSAENOBUFS;
+}
