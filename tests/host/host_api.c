@@ -396,13 +396,16 @@ static int WSAAPI host_select(int nfds, fd_set *readfds, fd_set *writefds, fd_se
                               const struct timeval *timeout)
 {
     fd_set *sets[3] = { readfds, writefds, exceptfds };
-    SOCKET first = INVALID_SOCKET;
-    for (int i = 0; i < 3 && first == INVALID_SOCKET; i++) {
+    const fd_set *with_handles = NULL;
+    for (int i = 0; i < 3 && !with_handles; i++) {
         if (sets[i] && sets[i]->fd_count)
-            first = sets[i]->fd_array[0];
+            with_handles = sets[i];
     }
-    if (first == INVALID_SOCKET)
+    /* Every value counts, INVALID_SOCKET too: it is a handle no provider
+     * owns (WSAENOTSOCK), not an empty set (WSAEINVAL). */
+    if (!with_handles)
         return host_fail(host_session() ? WSAEINVAL : WSANOTINITIALISED);
+    SOCKET first = with_handles->fd_array[0];
     ROUTE(first, WSPSelect);
     int n = wsp->lpWSPSelect(nfds, readfds, writefds, exceptfds, (PTIMEVAL)timeout, &err);
     return n == SOCKET_ERROR ? host_fail(err) : host_ok(n);

@@ -813,6 +813,19 @@ static void test_unknown_handles(void **state)
     FD_SET(wine, &rd);
     api->WSASetLastError(ERR_SENTINEL);
     expect_fail("select on unknown", api->select(0, &rd, NULL, NULL, NULL), WSAENOTSOCK);
+    /* INVALID_SOCKET in a set is a handle no provider owns, not an empty
+     * set (Wine's sock.c test_select, which passes on Windows), in any of
+     * the three sets. */
+    for (int set = 0; set < 3; set++) {
+        fd_set sets[3];
+        for (int k = 0; k < 3; k++)
+            FD_ZERO(&sets[k]);
+        FD_SET(INVALID_SOCKET, &sets[set]);
+        char row[48];
+        snprintf(row, sizeof row, "select on INVALID_SOCKET in set %d", set);
+        api->WSASetLastError(ERR_SENTINEL);
+        expect_fail(row, api->select(0, &sets[0], &sets[1], &sets[2], NULL), WSAENOTSOCK);
+    }
     FD_ZERO(&rd);
     api->WSASetLastError(ERR_SENTINEL);
     expect_fail("select on nothing", api->select(0, &rd, NULL, NULL, NULL), WSAEINVAL);

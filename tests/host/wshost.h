@@ -90,6 +90,13 @@ enum host_base_index {
 int host_catalog_add_base(struct simcat *cat, const wchar_t *tbase_path,
                           DWORD ids_out[HOST_BASE_COUNT]);
 
+/* Installs every entry of Wine's own catalog with tbase as its provider,
+ * in Wine's order (IPv4 entries under TBASE_GUID_IPV4, IPv6 under
+ * TBASE_GUID_IPV6, the rest under TBASE_GUID_OTHER), plus RAW/IP and
+ * RAW/IPv6 entries as Windows has them: the catalog peerlsp-run's programs
+ * see. Returns 0 or a WSA error code. */
+int host_catalog_add_wine_catalog(struct simcat *cat, const wchar_t *tbase_path);
+
 /* Whether the protocol chains of an LSP share the layered entry's GUID or
  * each get their own. */
 enum host_chain_guids {
