@@ -201,12 +201,18 @@ SOCKET WSPAPI plsp_WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW
         *lpErrno = WSAEINVAL;
         return INVALID_SOCKET;
     }
-    /* Information made by WSPDuplicateSocket names peerlsp's chain (so the
+    /* The caller's information describes the socket to make: its family,
+     * type and protocol (which the provider reads when the arguments are 0
+     * or FROM_PROTOCOL_INFO) may differ from the catalog entry's. Only the
+     * identity is the lower provider's: its entry id, GUID and chain.
+     * Information made by WSPDuplicateSocket names peerlsp's chain (so the
      * target process comes through peerlsp too) and carries the lower
-     * provider's reference to the original socket in dwProviderReserved:
-     * the lower provider gets its own information with that reference. */
-    WSAPROTOCOL_INFOW below = chain->lower_info;
-    below.dwProviderReserved = info->dwProviderReserved;
+     * provider's reference to the original socket in dwProviderReserved,
+     * which goes down as it is. */
+    WSAPROTOCOL_INFOW below = *info;
+    below.dwCatalogEntryId = chain->lower_info.dwCatalogEntryId;
+    below.ProviderId = chain->lower_info.ProviderId;
+    below.ProtocolChain = chain->lower_info.ProtocolChain;
     SOCKET s = chain->lower->procs.lpWSPSocket(af, type, protocol, &below, g, flags, lpErrno);
     if (s == INVALID_SOCKET)
         return s;
