@@ -62,6 +62,10 @@ struct plsp_state {
     volatile LONG chain_count;
     struct plsp_lower *lowers[PLSP_MAX_LOWERS];
     volatile LONG lower_count;
+    /* The proc table of lowers[0] when every lower provider has the same
+     * send/receive functions (transfer.c), else NULL: those calls then
+     * need no lookup to find their provider. */
+    const WSPPROC_TABLE *volatile data_procs;
 };
 
 extern struct plsp_state plsp_g;
@@ -152,6 +156,32 @@ int WSPAPI plsp_WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_len, LPVOID o
                          LPINT lpErrno);
 int WSPAPI plsp_WSPSetSockOpt(SOCKET s, int level, int name, const char *val, int len,
                               LPINT lpErrno);
+
+/* ---- Send and receive (transfer.c) -------------------------------------- */
+
+int WSPAPI plsp_WSPRecv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received, LPDWORD flags,
+                        LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
+                        LPWSATHREADID thread, LPINT lpErrno);
+int WSPAPI plsp_WSPRecvFrom(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received,
+                            LPDWORD flags, struct sockaddr *from, LPINT fromlen,
+                            LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
+                            LPWSATHREADID thread, LPINT lpErrno);
+int WSPAPI plsp_WSPSend(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
+                        LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
+                        LPWSATHREADID thread, LPINT lpErrno);
+int WSPAPI plsp_WSPSendTo(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
+                          const struct sockaddr *to, int tolen, LPWSAOVERLAPPED ov,
+                          LPWSAOVERLAPPED_COMPLETION_ROUTINE completion, LPWSATHREADID thread,
+                          LPINT lpErrno);
+BOOL WSPAPI plsp_WSPGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED ov, LPDWORD transferred,
+                                        BOOL wait, LPDWORD flags, LPINT lpErrno);
+int WSPAPI plsp_WSPEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS events,
+                                     LPINT lpErrno);
+
+/* Recomputes plsp_g.data_procs. Startup lock held; called after a lower
+ * provider is added and before any chain over it is published, and after
+ * lower providers are removed. */
+void plsp_data_procs_update(void);
 
 /* ---- Proc tables (proctable.c, dispatch.c) ------------------------------ */
 

@@ -105,6 +105,7 @@ static int chain_load(const struct plsp_catalog *cat, const WSAPROTOCOL_INFOW *e
         }
         plsp_g.lowers[plsp_g.lower_count] = lower;
         InterlockedIncrement(&plsp_g.lower_count);
+        plsp_data_procs_update(); /* before any socket of it can exist */
     }
     chain->lower = lower;
     chain->tag = (uint8_t)plsp_g.chain_count;
@@ -137,6 +138,7 @@ static void state_truncate(LONG chains, LONG lowers)
         plsp_g.lowers[i] = NULL;
         plsp_g.lower_count = i;
     }
+    plsp_data_procs_update();
     while (plsp_g.chain_count > chains) {
         LONG i = plsp_g.chain_count - 1;
         HeapFree(GetProcessHeap(), 0, plsp_g.chains[i]);
