@@ -93,12 +93,6 @@ static int WSPAPI d_GetSockName(SOCKET s, struct sockaddr *name, LPINT namelen, 
     return lower->procs.lpWSPGetSockName(s, name, namelen, lpErrno);
 }
 
-static int WSPAPI d_GetSockOpt(SOCKET s, int level, int name, char *val, LPINT len,
-                               LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPGetSockOpt(s, level, name, val, len, lpErrno);
-}
 
 static WINBOOL WSPAPI d_GetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT lpErrno)
 {
@@ -186,7 +180,6 @@ const WSPPROC_TABLE plsp_dispatch_procs = {
     .lpWSPDuplicateSocket = d_DuplicateSocket,
     .lpWSPEventSelect = d_EventSelect,
     .lpWSPGetSockName = d_GetSockName,
-    .lpWSPGetSockOpt = d_GetSockOpt,
     .lpWSPGetQOSByName = d_GetQOSByName,
     .lpWSPIoctl = d_Ioctl,
     .lpWSPListen = d_Listen,

@@ -154,6 +154,8 @@ int WSPAPI plsp_WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_len, LPVOID o
                          DWORD out_len, LPDWORD returned, LPWSAOVERLAPPED ov,
                          LPWSAOVERLAPPED_COMPLETION_ROUTINE completion, LPWSATHREADID thread,
                          LPINT lpErrno);
+int WSPAPI plsp_WSPGetSockOpt(SOCKET s, int level, int name, char *val, LPINT len,
+                              LPINT lpErrno);
 int WSPAPI plsp_WSPSetSockOpt(SOCKET s, int level, int name, const char *val, int len,
                               LPINT lpErrno);
 

@@ -74,4 +74,6 @@ void plsp_proctable_fill(WSPPROC_TABLE *table, struct plsp_chain *const *chains,
     /* Extension functions and the options that complete them. */
     table->lpWSPIoctl = plsp_WSPIoctl;
     table->lpWSPSetSockOpt = plsp_WSPSetSockOpt;
+    /* SO_PROTOCOL_INFO names peerlsp's chain entry (options.c). */
+    table->lpWSPGetSockOpt = plsp_WSPGetSockOpt;
 }

@@ -25,7 +25,7 @@ static const GUID second_v6 = { 0x5e11c0de, 0x2, 0x4a4a, { 1, 2, 3, 4, 5, 6, 7, 
 
 /* Pass-through slots: peerlsp intercepts none of these. */
 #define PASS_SLOTS(X)                                                                      \
-    X(lpWSPBind) X(lpWSPListen) X(lpWSPGetSockName) X(lpWSPGetSockOpt) X(lpWSPSelect)      \
+    X(lpWSPBind) X(lpWSPListen) X(lpWSPGetSockName) X(lpWSPSelect)                         \
     X(lpWSPEventSelect)
 
 /* Slots where peerlsp passes the call down and only watches for the
@@ -39,7 +39,7 @@ static const GUID second_v6 = { 0x5e11c0de, 0x2, 0x4a4a, { 1, 2, 3, 4, 5, 6, 7, 
 #define OWN_SLOTS(X)                                                                       \
     X(lpWSPSocket) X(lpWSPAccept) X(lpWSPConnect) X(lpWSPCloseSocket) X(lpWSPGetPeerName)  \
     X(lpWSPIoctl) X(lpWSPSetSockOpt) X(lpWSPJoinLeaf) X(lpWSPDuplicateSocket)              \
-    X(lpWSPShutdown) X(lpWSPSendDisconnect) X(lpWSPRecvDisconnect)
+    X(lpWSPShutdown) X(lpWSPSendDisconnect) X(lpWSPRecvDisconnect) X(lpWSPGetSockOpt)
 
 static void base_procs(const GUID *guid, SOCKET any_socket_of_it, WSPPROC_TABLE *procs)
 {
