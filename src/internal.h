@@ -99,8 +99,10 @@ struct plsp_lower *plsp_socket_lower(SOCKET s, struct plsp_conn *rec, int *found
 
 /* Records a socket the lower provider just created for chain, and binds the
  * handle to chain's catalog entry so ws2_32 routes later calls to peerlsp.
- * *gen (when not NULL) receives the new record's gen.
- * On failure closes the socket below, and returns SOCKET_ERROR with *lpErrno. */
+ * Returns 0 (recorded; *gen, when not NULL, receives the record's gen), 1
+ * (bound, but no memory for a record: the socket works without one), or
+ * SOCKET_ERROR with *lpErrno after closing the socket below (the binding
+ * failed). */
 int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, uint32_t *gen, LPINT lpErrno);
 
 /* Forgets every shared handle: the last cleanup calls it. */
