@@ -50,11 +50,17 @@ struct plsp_chain {
     /* What the lower WSPSocket gets: the base entry's own info when the
      * next layer is the base provider, the chain entry itself otherwise. */
     WSAPROTOCOL_INFOW lower_info;
+    /* Set when the WSPStartup that published this chain failed after all:
+     * the slot stays (other threads may be reading it) but no lookup finds
+     * it; it is freed with everything else by the last WSPCleanup. */
+    volatile LONG unusable;
 };
 
 /* Process-wide state. chains[] and lowers[] only grow while peerlsp is
  * started (under the startup lock) and are read without a lock: a slot is
- * published, with a release store of the count, after it is complete. */
+ * published, with a release store of the count, after it is complete, and
+ * is never freed, unloaded or reused before the last WSPCleanup (a failed
+ * WSPStartup marks the chains it published unusable instead). */
 struct plsp_state {
     struct plsp_ctab *table;
     WSPUPCALLTABLE upcalls;
@@ -76,7 +82,7 @@ static inline struct plsp_chain *plsp_chain_of(const struct plsp_conn *rec)
     return plsp_g.chains[rec->provider];
 }
 
-/* The chain whose catalog entry id is entry_id, or NULL. */
+/* The usable chain whose catalog entry id is entry_id, or NULL. */
 struct plsp_chain *plsp_chain_by_entry(DWORD entry_id);
 
 /* lower.c: loads and starts the provider whose catalog entry is next_entry.
@@ -183,8 +189,8 @@ int WSPAPI plsp_WSPEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENT
                                      LPINT lpErrno);
 
 /* Recomputes plsp_g.data_procs. Startup lock held; called after a lower
- * provider is added and before any chain over it is published, and after
- * lower providers are removed. */
+ * provider is added and before any chain over it is published (lower
+ * providers are only removed all at once, by the last WSPCleanup). */
 void plsp_data_procs_update(void);
 
 /* ---- Proc tables (proctable.c, dispatch.c) ------------------------------ */
