@@ -34,6 +34,9 @@ struct plsp_lower {
     HMODULE module;
     WSPPROC_TABLE procs;
     WSPDATA data;
+    /* Its catalog entry has XP1_IFS_HANDLES: its handles are kernel handles
+     * (socket.c asks only such providers about a handle of unknown owner). */
+    int ifs_handles;
     /* Its extension functions peerlsp wraps (extension.c), learned when an
      * application first asks for them. */
     void *volatile ext[PLSP_EXT_SLOTS];

@@ -119,12 +119,24 @@ static void socket_share(SOCKET s)
  * record is found by asking: each is asked for the handle's protocol
  * information, and the one whose own catalog entry it names is the owner.
  * A slow path, taken only for handles peerlsp did not record; without it
- * such a handle could not even be closed. */
+ * such a handle could not even be closed.
+ *
+ * Only IFS providers are asked (XP1_IFS_HANDLES in their catalog entry).
+ * Their handles are kernel handles: given one it does not own, an IFS
+ * provider's call fails on the handle itself (WSAENOTSOCK), as mswsock's
+ * does. A non-IFS provider's handles come from WPUCreateSocketHandle and
+ * it finds its own state through WPUQuerySocketHandleContext; handed a
+ * handle of another provider it may take that provider's context for its
+ * own. Such a provider cannot own a handle peerlsp adopted anyway
+ * (plsp_socket_adopt requires the handle to stay as it is). */
 static struct plsp_lower *lower_by_protocol_info(SOCKET s)
 {
     LONG chains = InterlockedCompareExchange(&plsp_g.chain_count, 0, 0);
-    for (LONG i = 0; i < plsp_g.lower_count; i++) {
+    LONG lowers = InterlockedCompareExchange(&plsp_g.lower_count, 0, 0);
+    for (LONG i = 0; i < lowers; i++) {
         struct plsp_lower *lower = plsp_g.lowers[i];
+        if (!lower->ifs_handles)
+            continue;
         WSAPROTOCOL_INFOW info;
         int len = (int)sizeof info, err = 0;
         if (lower->procs.lpWSPGetSockOpt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len,
