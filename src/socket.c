@@ -98,7 +98,7 @@ static void shared_remove(SOCKET s)
 
 int plsp_socket_is_shared(SOCKET s)
 {
-    if (InterlockedCompareExchange(&shared_overflow, 0, 0))
+    if (shared_overflow) /* a plain load: set once, never cleared while started */
         return 1;
     if (!shared_count)
         return 0;

@@ -72,8 +72,11 @@ static int end_of_stream(const WSABUF *bufs, DWORD count, const DWORD *received)
  * lower provider, or s's own lower provider's. NULL with *lpErrno set. */
 static const WSPPROC_TABLE *data_procs(SOCKET s, LPINT lpErrno)
 {
-    const WSPPROC_TABLE *procs = InterlockedCompareExchangePointer(
-        (void *volatile *)&plsp_g.data_procs, NULL, NULL);
+    /* A plain load (the field is volatile, and an aligned pointer load is
+     * atomic): an interlocked read would write the shared cache line on
+     * every send and receive of every thread. The value is published under
+     * the startup lock before any socket that needs another one exists. */
+    const WSPPROC_TABLE *procs = plsp_g.data_procs;
     if (procs)
         return procs;
     struct plsp_conn rec;
