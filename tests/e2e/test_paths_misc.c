@@ -2,8 +2,9 @@
  * test_paths_misc.c - the other ways a socket's peer appears, changes or
  * goes: non-blocking connect (FIONBIO, WSAEventSelect, WSAAsyncSelect),
  * WSAAccept with a condition function (CF_ACCEPT, CF_REJECT, CF_DEFER),
- * WSAJoinLeaf, WSADuplicateSocket in this process, shutdown, and a socket
- * closed with CloseHandle whose handle value is reused.
+ * WSAJoinLeaf, WSADuplicateSocket in this process, shutdown, a socket
+ * closed with CloseHandle whose handle value is reused, and a socket
+ * re-created from its SO_PROTOCOL_INFO.
  *
  * Every scenario runs on the base provider alone and through both peerlsp
  * layouts; every getpeername is compared with the base provider's answer
@@ -529,6 +530,89 @@ static void test_closehandle_reuse(void **state)
     E2E_OK(s->api->closesocket(l));
 }
 
+/* ---- SO_PROTOCOL_INFO and a socket re-created from it ------------------ */
+
+/* The catalog entry with this id, as WSAEnumProtocolsW lists it. */
+static void catalog_entry(const struct e2e_session *s, DWORD id, WSAPROTOCOL_INFOW *out)
+{
+    WSAPROTOCOL_INFOW all[32];
+    DWORD size = sizeof all;
+    int n = s->api->WSAEnumProtocolsW(NULL, all, &size);
+    for (int i = 0; i < n; i++) {
+        if (all[i].dwCatalogEntryId == id) {
+            *out = all[i];
+            return;
+        }
+    }
+    fail_msg("entry %lu not in WSAEnumProtocolsW (%d entries)", id, n);
+}
+
+/* getsockopt(SO_PROTOCOL_INFOW / A) names the entry the socket is bound to
+ * (peerlsp's chain through peerlsp, exactly as the catalog holds it), and a
+ * socket re-created from that information (WSASocket(FROM_PROTOCOL_INFO))
+ * is bound to the same entry: through peerlsp it is peerlsp's socket, its
+ * peer recorded and answered from the table. */
+static void test_protocol_info_recreate(void **state)
+{
+    const struct e2e_session *s = *state;
+    for (size_t f = 0; f < 2; f++) {
+        for (int type = SOCK_STREAM; type <= SOCK_DGRAM; type++) {
+            int af = families[f];
+            DWORD expected = e2e_expected_entry(s, af, type);
+            WSAPROTOCOL_INFOW want, w;
+            WSAPROTOCOL_INFOA a;
+            int len = sizeof w;
+            char name[WSAPROTOCOL_LEN + 1];
+            catalog_entry(s, expected, &want);
+
+            SOCKET sock = s->api->socket(af, type, 0);
+            assert_true(sock != INVALID_SOCKET);
+            E2E_OK(s->api->getsockopt(sock, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&w, &len));
+            assert_int_equal(len, sizeof w);
+            if (w.dwCatalogEntryId != expected)
+                fail_msg("af %d type %d: SO_PROTOCOL_INFOW names entry %lu, the socket is bound "
+                         "to %lu (%s)", af, type, w.dwCatalogEntryId, expected,
+                         e2e_layout_names[s->layout]);
+            if (memcmp(&w, &want, sizeof w))
+                fail_msg("af %d type %d: SO_PROTOCOL_INFOW differs from catalog entry %lu (%s)",
+                         af, type, expected, e2e_layout_names[s->layout]);
+            len = sizeof a;
+            E2E_OK(s->api->getsockopt(sock, SOL_SOCKET, SO_PROTOCOL_INFOA, (char *)&a, &len));
+            assert_int_equal(len, sizeof a);
+            assert_int_equal(a.dwCatalogEntryId, expected);
+            assert_int_equal(a.ProtocolChain.ChainLen, want.ProtocolChain.ChainLen);
+            assert_true(WideCharToMultiByte(CP_ACP, 0, want.szProtocol, -1, name, sizeof name,
+                                            NULL, NULL) > 0);
+            assert_string_equal(a.szProtocol, name);
+
+            /* A buffer one byte short gets the lower provider's WSAEFAULT. */
+            len = sizeof w - 1;
+            assert_int_equal(s->api->getsockopt(sock, SOL_SOCKET, SO_PROTOCOL_INFOW,
+                                                (char *)&w, &len), SOCKET_ERROR);
+            assert_int_equal(s->api->WSAGetLastError(), WSAEFAULT);
+
+            SOCKET again = s->api->WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO,
+                                              FROM_PROTOCOL_INFO, &want, 0, WSA_FLAG_OVERLAPPED);
+            if (again == INVALID_SOCKET)
+                fail_msg("WSASocketW(FROM_PROTOCOL_INFO): error %d", s->api->WSAGetLastError());
+            if (host_socket_entry(again) != expected)
+                fail_msg("af %d type %d: the re-created socket is bound to entry %lu, expected "
+                         "%lu (%s)", af, type, host_socket_entry(again), expected,
+                         e2e_layout_names[s->layout]);
+            SOCKADDR_STORAGE addr;
+            int alen;
+            SOCKET server = type == SOCK_STREAM ? e2e_listener(s, af, &addr, &alen)
+                                                : e2e_udp_bound(s, af, &addr, &alen);
+            E2E_OK(s->api->connect(again, (struct sockaddr *)&addr, alen));
+            e2e_peer_matches_base(s, again, 0);
+            e2e_peer_from_table(s, again, &addr, alen, 2);
+            E2E_OK(s->api->closesocket(again));
+            E2E_OK(s->api->closesocket(server));
+            E2E_OK(s->api->closesocket(sock));
+        }
+    }
+}
+
 int main(void)
 {
     static enum e2e_layout layouts[] = { E2E_BASE_ONLY, E2E_LSP_SHARED, E2E_LSP_OWN };
@@ -540,6 +624,7 @@ int main(void)
         E2E_LAYOUT_TESTS(test_duplicate, layouts),
         E2E_LAYOUT_TESTS(test_shutdown, layouts),
         E2E_LAYOUT_TESTS(test_closehandle_reuse, layouts),
+        E2E_LAYOUT_TESTS(test_protocol_info_recreate, layouts),
     };
     return cmocka_run_group_tests_name("peerlsp connect paths: the rest", tests, NULL, NULL);
 }

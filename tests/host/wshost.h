@@ -184,4 +184,12 @@ LONG host_provider_startups(const GUID *guid);
  * it filled has an empty slot. 0 when none failed. */
 int host_last_startup_error(void);
 
+/* Replaces every import of `function` (by name) from `dll` in the import
+ * address table of the loaded module with `replacement`, as the host does
+ * for the WSC functions: a test can put a failing allocator under a
+ * provider the host loaded, without a test path inside the provider.
+ * Returns the number of slots patched (0: not imported), or -1 when the
+ * module's import table could not be read or written. */
+int host_patch_import(HMODULE module, const char *dll, const char *function, void *replacement);
+
 #endif /* PEERLSP_TESTS_WSHOST_H */
