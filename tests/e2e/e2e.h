@@ -24,7 +24,8 @@
 enum e2e_layout {
     E2E_BASE_ONLY,      /* tbase alone: the reference */
     E2E_LSP_SHARED,     /* peerlsp's chains share its GUID: one WSPStartup */
-    E2E_LSP_OWN         /* each chain its own GUID: one WSPStartup per chain */
+    E2E_LSP_OWN,        /* each chain its own GUID: one WSPStartup per chain */
+    E2E_WS2_32          /* --ws2_32: this process's own ws2_32, the machine's catalog */
 };
 
 extern const char *const e2e_layout_names[];
@@ -35,6 +36,7 @@ struct e2e_session {
     DWORD base_ids[HOST_BASE_COUNT];
     struct host_lsp_ids lsp;
     const struct wsapi *api;
+    int through_lsp;    /* sockets go through peerlsp (its layouts; Windows in --ws2_32) */
 };
 
 /* Builds the catalog for layout, points the host at it and starts it.
@@ -132,7 +134,43 @@ int e2e_teardown_layout(void **state);
     cmocka_unit_test_prestate_setup_teardown(fn, e2e_setup_layout, e2e_teardown_layout,  \
                                              &(layouts)[E2E_LSP_OWN])
 
-#define E2E_IS_LSP(s) ((s)->layout != E2E_BASE_ONLY)
+#define E2E_IS_LSP(s) ((s)->through_lsp)
+
+/* ---- the --ws2_32 mode (e2e_ws2.c) --------------------------------------- */
+
+/* A test program's main: `prog` runs every test on the test host;
+ * `prog --ws2_32` runs each E2E_LAYOUT_TESTS scenario once on the process's
+ * own ws2_32 (the layouts are the host's) and names the tests it leaves to
+ * the host. */
+#define E2E_MAIN(group, tests, argc, argv) \
+    e2e_main(group, tests, sizeof(tests) / sizeof((tests)[0]), argc, argv)
+int e2e_main(const char *group, const struct CMUnitTest *tests, size_t count, int argc,
+             char **argv);
+/* Non-zero in --ws2_32 mode. */
+int e2e_ws2_mode(void);
+/* Non-zero under Wine (ntdll exports wine_get_version). */
+int e2e_on_wine(void);
+/* Prints "skipped: what: why" once per program for each `what` (a string
+ * literal: compared by address). */
+void e2e_note_skip(const char *what, const char *why);
+/* The catalog entry sock is bound to: the host's record, or in --ws2_32
+ * mode its SO_PROTOCOL_INFOW (whose chain must start at peerlsp's layered
+ * entry when sockets go through peerlsp). */
+DWORD e2e_socket_entry(const struct e2e_session *s, SOCKET sock);
+/* --ws2_32: fills s from the machine's catalog (the entries ws2_32 picks;
+ * on Windows they must be peerlsp's chains). */
+void e2e_ws2_catalog(struct e2e_session *s);
+/* 1 when the kernel's TCP table holds a connection local -> peer, 0 when
+ * not, -1 when the table cannot be read. */
+int e2e_kernel_has_connection(const SOCKADDR_STORAGE *local, const SOCKADDR_STORAGE *peer);
+/* peerlsp's trace of the calling thread: begin before a getpeername, then
+ * expect its line (nothing to check unless sockets go through peerlsp in
+ * --ws2_32 mode). */
+void e2e_trace_begin(void);
+#define e2e_trace_expect_getpeername(s, sock, ret, err) \
+    e2e_trace_expect_getpeername_(s, sock, ret, err, __FILE__, __LINE__)
+void e2e_trace_expect_getpeername_(const struct e2e_session *s, SOCKET sock, int ret, int err,
+                                   const char *file, int line);
 
 /* getpeername through the host and from the base provider for the same
  * handle, whatever the base provider answers: fails the test (with the
