@@ -362,8 +362,11 @@ void *e2e_base_ext_fn(const struct e2e_session *s, SOCKET sock, int af, const GU
 LONG e2e_live_handles(const struct e2e_session *s)
 {
     LONG total = 0;
-    if (s->layout == E2E_WS2_32)
-        fail_msg("e2e_live_handles needs the test host");
+    if (s->layout == E2E_WS2_32) {
+        e2e_note_skip("how many handles each catalog entry has bound",
+                      "only the test host keeps that count");
+        return -1;
+    }
     for (int i = 0; i < HOST_BASE_COUNT; i++) {
         DWORD id = s->layout == E2E_BASE_ONLY ? s->base_ids[i] : s->lsp.chain_ids[i];
         LONG n = host_entry_handles(id);

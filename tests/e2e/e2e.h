@@ -109,7 +109,8 @@ void *e2e_base_ext_fn(const struct e2e_session *s, SOCKET sock, int af, const GU
 
 /* Handles bound now to the entries new sockets of this layout are bound
  * to (peerlsp's four chains, or tbase's four entries): the host's view of
- * how many sockets peerlsp (or tbase) still has records for. */
+ * how many sockets peerlsp (or tbase) still has records for. -1 in
+ * --ws2_32 mode (only the host counts them; the caller skips the check). */
 LONG e2e_live_handles(const struct e2e_session *s);
 
 /* Waits up to ms for an overlapped operation on sock to finish (through

@@ -936,7 +936,7 @@ static void test_iocp_pair(void **state)
     assert_int_equal(e2e_live_handles(s), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     static enum e2e_layout layouts[] = { E2E_BASE_ONLY, E2E_LSP_SHARED, E2E_LSP_OWN };
     const struct CMUnitTest tests[] = {
@@ -949,6 +949,5 @@ int main(void)
         E2E_LAYOUT_TESTS(test_disconnect_and_reuse, layouts),
         E2E_LAYOUT_TESTS(test_iocp_pair, layouts),
     };
-    return cmocka_run_group_tests_name("peerlsp connect paths: extension functions", tests, NULL,
-                                       NULL);
+    return E2E_MAIN("peerlsp connect paths: extension functions", tests, argc, argv);
 }
