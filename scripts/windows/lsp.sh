@@ -2,7 +2,8 @@
 # peerlsp in the real catalogs, for the Windows job:
 #   scripts/windows/lsp.sh install LOGDIR    copies dist/x64 and dist/x86 to
 #       C:\peerlsp-ci, installs into both catalogs with the x64 peerlsp-ctl,
-#       verifies, turns peerlsp's trace on (HKLM\SOFTWARE\peerlsp Trace = 1)
+#       verifies, turns peerlsp's trace on (HKLM\SOFTWARE\peerlsp Trace = 1,
+#       in the 64-bit and the 32-bit registry view)
 #   scripts/windows/lsp.sh uninstall LOGDIR  uninstalls, checks that nothing
 #       of peerlsp is left, turns the trace off
 # peerlsp-ctl's output goes to LOGDIR/ctl-*.log.
@@ -30,14 +31,20 @@ case $what in
         --dll32 'C:\peerlsp-ci\x86\peerlsp.dll'
     run verify-installed "$ctl" verify
     run list-installed "$ctl" list
-    reg add 'HKLM\SOFTWARE\peerlsp' /v Trace /t REG_DWORD /d 1 /f
+    # Both registry views: a 32-bit process (the x86 DLL) reads
+    # HKLM\SOFTWARE through WOW6432Node.
+    for view in 64 32; do
+      reg add 'HKLM\SOFTWARE\peerlsp' /v Trace /t REG_DWORD /d 1 /f /reg:$view
+    done
     ;;
   uninstall)
     run uninstall "$ctl" uninstall
     "$ctl" status > "$logs/ctl-status-uninstalled.log" 2>&1 || true
     if "$ctl" verify > "$logs/ctl-verify-uninstalled.log" 2>&1; then
       echo "lsp: peerlsp-ctl verify still passes after uninstall" >&2; exit 1; fi
-    reg delete 'HKLM\SOFTWARE\peerlsp' /v Trace /f
+    for view in 64 32; do
+      reg delete 'HKLM\SOFTWARE\peerlsp' /v Trace /f /reg:$view
+    done
     ;;
   *) echo "usage: lsp.sh install|uninstall LOGDIR" >&2; exit 1 ;;
 esac

@@ -164,10 +164,20 @@ void e2e_ws2_catalog(struct e2e_session *s);
 /* 1 when the kernel's TCP table holds a connection local -> peer, 0 when
  * not, -1 when the table cannot be read. */
 int e2e_kernel_has_connection(const SOCKADDR_STORAGE *local, const SOCKADDR_STORAGE *peer);
+/* Reading the kernel's table takes tens of milliseconds under Wine: the
+ * scenarios that make hundreds of connections ask it for one in this many
+ * (and say so); each answer is still compared with its expected address. */
+#define E2E_KERNEL_SAMPLE 8
 /* peerlsp's trace of the calling thread: begin before a getpeername, then
  * expect its line (nothing to check unless sockets go through peerlsp in
  * --ws2_32 mode). */
 void e2e_trace_begin(void);
+/* The handles peerlsp made in this process and has not closed, as its
+ * trace lines tell (WSPSocket/WSPAccept/WSPJoinLeaf add, WSPCloseSocket
+ * removes). --ws2_32 feeds every line it sees; test_trace feeds the lines
+ * it captures, to check the reading against the real DLL's lines. */
+void e2e_trace_line_seen(const char *line);
+int e2e_trace_made(SOCKET sock);
 #define e2e_trace_expect_getpeername(s, sock, ret, err) \
     e2e_trace_expect_getpeername_(s, sock, ret, err, __FILE__, __LINE__)
 void e2e_trace_expect_getpeername_(const struct e2e_session *s, SOCKET sock, int ret, int err,

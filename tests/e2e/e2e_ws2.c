@@ -68,8 +68,74 @@ static _Thread_local char trace_text[TRACE_CAPTURE];
 static _Thread_local size_t trace_len;
 static int trace_on; /* the HKLM value was 1 when the program started */
 
+/* Handles peerlsp made in this process (its WSPSocket, WSPAccept or
+ * WSPJoinLeaf returned them to ws2_32) and has not closed, learnt from its
+ * trace lines as they are written. */
+#define MADE_MAX 4096
+static SRWLOCK made_lock = SRWLOCK_INIT;
+static unsigned long long made[MADE_MAX];
+static size_t made_count;
+
+static void made_update(const char *line)
+{
+    char mine[48];
+    snprintf(mine, sizeof mine, "peerlsp: pid %lu ", GetCurrentProcessId());
+    if (strncmp(line, mine, strlen(mine)))
+        return;
+    const char *fn = strchr(line + strlen(mine) + 4, ' '); /* after "tid N" */
+    if (!fn)
+        return;
+    fn++;
+    const char *arrow = strstr(fn, " -> ");
+    const char *sock_at = strstr(fn, " socket ");
+    if (!arrow || !sock_at || !strncmp(arrow + 4, "error", 5))
+        return;
+    unsigned long long sock = strtoull(sock_at + 8, NULL, 0);
+    unsigned long long ret = strtoull(arrow + 4, NULL, 10);
+    int add = !strncmp(fn, "WSPSocket ", 10) || !strncmp(fn, "WSPAccept ", 10) ||
+              !strncmp(fn, "WSPJoinLeaf ", 12);
+    int del = !strncmp(fn, "WSPCloseSocket ", 15);
+    AcquireSRWLockExclusive(&made_lock);
+    /* Once per handle, whether the line came once (wide) or twice (wide,
+     * then narrow, as OutputDebugStringW may do). */
+    for (size_t i = 0; add && i < made_count; i++)
+        add = made[i] != ret;
+    if (add && made_count < MADE_MAX)
+        made[made_count++] = ret;
+    if (del) {
+        for (size_t i = 0; i < made_count; i++) {
+            if (made[i] == sock) {
+                made[i] = made[--made_count];
+                break;
+            }
+        }
+    }
+    ReleaseSRWLockExclusive(&made_lock);
+}
+
+static int peerlsp_made(SOCKET sock)
+{
+    int found = 0;
+    AcquireSRWLockShared(&made_lock);
+    for (size_t i = 0; i < made_count && !found; i++)
+        found = made[i] == (unsigned long long)sock;
+    ReleaseSRWLockShared(&made_lock);
+    return found;
+}
+
+void e2e_trace_line_seen(const char *line)
+{
+    made_update(line);
+}
+
+int e2e_trace_made(SOCKET sock)
+{
+    return peerlsp_made(sock);
+}
+
 static void trace_capture(const char *text, size_t len)
 {
+    made_update(text);
     if (trace_len >= TRACE_CAPTURE - 1)
         return;
     if (trace_len + len >= TRACE_CAPTURE)
@@ -146,7 +212,34 @@ static ULONG read_tcp_table(ULONG af, void *table, ULONG *size)
     return af == AF_INET ? GetTcpTable(table, size, FALSE) : GetTcp6Table(table, size, FALSE);
 }
 
+static int table_has_connection(const SOCKADDR_STORAGE *local, const SOCKADDR_STORAGE *peer);
+
+/* An IPv4-mapped IPv6 address as the IPv4 address it stands for. */
+static int unmapped(const SOCKADDR_STORAGE *a, SOCKADDR_STORAGE *v4)
+{
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)a;
+    if (a->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+        return 0;
+    struct sockaddr_in *in = (struct sockaddr_in *)v4;
+    memset(v4, 0, sizeof *v4);
+    in->sin_family = AF_INET;
+    in->sin_port = in6->sin6_port;
+    memcpy(&in->sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+    return 1;
+}
+
 int e2e_kernel_has_connection(const SOCKADDR_STORAGE *local, const SOCKADDR_STORAGE *peer)
+{
+    int found = table_has_connection(local, peer);
+    SOCKADDR_STORAGE local4, peer4;
+    /* A dual-stack socket's IPv4 connection: Linux lists it in the IPv6
+     * table (mapped), Windows in the IPv4 one. */
+    if (found == 0 && unmapped(local, &local4) && unmapped(peer, &peer4))
+        found = table_has_connection(&local4, &peer4);
+    return found;
+}
+
+static int table_has_connection(const SOCKADDR_STORAGE *local, const SOCKADDR_STORAGE *peer)
 {
     ULONG af = local->ss_family, size = 0;
     ULONG r = read_tcp_table(af, NULL, &size);
@@ -274,12 +367,71 @@ DWORD e2e_socket_entry(const struct e2e_session *s, SOCKET sock)
     memset(&info, 0, sizeof info);
     if (s->api->getsockopt(sock, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len))
         fail_msg("getsockopt(SO_PROTOCOL_INFOW): error %d", s->api->WSAGetLastError());
-    if (s->through_lsp && info.ProtocolChain.ChainEntries[0] != s->lsp.layered_id)
-        fail_msg("socket %#llx: SO_PROTOCOL_INFOW names entry %lu \"%ls\", whose chain does "
-                 "not start at peerlsp's layered entry %lu",
-                 (unsigned long long)sock, info.dwCatalogEntryId, info.szProtocol,
-                 s->lsp.layered_id);
-    return info.dwCatalogEntryId;
+    if (!s->through_lsp || (info.ProtocolChain.ChainLen >= 2 &&
+                            info.ProtocolChain.ChainEntries[0] == s->lsp.layered_id))
+        return info.dwCatalogEntryId;
+    /* SO_PROTOCOL_INFOW names another entry (peerlsp passes the option to
+     * the provider below it): test_socket_goes_through_peerlsp fails on
+     * that by itself. Here, so that the scenarios still run, the socket is
+     * peerlsp's when peerlsp's own trace shows it made the handle. */
+    if (!peerlsp_made(sock))
+        fail_msg("socket %#llx: peerlsp did not make it (no trace line) and SO_PROTOCOL_INFOW "
+                 "names entry %lu \"%ls\", not one of peerlsp's chains",
+                 (unsigned long long)sock, info.dwCatalogEntryId, info.szProtocol);
+    e2e_note_skip("the socket's entry from SO_PROTOCOL_INFOW",
+                  "it does not name peerlsp's chain (test_socket_goes_through_peerlsp fails on "
+                  "that); peerlsp's trace shows it made each handle instead");
+    for (int k = 0; k < HOST_BASE_COUNT; k++) {
+        if (base_kinds[k].af == info.iAddressFamily && base_kinds[k].type == info.iSocketType)
+            return s->lsp.chain_ids[k];
+    }
+    fail_msg("socket %#llx: no peerlsp chain for (%d, %d)", (unsigned long long)sock,
+             info.iAddressFamily, info.iSocketType);
+    return 0;
+}
+
+/* --ws2_32: every kind of socket goes through peerlsp on Windows: its
+ * SO_PROTOCOL_INFOW names peerlsp's chain entry for its kind, peerlsp's
+ * WSPSocket made it, and peerlsp's WSPGetPeerName answers its getpeername. */
+static void test_socket_goes_through_peerlsp(void **state)
+{
+    struct e2e_session *s = *state;
+    if (!s->through_lsp) {
+        e2e_note_skip("test_socket_goes_through_peerlsp",
+                      "this is Wine: its ws2_32 never loads a layered service provider");
+        skip();
+    }
+    for (int k = 0; k < HOST_BASE_COUNT; k++) {
+        SOCKET sock = s->api->socket(base_kinds[k].af, base_kinds[k].type, base_kinds[k].protocol);
+        if (sock == INVALID_SOCKET)
+            fail_msg("socket(%d, %d): error %d", base_kinds[k].af, base_kinds[k].type,
+                     s->api->WSAGetLastError());
+        WSAPROTOCOL_INFOW info;
+        int len = sizeof info;
+        memset(&info, 0, sizeof info);
+        if (s->api->getsockopt(sock, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len))
+            fail_msg("getsockopt(SO_PROTOCOL_INFOW): error %d", s->api->WSAGetLastError());
+        if (!peerlsp_made(sock))
+            fail_msg("socket(%d, %d) = %#llx: no WSPSocket line in peerlsp's trace for it",
+                     base_kinds[k].af, base_kinds[k].type, (unsigned long long)sock);
+        if (info.dwCatalogEntryId != s->lsp.chain_ids[k] || info.ProtocolChain.ChainLen < 2 ||
+            info.ProtocolChain.ChainEntries[0] != s->lsp.layered_id)
+            fail_msg("socket(%d, %d): SO_PROTOCOL_INFOW names entry %lu \"%ls\" (chain length "
+                     "%d, first link %lu); peerlsp's chain is %lu over layered entry %lu",
+                     base_kinds[k].af, base_kinds[k].type, info.dwCatalogEntryId,
+                     info.szProtocol, info.ProtocolChain.ChainLen,
+                     info.ProtocolChain.ChainEntries[0], s->lsp.chain_ids[k], s->lsp.layered_id);
+        if (s->api->closesocket(sock))
+            fail_msg("closesocket: error %d", s->api->WSAGetLastError());
+    }
+    SOCKADDR_STORAGE laddr;
+    int llen;
+    SOCKET server, l = e2e_listener(s, AF_INET, &laddr, &llen);
+    SOCKET c = e2e_connect_pair(s, l, &laddr, llen, &server);
+    e2e_peer_is(s, c, &laddr, llen); /* with its trace line, checked inside */
+    s->api->closesocket(c);
+    s->api->closesocket(server);
+    s->api->closesocket(l);
 }
 
 /* ---- the program ------------------------------------------------------- */
@@ -309,9 +461,12 @@ int e2e_main(const char *group, const struct CMUnitTest *tests, size_t count, in
 
     /* Every scenario once, on the machine's catalog: the layouts are the
      * host's. Scenarios that only the host can run are named. */
-    struct CMUnitTest *mine = calloc(count, sizeof *mine);
+    static enum e2e_layout machine = E2E_WS2_32;
+    struct CMUnitTest *mine = calloc(count + 1, sizeof *mine);
     size_t n = 0;
     assert_non_null(mine);
+    mine[n++] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(
+        test_socket_goes_through_peerlsp, e2e_setup_layout, e2e_teardown_layout, &machine);
     for (size_t i = 0; i < count; i++) {
         if (tests[i].setup_func != e2e_setup_layout) {
             printf("[ ws2_32  ] not run: %s (needs the test host)\n", tests[i].name);

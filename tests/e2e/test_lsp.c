@@ -335,10 +335,12 @@ static DWORD WINAPI worker_main(void *arg)
                     what = "getpeername";
             }
             if (!what && w->s->layout == E2E_WS2_32) {
-                /* The kernel's connection table stands for the base provider. */
+                /* The kernel's connection table stands for the base
+                 * provider, asked for one round in E2E_KERNEL_SAMPLE. */
                 int llocal = sizeof base;
-                if (api->getsockname(c, (struct sockaddr *)&base, &llocal) ||
-                    e2e_kernel_has_connection(&base, &peer) != 1)
+                if (r % E2E_KERNEL_SAMPLE == 0 &&
+                    (api->getsockname(c, (struct sockaddr *)&base, &llocal) ||
+                     e2e_kernel_has_connection(&base, &peer) != 1))
                     what = "kernel TCP table comparison";
             } else if (!what &&
                        (host_lower_getpeername(c, (struct sockaddr *)&base, &blen, &berr) ||
@@ -371,6 +373,10 @@ static DWORD WINAPI acceptor_main(void *arg)
 static void test_threads(void **state)
 {
     struct e2e_session *s = *state;
+    if (s->layout == E2E_WS2_32)
+        e2e_note_skip("the kernel's TCP table for every round of test_threads",
+                      "one round in E2E_KERNEL_SAMPLE is compared with it (each read is slow "
+                      "under Wine); every answer is compared with the listener's address");
     for (size_t i = 0; i < 2; i++) {
         struct worker workers[THREADS], acceptor;
         HANDLE threads[THREADS + 1];

@@ -802,6 +802,7 @@ struct iocp_run {
     volatile LONG finished; /* connect and accept sides, 2 per connection */
     volatile LONG checked;  /* getpeername answers checked */
     volatile LONG wrong;
+    volatile LONG kernel_turn; /* --ws2_32: connect sides seen, for sampling */
     HANDLE all_done;
     HANDLE in_flight; /* semaphore: connects not yet accepted */
     char first_error[200];
@@ -890,8 +891,9 @@ static void iocp_completed(struct iocp_run *run, struct op *op, BOOL ok)
         } else if (api->setsockopt(op->sock, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0)) {
             iocp_wrong(run, "SO_UPDATE_CONNECT_CONTEXT", op->sock, api->WSAGetLastError());
         } else {
+            int sample = InterlockedIncrement(&run->kernel_turn) % E2E_KERNEL_SAMPLE == 0;
             for (int k = 0; k < 2; k++)
-                iocp_check_peer(run, op->sock, &run->laddr, run->llen, k == 0);
+                iocp_check_peer(run, op->sock, &run->laddr, run->llen, k == 0 && sample);
         }
     } else {
         ReleaseSemaphore(run->in_flight, 1, NULL);
@@ -995,9 +997,13 @@ static void test_iocp_pair(void **state)
     int host = s->layout != E2E_WS2_32;
     LONG live_before = host ? e2e_live_handles(s) : 0;
     LONG open_before = host ? e2e_base_open_sockets() : 0;
-    if (!host)
+    if (!host) {
         e2e_note_skip("sockets left bound and open after the IOCP run",
                       "only the test host and the test base provider count them");
+        e2e_note_skip("the kernel's TCP table for every IOCP connection",
+                      "one connect side in E2E_KERNEL_SAMPLE is compared with it (each read is "
+                      "slow under Wine); every answer is compared with its expected address");
+    }
     for (size_t i = 0; i < 2; i++) {
         struct iocp_run *run = test_calloc(1, sizeof *run);
         HANDLE threads[IOCP_WORKERS + IOCP_CLIENT_THREADS];
