@@ -151,8 +151,8 @@ int e2e_main(const char *group, const struct CMUnitTest *tests, size_t count, in
 int e2e_ws2_mode(void);
 /* Non-zero under Wine (ntdll exports wine_get_version). */
 int e2e_on_wine(void);
-/* Prints "skipped: what: why" once per program for each `what` (a string
- * literal: compared by address). */
+/* Prints "skipped: what: why" once per program for each `what` (kept by
+ * pointer: a string literal). */
 void e2e_note_skip(const char *what, const char *why);
 /* The catalog entry sock is bound to: the host's record, or in --ws2_32
  * mode its SO_PROTOCOL_INFOW (whose chain must start at peerlsp's layered

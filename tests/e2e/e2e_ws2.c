@@ -5,13 +5,15 @@
  * - Which entry a socket is bound to: its SO_PROTOCOL_INFOW, compared with
  *   the entry ws2_32 must pick (the first visible one for (af, type,
  *   protocol) in WSAEnumProtocolsW order), which on Windows must be one of
- *   peerlsp's chains (found by peerlsp's GUID in WSCEnumProtocols).
+ *   peerlsp's chains (found by peerlsp's GUID in WSCEnumProtocols);
+ *   test_socket_goes_through_peerlsp holds every kind of socket to that,
+ *   and the scenarios also accept a handle peerlsp's trace shows it made.
  * - That peerlsp's WSPGetPeerName ran: its own trace line (HKLM\SOFTWARE\
  *   peerlsp Trace = 1, administrators only), read from the debugger output
  *   as a debugger sees it (a vectored handler sees OutputDebugString's
  *   exception first), on the thread that asked.
  * - The base provider's answer: for TCP, the kernel's own connection table
- *   (GetExtendedTcpTable, which no LSP sits in front of) must hold a
+ *   (GetTcpTable / GetTcp6Table, which no LSP sits in front of) must hold a
  *   connection from the socket's local address to the peer answered.
  *
  * Under Wine nothing goes through peerlsp: Wine's ws2_32 never loads a
@@ -44,7 +46,8 @@ int e2e_on_wine(void)
     return ntdll && GetProcAddress(ntdll, "wine_get_version") != NULL;
 }
 
-/* Each distinct note once per program, on stdout beside cmocka's lines. */
+/* Each distinct note once per program, on stdout beside cmocka's lines.
+ * Called from the scenarios' main thread only. */
 #define NOTES_MAX 32
 static const char *notes_seen[NOTES_MAX];
 static int notes_count;
@@ -52,7 +55,7 @@ static int notes_count;
 void e2e_note_skip(const char *what, const char *why)
 {
     for (int i = 0; i < notes_count; i++) {
-        if (notes_seen[i] == what)
+        if (!strcmp(notes_seen[i], what))
             return;
     }
     if (notes_count < NOTES_MAX)
