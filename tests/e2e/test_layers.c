@@ -131,7 +131,7 @@ static void test_two_lowers_dispatch(void **state)
     assert_non_null(second_calls);
 
     /* TCP through the first lower provider. */
-    struct e2e_session session = { .layout = E2E_LSP_SHARED, .cat = cat, .api = api };
+    struct e2e_session session = { .layout = E2E_LSP_SHARED, .cat = cat, .api = api, .through_lsp = 1 };
     struct e2e_session *s = &session;
     memcpy(s->base_ids, first, sizeof first);
     s->lsp = ids;

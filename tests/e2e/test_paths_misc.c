@@ -138,6 +138,11 @@ static void test_nonblocking_connect(void **state)
                 WSPPROC_TABLE procs;
                 int err = 0;
                 const GUID *guid = NULL;
+                if (s->layout == E2E_WS2_32) {
+                    if (WSAAsyncSelect(c, wnd, WM_SOCKET, FD_CONNECT))
+                        fail_msg("WSAAsyncSelect: error %d", WSAGetLastError());
+                    goto selected;
+                }
                 WSAPROTOCOL_INFOW info;
                 int ilen = sizeof info;
                 E2E_OK(s->api->getsockopt(c, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info,
@@ -158,6 +163,7 @@ static void test_nonblocking_connect(void **state)
                 if (procs.lpWSPAsyncSelect(c, wnd, WM_SOCKET, FD_CONNECT, &err))
                     fail_msg("WSPAsyncSelect: error %d", err);
             }
+        selected:
             e2e_peer_matches_base(s, c, SOCKET_ERROR);
 
             s->api->WSASetLastError((int)0xdeadbeef);
@@ -269,7 +275,7 @@ static void test_accept_condition(void **state)
                      (unsigned long long)a, s->api->WSAGetLastError(),
                      e2e_layout_names[s->layout]);
         assert_int_equal(cc.calls, 1);
-        if (e2e_live_handles(s) != live + 1)
+        if (live >= 0 && e2e_live_handles(s) != live + 1)
             fail_msg("af %d, CF_REJECT: %ld handles bound, expected %ld", families[i],
                      e2e_live_handles(s), live + 1);
         e2e_peer_agrees(s, c);
@@ -297,18 +303,22 @@ static void test_accept_condition(void **state)
         e2e_addr_equal(&from, fromlen, &cname, clen);
         if (cc.caller_len)
             e2e_addr_equal(&cc.caller, cc.caller_len, &cname, clen);
-        assert_int_equal(host_socket_entry(a), e2e_expected_entry(s, families[i], SOCK_STREAM));
+        assert_int_equal(e2e_socket_entry(s, a), e2e_expected_entry(s, families[i], SOCK_STREAM));
         e2e_peer_matches_base(s, a, 0);
         e2e_peer_is(s, a, &cname, clen);
-        LONG before = e2e_base_calls("WSPGetPeerName");
+        LONG before = s->layout == E2E_WS2_32 ? 0 : e2e_base_calls("WSPGetPeerName");
         e2e_peer_is(s, a, &cname, clen);
-        if (e2e_base_calls("WSPGetPeerName") - before != (E2E_IS_LSP(s) ? 0 : 1))
+        if (s->layout == E2E_WS2_32)
+            e2e_note_skip("how often the base provider was asked",
+                          "only the test base provider counts its calls; each answer is checked");
+        else if (e2e_base_calls("WSPGetPeerName") - before != (E2E_IS_LSP(s) ? 0 : 1))
             fail_msg("af %d, CF_ACCEPT: the accepted peer was not recorded (%s)", families[i],
                      e2e_layout_names[s->layout]);
         E2E_OK(s->api->closesocket(a));
         E2E_OK(s->api->closesocket(c));
         E2E_OK(s->api->closesocket(l));
-        assert_int_equal(e2e_live_handles(s), live - 1);
+        if (live >= 0)
+            assert_int_equal(e2e_live_handles(s), live - 1);
     }
 }
 
@@ -335,11 +345,29 @@ static void test_joinleaf(void **state)
         SOCKET j = s->api->WSAJoinLeaf(u, (struct sockaddr *)&a, alen, NULL, NULL, NULL, NULL,
                                        JL_BOTH);
         int err = s->api->WSAGetLastError();
+        if (s->layout == E2E_WS2_32 && !e2e_on_wine() && j == INVALID_SOCKET) {
+            /* Windows' own code for a join without a multipoint protocol
+             * cannot be told apart from peerlsp's here: it only has to fail. */
+            e2e_note_skip("WSAJoinLeaf's error code on Windows",
+                          "nothing below peerlsp can be asked; the join must fail");
+            err = WSAEOPNOTSUPP;
+        }
+        if (s->layout == E2E_WS2_32 && e2e_on_wine() && j == INVALID_SOCKET &&
+            err == (int)0xdeadbeef) {
+            /* Seen: Wine 8's own WSAJoinLeaf is a stub that returns
+             * INVALID_SOCKET without setting any error (tbase answers
+             * WSAEOPNOTSUPP for it in the host's layouts). */
+            e2e_note_skip("WSAJoinLeaf's error code on Wine's own ws2_32",
+                          "Wine 8's WSAJoinLeaf stub fails without setting an error (a Wine "
+                          "gap, not peerlsp's); the join must fail");
+            err = WSAEOPNOTSUPP;
+        }
         if (j != INVALID_SOCKET || err != WSAEOPNOTSUPP)
             fail_msg("af %d: WSAJoinLeaf gave %#llx, error %d; Wine's stub fails with "
                      "WSAEOPNOTSUPP (%s)",
                      families[i], (unsigned long long)j, err, e2e_layout_names[s->layout]);
-        assert_int_equal(e2e_live_handles(s), live);
+        if (live >= 0)
+            assert_int_equal(e2e_live_handles(s), live);
         e2e_peer_matches_base(s, u, 0);
         e2e_peer_is(s, u, &a, alen);
         E2E_OK(s->api->closesocket(u));
@@ -364,7 +392,7 @@ static SOCKET duplicate(const struct e2e_session *s, SOCKET sock, int af, int ty
                  e2e_layout_names[s->layout]);
     if (d == sock)
         fail_msg("the duplicate has the original's handle value");
-    assert_int_equal(host_socket_entry(d), e2e_expected_entry(s, af, type));
+    assert_int_equal(e2e_socket_entry(s, d), e2e_expected_entry(s, af, type));
     return d;
 }
 
@@ -424,7 +452,8 @@ static void test_duplicate(void **state)
         E2E_OK(s->api->closesocket(sa));
         E2E_OK(s->api->closesocket(sb));
     }
-    assert_int_equal(e2e_live_handles(s), 0);
+    if (s->layout != E2E_WS2_32)
+        assert_int_equal(e2e_live_handles(s), 0);
 }
 
 /* ---- shutdown ---------------------------------------------------------------- */
@@ -518,7 +547,7 @@ static void test_closehandle_reuse(void **state)
         fail_msg("handle value %#llx was not reused by 64 new sockets",
                  (unsigned long long)old);
     SOCKET nu = kept[reused];
-    assert_int_equal(host_socket_entry(nu), e2e_expected_entry(s, AF_INET, SOCK_DGRAM));
+    assert_int_equal(e2e_socket_entry(s, nu), e2e_expected_entry(s, AF_INET, SOCK_DGRAM));
     e2e_peer_matches_base(s, nu, SOCKET_ERROR);
     E2E_OK(s->api->connect(nu, (struct sockaddr *)&uaddr, ulen));
     e2e_peer_matches_base(s, nu, 0);
@@ -595,9 +624,9 @@ static void test_protocol_info_recreate(void **state)
                                               FROM_PROTOCOL_INFO, &want, 0, WSA_FLAG_OVERLAPPED);
             if (again == INVALID_SOCKET)
                 fail_msg("WSASocketW(FROM_PROTOCOL_INFO): error %d", s->api->WSAGetLastError());
-            if (host_socket_entry(again) != expected)
+            if (e2e_socket_entry(s, again) != expected)
                 fail_msg("af %d type %d: the re-created socket is bound to entry %lu, expected "
-                         "%lu (%s)", af, type, host_socket_entry(again), expected,
+                         "%lu (%s)", af, type, e2e_socket_entry(s, again), expected,
                          e2e_layout_names[s->layout]);
             SOCKADDR_STORAGE addr;
             int alen;
@@ -613,7 +642,7 @@ static void test_protocol_info_recreate(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     static enum e2e_layout layouts[] = { E2E_BASE_ONLY, E2E_LSP_SHARED, E2E_LSP_OWN };
     const struct CMUnitTest tests[] = {
@@ -626,5 +655,5 @@ int main(void)
         E2E_LAYOUT_TESTS(test_closehandle_reuse, layouts),
         E2E_LAYOUT_TESTS(test_protocol_info_recreate, layouts),
     };
-    return cmocka_run_group_tests_name("peerlsp connect paths: the rest", tests, NULL, NULL);
+    return E2E_MAIN("peerlsp connect paths: the rest", tests, argc, argv);
 }

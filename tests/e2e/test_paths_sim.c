@@ -105,6 +105,7 @@ static int sim_setup(void **state)
     int err;
 
     s->layout = layout;
+    s->through_lsp = layout != E2E_BASE_ONLY;
     s->cat = simcat_create();
     assert_non_null(s->cat);
     sim_install_base(s->cat, s->base_ids);

@@ -252,7 +252,8 @@ static void test_failed_startup_keeps_published_slots(void **state)
     host_set_catalog(cat);
     assert_int_equal(host_startup(), 0);
     const struct wsapi *api = host_api();
-    struct e2e_session session = { .layout = E2E_LSP_OWN, .cat = cat, .api = api };
+    struct e2e_session session = { .layout = E2E_LSP_OWN, .cat = cat, .api = api,
+                                   .through_lsp = 1 };
     struct e2e_session *s = &session;
     s->lsp = ids;
     WSAPROTOCOL_INFOW base_entries[64];
