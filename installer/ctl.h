@@ -183,6 +183,14 @@ int ctl_chain_broken(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e, ch
                      size_t why_size);
 /* Whether `id` is one of the entry's chain elements. */
 int ctl_chain_contains(const WSAPROTOCOL_INFOW *e, DWORD id);
+/* The ids of peerlsp's entries: its GUID's entries and chains of other
+ * GUIDs whose top layer is its layered entry. Returns how many there are
+ * (only the first cap are written). */
+DWORD ctl_peerlsp_ids(const struct ctl_catalog *c, const GUID *guid, DWORD *ids, DWORD cap);
+/* Whether a chain runs through peerlsp: one of its elements is one of
+ * peerlsp's ids (its layered entry, or one of its chain entries as
+ * instlsp-style stacks name the layer below). */
+int ctl_chain_through(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e, const GUID *guid);
 /* peerlsp's hidden layered entry (ChainLen 0, ProviderId guid) or NULL. */
 const WSAPROTOCOL_INFOW *ctl_layered_entry(const struct ctl_catalog *c, const GUID *guid);
 /* Whether an entry belongs to peerlsp: its GUID, a chain whose top layer is
@@ -274,7 +282,9 @@ struct ctl_options {
     int over_base;             /* install: over base entries, not the current top */
     DWORD categories;
     int set_categories;
-    int all_orphans;           /* repair */
+    int all_orphans;           /* repair: accepted, reports only (see ctl_repair.c) */
+    DWORD orphan_ids[CTL_MAX_CHAINS]; /* repair --orphan: other vendors' entries to remove */
+    DWORD norphans;
     int dry_run;
     int verbose;
 };

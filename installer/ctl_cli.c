@@ -77,12 +77,15 @@ static const struct {
       "intact chains first in order, the DLL present with its exports. Otherwise exit 2 and\n"
       "one line per problem.\n" },
     { "repair",
-      "usage: peerlsp-ctl [--catalog FILE] [--dry-run] repair [--all-orphans]\n"
+      "usage: peerlsp-ctl [--catalog FILE] [--dry-run] repair [--orphan ID[,ID...]]\n"
       "\n"
       "Shows, then removes, peerlsp's broken or orphaned entries (chains naming ids that no\n"
       "longer exist, a layered entry without chains). If any of peerlsp's entries is broken,\n"
-      "all of peerlsp is removed: install it again afterwards.\n"
-      "  --all-orphans        also other providers whose entries are all broken chains\n" },
+      "all of peerlsp is removed: install it again afterwards. Other vendors' broken or\n"
+      "unused entries are only reported, with their ids.\n"
+      "  --orphan ID[,ID...]  also remove the providers of these entries of other vendors,\n"
+      "                       each only if none of its entries works\n"
+      "  --all-orphans        accepted for old scripts; reports only (use --orphan ID)\n" },
     { "export",
       "usage: peerlsp-ctl [--catalog FILE [--catalog32 FILE]] export OUTFILE [OUTFILE32]\n"
       "\n"
@@ -162,19 +165,19 @@ static int parse_protocols(const char *s, unsigned *mask)
     return *mask != 0;
 }
 
-static int parse_ids(const char *s, struct ctl_options *o)
+static int parse_ids(const char *s, DWORD ids[CTL_MAX_CHAINS], DWORD *n)
 {
-    o->nover = 0;
+    *n = 0;
     while (*s) {
         char *end;
         unsigned long v = strtoul(s, &end, 10);
-        if (end == s || v == 0 || v > MAXDWORD || o->nover == CTL_MAX_CHAINS ||
+        if (end == s || v == 0 || v > MAXDWORD || *n == CTL_MAX_CHAINS ||
             (*end && *end != ','))
             return 0;
-        o->over_ids[o->nover++] = (DWORD)v;
+        ids[(*n)++] = (DWORD)v;
         s = *end ? end + 1 : end;
     }
-    return o->nover > 0;
+    return *n > 0;
 }
 
 void ctl_options_default(struct ctl_options *o)
@@ -251,7 +254,7 @@ static int parse_args(int argc, WCHAR **argv, struct args *a, struct ctl_options
         } else if (!wcscmp(w, L"--over")) {
             NEED_VALUE();
             narrow(next, val, sizeof val);
-            if (!parse_ids(val, o))
+            if (!parse_ids(val, o->over_ids, &o->nover))
                 return usage_error("--over wants catalog ids like 1001,1002, not %s", val);
         } else if (!wcscmp(w, L"--over-base")) {
             o->over_base = 1;
@@ -269,6 +272,11 @@ static int parse_args(int argc, WCHAR **argv, struct args *a, struct ctl_options
             }
         } else if (!wcscmp(w, L"--all-orphans")) {
             o->all_orphans = 1;
+        } else if (!wcscmp(w, L"--orphan")) {
+            NEED_VALUE();
+            narrow(next, val, sizeof val);
+            if (!parse_ids(val, o->orphan_ids, &o->norphans))
+                return usage_error("--orphan wants catalog ids like 1009,1010, not %s", val);
         } else if (!wcscmp(w, L"--args")) {
             NEED_VALUE();
             a->app_args = next;

@@ -156,8 +156,8 @@ static int build_plan(const struct ctl_catalog *c, struct ctl_target *tg, const 
      * hidden, for no particular socket type or protocol. */
     const WSAPROTOCOL_INFOW *model = base_of(c, lower[0]);
     if (!model) {
-        ctl_err("%s: entry %lu is a broken chain; run 'peerlsp-ctl repair --all-orphans' "
-                "first.\n",
+        ctl_err("%s: entry %lu is a broken chain; see 'peerlsp-ctl repair' (its "
+                "vendor's installer, or --orphan ID) first.\n",
                 tg->b->name, (unsigned long)lower[0]->dwCatalogEntryId);
         return CTL_EXIT_PROBLEMS;
     }

@@ -1,29 +1,83 @@
 /*
- * ctl_repair.c - `repair`: takes out chains that point at ids that no
- * longer exist (or at the wrong kind of entry) and peerlsp's orphaned
- * entries, after printing the plan.
+ * ctl_repair.c - `repair`: takes out peerlsp's broken or orphaned entries,
+ * after printing the plan; other vendors' entries only when named by id.
  *
- * A provider GUID is removed when every one of its entries is broken (a
- * provider with broken and working entries is left alone and reported:
- * removing it would take working entries too). peerlsp's own GUID is the
- * exception: if any of its entries is broken, or its layered entry has no
- * chain left, all of peerlsp is removed (other LSPs above it rewritten, as
- * uninstall does), and the message says to install again. Without
- * --all-orphans only peerlsp's entries are considered.
+ * peerlsp's own GUID: if any of its entries is broken, or its layered
+ * entry has no chain left, all of peerlsp is removed (other LSPs above it
+ * rewritten, as uninstall does), and the message says to install again.
+ *
+ * Another provider's entries are never removed unless the administrator
+ * names one of them with --orphan ID: a chain layout the tool does not
+ * know may still work (instlsp's, for one), and a provider is the vendor's
+ * to remove. A named provider is removed only when every one of its
+ * entries is broken or is a layered entry no chain uses any more;
+ * otherwise it is reported and left alone. Without --orphan, broken or
+ * unused entries of others are reported with the command that would
+ * remove them.
  */
 #include <string.h>
 
 #include "ctl_remove.h"
 #include "ctl_run.h"
 
-static int guid_all_broken(const struct ctl_catalog *c, const GUID *g)
+/* A layered entry that no chain outside `r`'s removals names. */
+static int layered_unused(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e,
+                          const struct ctl_removal *r)
 {
-    char why[160];
+    if (e->ProtocolChain.ChainLen != LAYERED_PROTOCOL)
+        return 0;
     for (DWORD i = 0; i < c->n; i++) {
-        if (IsEqualGUID(&c->e[i].ProviderId, g) && !ctl_chain_broken(c, &c->e[i], why, sizeof why))
+        if (ctl_chain_contains(&c->e[i], e->dwCatalogEntryId) &&
+            !ctl_removal_has(r, &c->e[i].ProviderId))
             return 0;
     }
     return 1;
+}
+
+/* Every entry of the GUID is a broken chain or an unused layered entry. */
+static int guid_all_dead(const struct ctl_catalog *c, const GUID *g, const struct ctl_removal *r)
+{
+    char why[160];
+    for (DWORD i = 0; i < c->n; i++) {
+        const WSAPROTOCOL_INFOW *e = &c->e[i];
+        if (IsEqualGUID(&e->ProviderId, g) && !ctl_chain_broken(c, e, why, sizeof why) &&
+            !layered_unused(c, e, r))
+            return 0;
+    }
+    return 1;
+}
+
+static int named(const struct ctl_options *o, DWORD id)
+{
+    for (DWORD i = 0; i < o->norphans; i++) {
+        if (o->orphan_ids[i] == id)
+            return 1;
+    }
+    return 0;
+}
+
+/* Another vendor's entry that is broken or unused: removed when named
+ * (and its whole provider is dead), else reported. */
+static int other_dead_entry(const struct ctl_catalog *c, const struct ctl_options *o,
+                            const char *name, struct ctl_removal *r, const WSAPROTOCOL_INFOW *e,
+                            const char *why)
+{
+    unsigned long id = (unsigned long)e->dwCatalogEntryId;
+    if (!named(o, e->dwCatalogEntryId)) {
+        ctl_out("%s: entry %lu \"%ls\" is %s; not peerlsp's, left alone (to remove its "
+                "provider: peerlsp-ctl repair --orphan %lu)\n",
+                name, id, e->szProtocol, why, id);
+        return 0;
+    }
+    if (!guid_all_dead(c, &e->ProviderId, r)) {
+        ctl_out("%s: entry %lu \"%ls\" is %s, but its provider also has working entries; "
+                "left alone (remove that LSP with its own installer)\n",
+                name, id, e->szProtocol, why);
+        return 0;
+    }
+    ctl_out("%s: entry %lu \"%ls\" is %s; removing its provider as asked\n", name, id,
+            e->szProtocol, why);
+    return ctl_removal_add_guid(r, &e->ProviderId);
 }
 
 static int plan_repair(const struct ctl_catalog *c, const struct ctl_options *o,
@@ -32,34 +86,54 @@ static int plan_repair(const struct ctl_catalog *c, const struct ctl_options *o,
     int remove_peerlsp = 0, rc;
     const WSAPROTOCOL_INFOW *l = ctl_layered_entry(c, &o->guid);
 
+    for (DWORD i = 0; i < o->norphans; i++) {
+        const WSAPROTOCOL_INFOW *e = ctl_catalog_entry(c, o->orphan_ids[i]);
+        if (!e || ctl_entry_is_ours(c, e, &o->guid)) {
+            ctl_err("%s: --orphan %lu: %s.\n", name, (unsigned long)o->orphan_ids[i],
+                    e ? "that is peerlsp's entry; plain 'peerlsp-ctl repair' handles it"
+                      : "no such entry (see 'peerlsp-ctl list')");
+            return CTL_EXIT_USAGE;
+        }
+        char why[160];
+        if (!ctl_chain_broken(c, e, why, sizeof why) && !layered_unused(c, e, r))
+            ctl_out("%s: --orphan %lu: entry \"%ls\" works; repair does not remove working "
+                    "entries\n",
+                    name, (unsigned long)o->orphan_ids[i], e->szProtocol);
+    }
     for (DWORD i = 0; i < c->n; i++) {
         const WSAPROTOCOL_INFOW *e = &c->e[i];
-        char why[160];
+        char why[160], what[200];
         if (!ctl_chain_broken(c, e, why, sizeof why))
             continue;
-        int ours = ctl_entry_is_ours(c, e, &o->guid);
-        if (!ours && !o->all_orphans) {
-            ctl_out("%s: entry %lu \"%ls\" is broken (%s); not peerlsp's: use --all-orphans "
-                    "to remove it\n",
-                    name, (unsigned long)e->dwCatalogEntryId, e->szProtocol, why);
+        if (!ctl_entry_is_ours(c, e, &o->guid)) {
+            snprintf(what, sizeof what, "broken (%s)", why);
+            if ((rc = other_dead_entry(c, o, name, r, e, what)))
+                return rc;
             continue;
         }
         ctl_out("%s: entry %lu \"%ls\" is broken: %s\n", name,
                 (unsigned long)e->dwCatalogEntryId, e->szProtocol, why);
-        if (IsEqualGUID(&e->ProviderId, &o->guid) ||
-            (l && e->ProtocolChain.ChainLen > BASE_PROTOCOL &&
-             e->ProtocolChain.ChainEntries[0] == l->dwCatalogEntryId && !guid_all_broken(c, &e->ProviderId))) {
-            remove_peerlsp = 1;
-        } else if (guid_all_broken(c, &e->ProviderId)) {
+        /* A peerlsp chain under its own GUID (another installer's layout)
+         * goes alone when that GUID holds nothing that works; anything
+         * else broken of peerlsp's takes all of peerlsp. */
+        if (!IsEqualGUID(&e->ProviderId, &o->guid) && guid_all_dead(c, &e->ProviderId, r)) {
             if ((rc = ctl_removal_add_guid(r, &e->ProviderId)))
                 return rc;
         } else {
-            ctl_out("%s: its provider also has working entries; left alone (remove that LSP "
-                    "with its own installer)\n",
-                    name);
+            remove_peerlsp = 1;
         }
     }
-    /* A layered entry no chain uses any more. */
+    /* Other vendors' hidden entries that no chain uses (their chains
+     * were removed, by repair or by someone else). */
+    for (DWORD i = 0; i < c->n; i++) {
+        const WSAPROTOCOL_INFOW *e = &c->e[i];
+        if (ctl_entry_is_ours(c, e, &o->guid) || ctl_removal_has(r, &e->ProviderId) ||
+            !layered_unused(c, e, r))
+            continue;
+        if ((rc = other_dead_entry(c, o, name, r, e, "a layered entry no chain uses")))
+            return rc;
+    }
+    /* peerlsp's layered entry with no chain left. */
     if (l && !remove_peerlsp) {
         int used = 0;
         for (DWORD i = 0; i < c->n && !used; i++) {

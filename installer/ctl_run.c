@@ -28,15 +28,21 @@ int ctl_call_failed(struct ctl_backend *b, enum ctl_op op, int err)
     return CTL_EXIT_CALL_FAILED;
 }
 
-static void rollback_all(struct ctl_txn *txns, const int *begun, const int *committed, int n)
+/* Returns the number of catalogs that could not be put back. */
+static int rollback_all(struct ctl_txn *txns, const int *begun, const int *committed, int n)
 {
+    int incomplete = 0;
     for (int i = n - 1; i >= 0; i--) {
         if (!begun[i])
             continue;
-        if (ctl_txn_rollback(&txns[i]) == 0 && committed[i] && txns[i].b->commit &&
-            txns[i].b->commit(txns[i].b))
+        if (ctl_txn_rollback(&txns[i])) {
+            incomplete++;
+        } else if (committed[i] && txns[i].b->commit && txns[i].b->commit(txns[i].b)) {
             ctl_err("%s: could not write the rolled-back catalog.\n", txns[i].b->name);
+            incomplete++;
+        }
     }
+    return incomplete;
 }
 
 /* The copy answers like the original: the same call names (the ...32
@@ -181,8 +187,15 @@ int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_ru
         }
     }
     if (rc != CTL_EXIT_OK) {
-        rollback_all(txns, begun, committed, n);
-        ctl_err("Every catalog was put back as it was before this command.\n");
+        /* Said only when every re-read catalog shows it (ctl_txn_rollback
+         * confirms); otherwise ROLLBACK INCOMPLETE was said, and exit 6. */
+        if (rollback_all(txns, begun, committed, n) == 0) {
+            ctl_err("Every catalog was put back as it was before this command.\n");
+        } else {
+            ctl_err("NOT every catalog could be put back: run 'peerlsp-ctl verify' and "
+                    "'peerlsp-ctl repair'.\n");
+            rc = CTL_EXIT_CALL_FAILED;
+        }
     }
     for (int i = 0; i < n; i++) {
         if (begun[i])

@@ -333,6 +333,65 @@ static int restore_order(struct ctl_txn *t, const struct id_map *map)
     return failed;
 }
 
+/* Providers nobody touched whose chains name an entry that came back
+ * with a new id (another LSP layered over a re-installed one, however it
+ * names it) are rewritten as well, or they would point at nothing. */
+static void touch_chains_naming(struct ctl_txn *t, const struct id_map *map)
+{
+    struct ctl_catalog now;
+    if (!map->n || ctl_catalog_read(t->b, &now))
+        return;
+    for (DWORD i = 0; i < now.n; i++) {
+        for (DWORD k = 0; k < map->n; k++) {
+            if (ctl_chain_contains(&now.e[i], map->from[k]) &&
+                ctl_catalog_provider(&t->before, &now.e[i].ProviderId))
+                touch(t, &now.e[i].ProviderId);
+        }
+    }
+    ctl_catalog_free(&now);
+}
+
+/* The old id of an entry that came back with a new one. */
+static DWORD unmap_id(const struct id_map *m, DWORD id)
+{
+    for (DWORD i = 0; i < m->n; i++) {
+        if (m->to[i] == id)
+            return m->from[i];
+    }
+    return id;
+}
+
+/* The rollback is only claimed when the re-read catalog shows it: every
+ * touched provider has as many entries as before, and no chain is broken
+ * that was not broken before. Returns 0 when so. */
+static int confirm_restored(struct ctl_txn *t, const struct id_map *map)
+{
+    struct ctl_catalog now;
+    char why[160];
+    int wrong = 0;
+    if (ctl_catalog_read(t->b, &now))
+        return 1;
+    for (DWORD i = 0; i < t->ntouched; i++) {
+        WSAPROTOCOL_INFOW scratch;
+        if (entries_of(&now, &t->touched[i], &scratch, 0) !=
+            entries_of(&t->before, &t->touched[i], &scratch, 0))
+            wrong++;
+    }
+    for (DWORD i = 0; i < now.n; i++) {
+        if (!ctl_chain_broken(&now, &now.e[i], why, sizeof why))
+            continue;
+        const WSAPROTOCOL_INFOW *was =
+            ctl_catalog_entry(&t->before, unmap_id(map, now.e[i].dwCatalogEntryId));
+        if (!was || !ctl_chain_broken(&t->before, was, why, sizeof why)) {
+            ctl_err("  %s: after the rollback entry %lu \"%ls\" is broken: %s\n", t->b->name,
+                    (unsigned long)now.e[i].dwCatalogEntryId, now.e[i].szProtocol, why);
+            wrong++;
+        }
+    }
+    ctl_catalog_free(&now);
+    return wrong;
+}
+
 int ctl_txn_rollback(struct ctl_txn *t)
 {
     for (int attempt = 0; attempt < ROLLBACK_ATTEMPTS; attempt++) {
@@ -344,14 +403,17 @@ int ctl_txn_rollback(struct ctl_txn *t)
         for (DWORD i = 0; i < t->ntouched; i++)
             failed += restore_presence(t, &now, &t->touched[i], &map, &reinstalled);
         ctl_catalog_free(&now);
-        if (failed || ctl_catalog_read(t->b, &now))
+        if (failed)
+            continue;
+        touch_chains_naming(t, &map);
+        if (ctl_catalog_read(t->b, &now))
             continue;
         for (DWORD i = 0; i < t->ntouched; i++)
             failed += restore_contents(t, &now, &t->touched[i], &map);
         ctl_catalog_free(&now);
         if (t->order_changed || reinstalled)
             failed += restore_order(t, &map);
-        if (!failed) {
+        if (!failed && !confirm_restored(t, &map)) {
             if (map.n)
                 ctl_err("  %s: rolled back; %lu entries came back with new catalog ids "
                         "(Windows never reuses an id)\n",

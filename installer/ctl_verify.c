@@ -51,7 +51,7 @@ int ctl_verify_catalog(const struct ctl_catalog *c, const GUID *guid, const char
             problems++;
             continue;
         }
-        int through = ctl_chain_contains(e, lid);
+        int through = ctl_chain_through(c, e, guid);
         int broken = ctl_chain_broken(c, e, why, sizeof why);
         if ((through || ours_guid) && broken) {
             ctl_out("%sentry %lu \"%ls\": %s\n", prefix, (unsigned long)e->dwCatalogEntryId,
@@ -59,14 +59,15 @@ int ctl_verify_catalog(const struct ctl_catalog *c, const GUID *guid, const char
             problems++;
             continue;
         }
-        if (!through || e->ProtocolChain.ChainEntries[0] != lid)
+        if (e->ProtocolChain.ChainLen <= BASE_PROTOCOL || e->ProtocolChain.ChainEntries[0] != lid)
             continue;
         chains++;
         /* socket() takes the first matching entry: it must lead through
-         * peerlsp, or programs bypass it. */
+         * peerlsp (its layered entry, or one of its chains as another
+         * LSP above it may name it), or programs bypass it. */
         const WSAPROTOCOL_INFOW *sel =
             ctl_catalog_select(c, e->iAddressFamily, e->iSocketType, e->iProtocol);
-        if (sel && !ctl_chain_contains(sel, lid)) {
+        if (sel && !ctl_chain_through(c, sel, guid)) {
             ctl_out("%sentry %lu \"%ls\" comes before peerlsp's chain %lu for af %d %s protocol "
                     "%d: programs bypass peerlsp\n",
                     prefix, (unsigned long)sel->dwCatalogEntryId, sel->szProtocol,

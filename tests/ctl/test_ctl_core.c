@@ -571,14 +571,31 @@ static void test_repair_other_orphans_only_when_asked(void **state)
     struct simcat *before = simcat_clone(cat);
     struct ctl_options o = opts();
     assert_int_equal(ctlt_repair(cat, &o), 0);
-    assert_non_null(strstr(ctlt_output(), "--all-orphans"));
-    ctlt_assert_equal(cat, before, "repair without --all-orphans");
+    assert_non_null(strstr(ctlt_output(), "--orphan"));
+    ctlt_assert_equal(cat, before, "repair without --orphan");
+    /* --all-orphans (old scripts) reports only: another vendor's entries
+     * are removed only when named by id. */
     o.all_orphans = 1;
+    assert_int_equal(ctlt_repair(cat, &o), 0);
+    ctlt_assert_equal(cat, before, "repair --all-orphans");
+    /* Naming one broken chain removes that chain's provider only. */
+    o = opts();
+    o.orphan_ids[o.norphans++] = yids.chain_ids[0];
     int rc = ctlt_repair(cat, &o);
     if (rc)
-        fail_msg("repair --all-orphans: exit %d\n%s", rc, ctlt_output());
+        fail_msg("repair --orphan: exit %d\n%s", rc, ctlt_output());
+    assert_int_equal(simcat_count(cat), simcat_count(before) - 1);
+    o.orphan_ids[0] = yids.chain_ids[1];
+    assert_int_equal(ctlt_repair(cat, &o), 0);
     /* lspY's two IPv4 chains (own GUIDs) are gone, its IPv6 ones stay. */
     assert_int_equal(simcat_count(cat), simcat_count(before) - 2);
+    /* A working entry cannot be removed by naming it. */
+    struct simcat *now = simcat_clone(cat);
+    o.orphan_ids[0] = yids.chain_ids[2];
+    assert_int_equal(ctlt_repair(cat, &o), 0);
+    assert_non_null(strstr(ctlt_output(), "nothing to repair"));
+    ctlt_assert_equal(cat, now, "repair --orphan of a working entry");
+    simcat_destroy(now);
     struct ctl_backend *b = ctl_backend_simcat(cat, "t");
     FILE *f = tmpfile();
     ctl_out_stream = ctl_err_stream = f;
