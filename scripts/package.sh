@@ -13,10 +13,24 @@ out="$top/dist/peerlsp-$version-x64.msi"
 cd "$top"
 wixl -a x64 -D Version="$version" -D DistDir=dist -o "$out" installer/peerlsp.wxs
 # What wixl cannot say in the .wxs:
-# - Execute="rollback": type 18 + 256 (rollback) + 64 (ignore the exit code)
-#   + 2048 (not impersonated) = 2386;
-# - PEERLSP_REGISTER must reach the elevated side of the install from the
-#   command line: it joins SecureCustomProperties.
-msibuild "$out" -q "UPDATE CustomAction SET Type = 2386 WHERE Action = 'PeerlspRegisterRollback'"
-msibuild "$out" -q "UPDATE Property SET Value = 'PEERLSP_REGISTER;WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED' WHERE Property = 'SecureCustomProperties'"
+# - Execute="rollback": the CustomAction Type bits (Microsoft's names,
+#   "Custom Action In-Script Execution Options" and "Custom Action Return
+#   Processing Options"). The rollback bit (256) means "rollback" only
+#   together with InScript (1024); without it, 256 is FirstSequence and
+#   the action runs at once, never on rollback.
+# - PEERLSP_REGISTER and PEERLSP_UNREGISTER must reach the elevated side
+#   of the install from the command line: they join SecureCustomProperties.
+msidbCustomActionTypeExe=2
+msidbCustomActionTypeSourceFile=16
+msidbCustomActionTypeContinue=64
+msidbCustomActionTypeRollback=256
+msidbCustomActionTypeInScript=1024
+msidbCustomActionTypeNoImpersonate=2048
+rollback_type=$((msidbCustomActionTypeExe | msidbCustomActionTypeSourceFile |
+                 msidbCustomActionTypeContinue | msidbCustomActionTypeRollback |
+                 msidbCustomActionTypeInScript | msidbCustomActionTypeNoImpersonate))
+for action in PeerlspRegisterRollback PeerlspUnregisterRollback; do
+  msibuild "$out" -q "UPDATE CustomAction SET Type = $rollback_type WHERE Action = '$action'"
+done
+msibuild "$out" -q "UPDATE Property SET Value = 'PEERLSP_REGISTER;PEERLSP_UNREGISTER;WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED' WHERE Property = 'SecureCustomProperties'"
 echo "package: $out"

@@ -7,9 +7,14 @@
 #     product entry;
 #  3. a default /i /qn runs `peerlsp-ctl install`, which honestly fails on
 #     Wine's do-nothing catalog (exit 5): the install rolls back and leaves no
-#     file and no product entry behind;
-#  4. the tables (files, directories, custom actions and their conditions),
-#     read with msiinfo, say what Wine cannot show.
+#     file and no product entry behind, and the rollback runs the
+#     unregistering rollback action (the install's log shows it after the
+#     failed registration);
+#  4. /x PEERLSP_UNREGISTER=0 removes the files without running
+#     `peerlsp-ctl uninstall`; a default /x runs it;
+#  5. the tables (files, directories, custom actions, their type bits read
+#     by Microsoft's names, and their conditions), read with msiinfo, say
+#     what Wine cannot show.
 set -u
 msi=$1
 dist=$(cd "$(dirname "$msi")" && pwd)
@@ -53,10 +58,37 @@ check "uninstall exits 0 (got $rc)" [ $rc = 0 ]
 check "no file left after uninstall" no_files
 check "product entry gone after uninstall" not_registered
 
-msiexec /i "$winmsi" /qn; rc=$?
+log=$(mktemp -d)/msi.log
+winlog="Z:$(echo "$log" | tr / '\\')"
+# The lines "Action start TIME: NAME." of a log, in order, one name each.
+actions() { tr -d '\r' < "$log" | sed -n 's/^Action start [0-9:]*: \([A-Za-z_]*\)\.$/\1/p'; }
+# Whether action $2 starts after the last start of action $1 in the log.
+starts_after() { actions | awk -v a="$1" -v b="$2" '$0 == a { seen = 1; after = 0 } seen && $0 == b { after = 1 } END { exit !after }'; }
+ran() { actions | grep -qx "$1"; }
+not_ran() { ! ran "$1"; }
+
+msiexec /i "$winmsi" /qn /l*v "$winlog"; rc=$?
 check "default install fails on Wine's do-nothing catalog (got $rc)" [ $rc != 0 ]
 check "failed install rolled back: no file left" no_files
 check "failed install rolled back: no product entry" not_registered
+# With the rollback bit but without InScript (type 2386) the action ran
+# when the script was built, before the registration, and never again.
+check "failed install ran PeerlspRegisterRollback after the failed PeerlspRegister" \
+  starts_after PeerlspRegister PeerlspRegisterRollback
+
+msiexec /i "$winmsi" PEERLSP_REGISTER=0 /qn; rc=$?
+check "files-only install again exits 0 (got $rc)" [ $rc = 0 ]
+msiexec /x "$winmsi" PEERLSP_UNREGISTER=0 /qn /l*v "$winlog"; rc=$?
+check "removal with PEERLSP_UNREGISTER=0 exits 0 (got $rc)" [ $rc = 0 ]
+check "PEERLSP_UNREGISTER=0: peerlsp-ctl uninstall not run" not_ran PeerlspUnregister
+check "PEERLSP_UNREGISTER=0: no file left" no_files
+check "PEERLSP_UNREGISTER=0: product entry gone" not_registered
+msiexec /i "$winmsi" PEERLSP_REGISTER=0 /qn >/dev/null 2>&1
+msiexec /x "$winmsi" /qn /l*v "$winlog"; rc=$?
+check "default removal exits 0 (got $rc)" [ $rc = 0 ]
+check "default removal ran peerlsp-ctl uninstall" ran PeerlspUnregister
+check "default removal: no file left" no_files
+rm -rf "$(dirname "$log")"
 
 # msiinfo writes tables in IDT form, with CRLF line ends.
 tables() { msiinfo export "$msi" "$1" | tr -d '\r'; }
@@ -67,21 +99,61 @@ check "DLLs go to System64Folder and SystemFolder, the tool to Program Files" \
   bash -c "tables Component | grep -q 'LspDll64.*System64Folder' &&
            tables Component | grep -q 'LspDll32.*SystemFolder' &&
            tables Directory | grep -q 'ProgramFiles64Folder'"
-# Type 3090 = 18 (run an installed file) + 1024 (deferred) + 2048 (no impersonation);
-# 2386 = 18 + 256 (rollback) + 64 (exit code ignored) + 2048 (scripts/package.sh sets it).
-check "register action: deferred, not impersonated, exit code checked" \
-  bash -c "tables CustomAction | grep -qP '^PeerlspRegister\t3090\tpeerlsp_ctl.exe\tinstall --dll'"
-check "unregister action: deferred, not impersonated, exit code checked" \
-  bash -c "tables CustomAction | grep -qP '^PeerlspUnregister\t3090\tpeerlsp_ctl.exe\tuninstall'"
-check "rollback action: rollback, not impersonated" \
-  bash -c "tables CustomAction | grep -qP '^PeerlspRegisterRollback\t2386\tpeerlsp_ctl.exe\tuninstall'"
+# The CustomAction Type bits by Microsoft's names ("Custom Action Types",
+# "... Return Processing Options", "... In-Script Execution Options").
+# The low six bits are the action's kind: msidbCustomActionTypeExe (2) with
+# msidbCustomActionTypeSourceFile (16) = 18, an installed executable.
+msidbCustomActionTypeKindMask=63
+msidbCustomActionTypeExeFromFile=18
+msidbCustomActionTypeContinue=64
+msidbCustomActionTypeRollback=256
+msidbCustomActionTypeCommit=512
+msidbCustomActionTypeInScript=1024
+msidbCustomActionTypeNoImpersonate=2048
+ca_type() { tables CustomAction | awk -F'\t' -v a="$1" '$1 == a { print $2 }'; }
+ca_target() { tables CustomAction | awk -F'\t' -v a="$1" '$1 == a { print $3 " " $4 }'; }
+# action, then the names of the bits it must have, then "not" and the ones it must lack.
+type_bits() {
+  local t; t=$(ca_type "$1"); shift
+  [ -n "$t" ] || return 1
+  [ $((t & msidbCustomActionTypeKindMask)) = $msidbCustomActionTypeExeFromFile ] || return 1
+  local want=1 bit
+  for bit in "$@"; do
+    if [ "$bit" = not ]; then want=0; continue; fi
+    local v=$((msidbCustomActionType$bit))
+    if [ $want = 1 ]; then [ $((t & v)) = $v ] || return 1; else [ $((t & v)) = 0 ] || return 1; fi
+  done
+}
+seq_of() { tables InstallExecuteSequence | awk -F'\t' -v a="$1" '$1 == a { print $3 }'; }
+cond_of() { tables InstallExecuteSequence | awk -F'\t' -v a="$1" '$1 == a { print $2 }'; }
+check "register action: deferred (InScript), not impersonated, exit code checked" \
+  type_bits PeerlspRegister InScript NoImpersonate not Rollback Commit Continue
+check "unregister action: deferred (InScript), not impersonated, exit code checked" \
+  type_bits PeerlspUnregister InScript NoImpersonate not Rollback Commit Continue
+check "register's rollback twin: InScript + Rollback, not impersonated, exit code ignored" \
+  type_bits PeerlspRegisterRollback InScript Rollback NoImpersonate Continue not Commit
+check "unregister's rollback twin: InScript + Rollback, not impersonated, exit code ignored" \
+  type_bits PeerlspUnregisterRollback InScript Rollback NoImpersonate Continue not Commit
+check "register runs peerlsp-ctl install, its rollback peerlsp-ctl uninstall" \
+  bash -c "[[ \"$(ca_target PeerlspRegister)\" == 'peerlsp_ctl.exe install --dll'* ]] &&
+           [ \"$(ca_target PeerlspRegisterRollback)\" = 'peerlsp_ctl.exe uninstall' ]"
+check "unregister runs peerlsp-ctl uninstall, its rollback peerlsp-ctl install" \
+  bash -c "[ \"$(ca_target PeerlspUnregister)\" = 'peerlsp_ctl.exe uninstall' ] &&
+           [[ \"$(ca_target PeerlspUnregisterRollback)\" == 'peerlsp_ctl.exe install --dll'* ]]"
+check "each rollback twin is sequenced before its action, under the same condition" \
+  bash -c "[ $(seq_of PeerlspRegisterRollback) -lt $(seq_of PeerlspRegister) ] &&
+           [ $(seq_of PeerlspUnregisterRollback) -lt $(seq_of PeerlspUnregister) ] &&
+           [ '$(cond_of PeerlspRegisterRollback)' = '$(cond_of PeerlspRegister)' ] &&
+           [ '$(cond_of PeerlspUnregisterRollback)' = '$(cond_of PeerlspUnregister)' ]"
 check "register only when installing and PEERLSP_REGISTER is not 0" \
   bash -c "tables InstallExecuteSequence | grep -qP '^PeerlspRegister\tNOT REMOVE AND PEERLSP_REGISTER <> \"0\"\t'"
+check "PEERLSP_REGISTER and PEERLSP_UNREGISTER reach the elevated side" \
+  bash -c "tables Property | grep -P '^SecureCustomProperties\t' | grep -q 'PEERLSP_REGISTER;PEERLSP_UNREGISTER'"
 check "older version removed right after InstallValidate (major upgrade)" \
   bash -c "tables InstallExecuteSequence | grep -qP '^RemoveExistingProducts\t\t1401'"
-check "unregister before RemoveFiles on a full removal" \
+check "unregister before RemoveFiles on a full removal, unless PEERLSP_UNREGISTER=0" \
   bash -c "seq=\$(tables InstallExecuteSequence);
-           u=\$(echo \"\$seq\" | grep -P '^PeerlspUnregister\tREMOVE ~= \"ALL\"\t' | cut -f3);
+           u=\$(echo \"\$seq\" | grep -P '^PeerlspUnregister\tREMOVE ~= \"ALL\" AND PEERLSP_UNREGISTER <> \"0\"\t' | cut -f3);
            r=\$(echo \"\$seq\" | grep -P '^RemoveFiles\t' | cut -f3); [ -n \"\$u\" ] && [ \"\$u\" -lt \"\$r\" ]"
 check "major upgrades: a stable UpgradeCode" \
   bash -c "tables Property | grep -qi 'UpgradeCode.*{6A7B9E59-208D-4DF0-93B3-7F4E265A7108}'"
