@@ -106,6 +106,13 @@ struct ctl_backend {
                         void (*cb)(void *ctx, const struct ctl_app_record *r), void *ctx);
     int (*record_put)(struct ctl_backend *b, const struct ctl_app_record *r);
     int (*record_del)(struct ctl_backend *b, const WCHAR *app, const WCHAR *args);
+    /* What the programs reading this catalog load: the machine type their
+     * DLLs must have (IMAGE_FILE_MACHINE_AMD64 / _I386; 0: not checked,
+     * snapshots) and whether a path under System32 reaches them in
+     * SysWOW64 (the 32-bit catalog seen from the x64 tool: WOW64
+     * redirects 32-bit programs there, but not this process). */
+    WORD dll_machine;
+    int dll_wow64;
     /* Makes the changes durable (a snapshot file is written); NULL: nothing. */
     int (*commit)(struct ctl_backend *b);
     void (*destroy)(struct ctl_backend *b);
@@ -163,6 +170,8 @@ struct ctl_catalog {
     DWORD n;
     struct ctl_provider *p; /* one per distinct GUID, in first-seen order */
     DWORD np;
+    WORD dll_machine; /* the backend's, for the DLL checks */
+    int dll_wow64;
 };
 
 int ctl_catalog_read(struct ctl_backend *b, struct ctl_catalog *out);
@@ -349,6 +358,11 @@ int ctl_dll_check(const WCHAR *path, GUID *guid, int quiet);
 /* Whether the file a catalog path names exists and exports both functions
  * (environment strings expanded). 0 ok, else a reason in why. */
 int ctl_dll_usable(const WCHAR *catalog_path, char *why, size_t why_size);
+/* The same for the programs of one catalog: the path as they resolve it
+ * (System32 -> SysWOW64 when wow64) and, when machine is not 0, the
+ * file's machine type. The resolved path goes to `resolved` (optional). */
+int ctl_dll_usable_for(const WCHAR *catalog_path, WORD machine, int wow64,
+                       WCHAR resolved[MAX_PATH], char *why, size_t why_size);
 /* The path as stored: %SystemRoot%\... when under the Windows directory. */
 void ctl_dll_catalog_path(const WCHAR *path, WCHAR out[MAX_PATH]);
 

@@ -186,6 +186,12 @@ struct ctl_backend *ctl_backend_live(int bits)
     b->op_names[CTL_OP_WRITE_ORDER] = wow32 ? "WSCWriteProviderOrder32" : "WSCWriteProviderOrder";
     b->op_names[CTL_OP_SET_CATEGORIES] = wow32 ? "WSCSetProviderInfo32" : "WSCSetProviderInfo";
     b->op_names[CTL_OP_INSTALL_BOTH] = "WSCInstallProvider64_32";
+#ifdef _WIN64
+    b->dll_machine = wow32 ? IMAGE_FILE_MACHINE_I386 : IMAGE_FILE_MACHINE_AMD64;
+#else
+    b->dll_machine = IMAGE_FILE_MACHINE_I386;
+#endif
+    b->dll_wow64 = wow32;
     b->enumerate = live_enumerate;
     b->get_path = live_get_path;
     b->get_categories = w->get_provider_info ? live_get_categories : NULL;

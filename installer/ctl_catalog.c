@@ -41,6 +41,8 @@ int ctl_catalog_read(struct ctl_backend *b, struct ctl_catalog *out)
     int err = b->enumerate(b, &out->e, &out->n);
     if (err)
         return err;
+    out->dll_machine = b->dll_machine;
+    out->dll_wow64 = b->dll_wow64;
     out->p = calloc(out->n ? out->n : 1, sizeof *out->p);
     if (!out->p) {
         ctl_catalog_free(out);

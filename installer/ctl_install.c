@@ -377,6 +377,28 @@ static int pair_installs(struct ctl_target *targets, int n, void **todo,
     return 0;
 }
 
+/* The DLL as this catalog's programs will load it: on 64-bit Windows the
+ * 32-bit catalog's System32 path is SysWOW64's file for them, and it must
+ * be an x86 DLL, whatever the x64 tool sees at the same path. */
+static int check_dll_for_catalog(const struct ctl_target *tg)
+{
+    WCHAR stored[MAX_PATH], resolved[MAX_PATH] = L"";
+    char why[512];
+    if (!tg->b->dll_machine)
+        return 0;
+    ctl_dll_catalog_path(tg->dll_path, stored);
+    if (!ctl_dll_usable_for(stored, tg->b->dll_machine, tg->b->dll_wow64, resolved, why,
+                            sizeof why))
+        return 0;
+    ctl_err("%s: its programs would load %ls, which is not usable: %s. Nothing was changed. "
+            "%s\n",
+            tg->b->name, resolved[0] ? resolved : stored, why,
+            tg->b->dll_wow64 ? "Put the x86 peerlsp.dll (dist\\x86) in SysWOW64 under the same "
+                               "name (the MSI does), or give its path with --dll32."
+                             : "Give the right --dll path.");
+    return CTL_EXIT_BAD_DLL;
+}
+
 int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
 {
     static struct install_plan plans[CTL_MAX_TARGETS];
@@ -387,6 +409,8 @@ int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
     for (int i = 0; i < n; i++) {
         GUID g = o->guid;
         if (targets[i].check_exports && (rc = ctl_dll_check(targets[i].dll_path, &g, i > 0)))
+            return rc;
+        if ((rc = check_dll_for_catalog(&targets[i])))
             return rc;
         if (i == 0)
             guid = g;

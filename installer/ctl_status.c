@@ -80,9 +80,17 @@ static void status_catalog(struct ctl_backend *b, const struct ctl_catalog *c,
             (unsigned long)l->dwCatalogEntryId, st->chains);
     const struct ctl_provider *p = ctl_catalog_provider(c, &o->guid);
     if (p && p->has_path) {
-        char ver[96];
-        dll_version(p->path, ver, sizeof ver);
-        ctl_out("    DLL: %ls, version %s\n", p->path, ver);
+        char ver[96], why[256];
+        WCHAR resolved[MAX_PATH] = L"";
+        /* The file this catalog's programs load (SysWOW64's for the
+         * 32-bit catalog), whatever is wrong with it (verify says). */
+        ctl_dll_usable_for(p->path, c->dll_machine, c->dll_wow64, resolved, why, sizeof why);
+        dll_version(resolved[0] ? resolved : p->path, ver, sizeof ver);
+        if (resolved[0] && wcsncmp(resolved, p->path, MAX_PATH))
+            ctl_out("    DLL: %ls (32-bit programs load %ls), version %s\n", p->path, resolved,
+                    ver);
+        else
+            ctl_out("    DLL: %ls, version %s\n", p->path, ver);
         if (dll_seen && !dll_seen[0])
             wcsncpy(dll_seen, p->path, MAX_PATH - 1);
     } else {

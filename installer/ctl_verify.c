@@ -3,6 +3,7 @@
  * problem; exit 0 only when every catalog it should be in is right.
  */
 #include <string.h>
+#include <wchar.h>
 
 #include "ctl.h"
 
@@ -77,7 +78,9 @@ int ctl_verify_catalog(const struct ctl_catalog *c, const GUID *guid, const char
         }
         if (!ours_guid) {
             const struct ctl_provider *p = ctl_catalog_provider(c, &e->ProviderId);
-            if (p && p->has_path && ctl_dll_usable(p->path, why, sizeof why)) {
+            if (p && p->has_path &&
+                ctl_dll_usable_for(p->path, c->dll_machine, c->dll_wow64, NULL, why,
+                                   sizeof why)) {
                 ctl_out("%sentry %lu: DLL %ls: %s\n", prefix, (unsigned long)e->dwCatalogEntryId,
                         p->path, why);
                 problems++;
@@ -89,11 +92,17 @@ int ctl_verify_catalog(const struct ctl_catalog *c, const GUID *guid, const char
         problems++;
     }
     const struct ctl_provider *p = ctl_catalog_provider(c, guid);
+    WCHAR resolved[MAX_PATH] = L"";
     if (!p || !p->has_path) {
         ctl_out("%sthe catalog gives no DLL path for peerlsp\n", prefix);
         problems++;
-    } else if (ctl_dll_usable(p->path, why, sizeof why)) {
-        ctl_out("%sDLL %ls: %s\n", prefix, p->path, why);
+    } else if (ctl_dll_usable_for(p->path, c->dll_machine, c->dll_wow64, resolved, why,
+                                  sizeof why)) {
+        if (c->dll_wow64 && wcsncmp(resolved, p->path, MAX_PATH))
+            ctl_out("%sDLL %ls (for 32-bit programs: %ls): %s\n", prefix, p->path, resolved,
+                    why);
+        else
+            ctl_out("%sDLL %ls: %s\n", prefix, p->path, why);
         problems++;
     }
     return problems;

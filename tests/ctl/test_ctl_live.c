@@ -156,6 +156,63 @@ static const struct ctl_winapi api_wine = {
                 NULL, NULL },
 };
 
+/* ---- the DLLs where the MSI puts them ------------------------------------ */
+
+/* The x64 DLL in System32 and the x86 one in SysWOW64 under the same name
+ * (the Wine prefix's), so that one catalog path serves both catalogs as on
+ * 64-bit Windows; the 32-bit catalog's programs load the SysWOW64 file. */
+static WCHAR live_dll[MAX_PATH], live_dll_wow64[MAX_PATH], wow64_dir[MAX_PATH];
+static int made_wow64_dir;
+#define LIVE_DLL_NAME L"peerlsp-ctl-live-test.dll"
+
+static int put_file(const WCHAR *from, const WCHAR *to)
+{
+    if (!from)
+        return DeleteFileW(to) || GetLastError() == ERROR_FILE_NOT_FOUND;
+    return CopyFileW(from, to, FALSE);
+}
+
+static void layout_dlls(const WCHAR *x64, const WCHAR *wow64)
+{
+    if (!put_file(x64, live_dll) || !put_file(wow64, live_dll_wow64))
+        fail_msg("cannot lay out %ls / %ls: error %lu", live_dll, live_dll_wow64,
+                 GetLastError());
+}
+
+static int setup_dlls(void **state)
+{
+    (void)state;
+    WCHAR sys[MAX_PATH], wow[MAX_PATH];
+    UINT ns = GetSystemDirectoryW(sys, MAX_PATH), nw = GetSystemWow64DirectoryW(wow, MAX_PATH);
+    if (!ns || ns >= MAX_PATH || !nw || nw >= MAX_PATH) {
+        print_message("no System32/SysWOW64 pair: error %lu\n", GetLastError());
+        return -1;
+    }
+    /* A Wine prefix without 32-bit Wine has no SysWOW64 until an MSI
+     * puts something there; make it, and take it away again if empty. */
+    made_wow64_dir = CreateDirectoryW(wow, NULL);
+    wcscpy(wow64_dir, wow);
+    swprintf(live_dll, MAX_PATH, L"%ls\\%ls", sys, LIVE_DLL_NAME);
+    swprintf(live_dll_wow64, MAX_PATH, L"%ls\\%ls", wow, LIVE_DLL_NAME);
+    if (!put_file(PEERLSP_TEST_LSP_DLL, live_dll) ||
+        !put_file(PEERLSP_TEST_LSP_DLL32, live_dll_wow64)) {
+        print_message("cannot copy the DLLs to %ls / %ls: error %lu\n", live_dll,
+                      live_dll_wow64, GetLastError());
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown_dlls(void **state)
+{
+    (void)state;
+    DeleteFileW(live_dll);
+    DeleteFileW(live_dll_wow64);
+    if (made_wow64_dir)
+        RemoveDirectoryW(wow64_dir);
+    return 0;
+}
+
 /* ---- catalogs and running the tool --------------------------------------- */
 
 static struct simcat *start64, *start32;
@@ -212,12 +269,12 @@ static int run_live(const struct ctl_winapi *api, command_fn fn, const struct ct
     int n = 0;
     t[n].b = ctl_backend_live(64);
     assert_non_null(t[n].b);
-    t[n].dll_path = PEERLSP_TEST_LSP_DLL;
+    t[n].dll_path = live_dll;
     t[n++].check_exports = 1;
     struct ctl_backend *b32 = ctl_backend_live(32);
     if (b32) {
         t[n].b = b32;
-        t[n++].dll_path = PEERLSP_TEST_LSP_DLL;
+        t[n++].dll_path = live_dll;
         ctl_backend_live_pair(t[0].b, b32);
     }
     int rc = fn(t, n, o);
@@ -409,8 +466,10 @@ static void test_both_catalogs(void **state)
             fail_msg("catalog %d: categories 0x%08lx, expected 0x%08lx", c, (unsigned long)cats,
                      (unsigned long)CTL_DEFAULT_CATEGORIES);
         assert_int_equal(simcat_get_path(sim.cat[c], &g, path, &plen, &err), 0);
-        if (wcscmp(path, PEERLSP_TEST_LSP_DLL))
-            fail_msg("catalog %d: path %ls, expected %ls", c, path, PEERLSP_TEST_LSP_DLL);
+        WCHAR stored[MAX_PATH];
+        ctl_dll_catalog_path(live_dll, stored);
+        if (wcscmp(path, stored))
+            fail_msg("catalog %d: path %ls, expected %ls", c, path, stored);
     }
     o.verbose = 0;
     expect_rc(run_live(&api_both, ctl_verify, &o), CTL_EXIT_OK);
@@ -597,7 +656,7 @@ static void test_cli_both(void **state)
 {
     (void)state;
     setup_starts();
-    expect_rc(run_cli(&api_both, L"install", L"--dll", PEERLSP_TEST_LSP_DLL, NULL), 0);
+    expect_rc(run_cli(&api_both, L"install", L"--dll", live_dll, NULL), 0);
     expect_out("64-bit catalog: peerlsp installed");
     expect_out("32-bit catalog: peerlsp installed");
     if (strstr(out, "x86") || strstr(out, "no separate 32-bit"))
@@ -648,7 +707,7 @@ static void test_no_32bit_functions(void **state)
         int rc;
     } rows[] = {
         { L"status", NULL, NULL, 0 },
-        { L"install", L"--dll", PEERLSP_TEST_LSP_DLL, 0 },
+        { L"install", L"--dll", live_dll, 0 },
         { L"verify", NULL, NULL, 0 },
         { L"list", NULL, NULL, 0 },
         { L"status", NULL, NULL, 0 },
@@ -679,7 +738,7 @@ static void test_no_32bit_functions(void **state)
         int rc;
         const char *says;
     } wine[] = {
-        { L"install", L"--dll", PEERLSP_TEST_LSP_DLL, CTL_EXIT_NO_EFFECT, "did not change" },
+        { L"install", L"--dll", live_dll, CTL_EXIT_NO_EFFECT, "did not change" },
         { L"uninstall", NULL, NULL, 0, "not installed; nothing to do" },
         { L"status", NULL, NULL, 0, "Status: healthy (not installed" },
         { L"verify", NULL, NULL, CTL_EXIT_PROBLEMS, "not installed" },
@@ -697,6 +756,57 @@ static void test_no_32bit_functions(void **state)
                      count_of(note), out);
     }
     ctlt_assert_equal(sim.cat[C64], start64, "64-bit after Wine's stubs");
+}
+
+/* Issue 11, item 6: the 32-bit catalog's DLL is checked where its
+ * programs find it (SysWOW64, not through this process's view of
+ * System32) and for its machine type: install refuses, verify and status
+ * report, instead of OK while every 32-bit Winsock program fails. */
+static void test_32bit_dll_checked(void **state)
+{
+    (void)state;
+    setup_starts();
+    struct ctl_options o = opts();
+    static const struct {
+        const char *row;
+        int x86_there; /* SysWOW64 holds: 1 the x86 DLL, 0 nothing, -1 the x64 DLL */
+        const char *says;
+    } rows[] = {
+        { "no SysWOW64 copy", 0, "does not exist" },
+        { "an x64 DLL in SysWOW64", -1, "built for x64" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        layout_dlls(PEERLSP_TEST_LSP_DLL,
+                    rows[i].x86_there < 0 ? PEERLSP_TEST_LSP_DLL : NULL);
+        int rc = run_live(&api_both, ctl_install, &o);
+        if (rc != CTL_EXIT_BAD_DLL)
+            fail_msg("%s: install exit %d, expected %d\n%s", rows[i].row, rc, CTL_EXIT_BAD_DLL,
+                     out);
+        expect_out("32-bit catalog: its programs would load");
+        expect_out(rows[i].says);
+        ctlt_assert_equal(sim.cat[C64], start64, rows[i].row);
+        ctlt_assert_equal(sim.cat[C32], start32, rows[i].row);
+    }
+    layout_dlls(PEERLSP_TEST_LSP_DLL, PEERLSP_TEST_LSP_DLL32);
+    expect_rc(run_live(&api_both, ctl_install, &o), CTL_EXIT_OK);
+    expect_rc(run_live(&api_both, ctl_verify, &o), CTL_EXIT_OK);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        layout_dlls(PEERLSP_TEST_LSP_DLL,
+                    rows[i].x86_there < 0 ? PEERLSP_TEST_LSP_DLL : NULL);
+        int rc = run_live(&api_both, ctl_verify, &o);
+        if (rc != CTL_EXIT_PROBLEMS)
+            fail_msg("%s: verify exit %d, expected %d\n%s", rows[i].row, rc, CTL_EXIT_PROBLEMS,
+                     out);
+        expect_out("64-bit catalog: OK");
+        expect_out("32-bit catalog: DLL");
+        expect_out(rows[i].says);
+        rc = run_live(&api_both, ctl_status, &o);
+        if (rc != CTL_EXIT_PROBLEMS)
+            fail_msg("%s: status exit %d, expected %d\n%s", rows[i].row, rc, CTL_EXIT_PROBLEMS,
+                     out);
+        expect_out(rows[i].says);
+    }
+    layout_dlls(PEERLSP_TEST_LSP_DLL, PEERLSP_TEST_LSP_DLL32);
 }
 
 static int teardown(void **state)
@@ -725,8 +835,10 @@ int main(void)
         cmocka_unit_test_teardown(test_repair_fault_matrix, teardown),
         cmocka_unit_test_teardown(test_cli_both, teardown),
         cmocka_unit_test_teardown(test_no_32bit_functions, teardown),
+        cmocka_unit_test_teardown(test_32bit_dll_checked, teardown),
     };
-    int rc = cmocka_run_group_tests_name("peerlsp-ctl live backend", tests, NULL, NULL);
+    int rc = cmocka_run_group_tests_name("peerlsp-ctl live backend", tests, setup_dlls,
+                                         teardown_dlls);
     simcat_destroy(start64);
     simcat_destroy(start32);
     return rc;
