@@ -59,7 +59,10 @@ static const struct {
       "  --protocols LIST     tcp4,udp4,tcp6,udp6 (default: all four)\n"
       "  --over ID[,ID...]    layer over these catalog entries instead\n"
       "  --over-base          layer over the base providers, not over whatever is on top now\n"
-      "  --categories HEX|none  LSP categories (default 0x80000001: LSP_SYSTEM|LSP_INSPECTOR)\n" },
+      "  --categories HEX|none  LSP categories (default 0x80000001: LSP_SYSTEM|LSP_INSPECTOR)\n"
+      "  --32bit-by-x86-tool  where WSCInstallProvider64_32 is missing, install into the\n"
+      "                       64-bit catalog only: the x86 tool installs into the 32-bit one\n"
+      "                       next (without this option install refuses there, exit 4)\n" },
     { "uninstall",
       "usage: peerlsp-ctl [--catalog FILE] [--dry-run] uninstall\n"
       "\n"
@@ -194,6 +197,7 @@ struct args {
     const WCHAR *catalog, *catalog32, *dll, *dll32, *export_file, *export_file32, *app, *app_args;
     const char *command;
     int json, help, guid_given;
+    int x86_does_32; /* install --32bit-by-x86-tool */
 };
 
 static int command_index(const char *name)
@@ -256,6 +260,8 @@ static int parse_args(int argc, WCHAR **argv, struct args *a, struct ctl_options
             narrow(next, val, sizeof val);
             if (!parse_ids(val, o->over_ids, &o->nover))
                 return usage_error("--over wants catalog ids like 1001,1002, not %s", val);
+        } else if (!wcscmp(w, L"--32bit-by-x86-tool")) {
+            a->x86_does_32 = 1;
         } else if (!wcscmp(w, L"--over-base")) {
             o->over_base = 1;
         } else if (!wcscmp(w, L"--categories")) {
@@ -431,6 +437,8 @@ int ctl_main(int argc, WCHAR **argv)
         return usage_error("--args is an option of exclude and include only.%s", "");
     if (install && !a.dll)
         return usage_error("install needs --dll PATH (the absolute path of peerlsp.dll).%s", "");
+    if (!install && a.x86_does_32)
+        return usage_error("--32bit-by-x86-tool is an option of install only.%s", "");
     if (!install && (a.dll || a.dll32))
         return usage_error("--dll is an option of install only.%s", "");
     if (!strcmp(a.command, "export") && !a.export_file)
@@ -463,12 +471,24 @@ int ctl_main(int argc, WCHAR **argv)
         }
         if (!a.catalog && n == 2 && !t[0].b->twin) {
             /* The live 32-bit catalog has no install of its own, and
-             * WSCInstallProvider64_32 is missing: the x86 tool's plain
-             * WSCInstallProvider reaches it from WOW64. */
+             * WSCInstallProvider64_32 is missing: only the x86 tool's
+             * plain WSCInstallProvider reaches it, from WOW64. The
+             * 64-bit catalog alone would leave every 32-bit program
+             * without peerlsp, so that takes the caller's word that the
+             * x86 tool runs next (the MSI's next action). */
+            if (!a.x86_does_32) {
+                ctl_err("%s: WSCInstallProvider64_32 is missing, so this tool cannot install "
+                        "into it, and installing into the 64-bit catalog alone would leave "
+                        "32-bit programs without peerlsp. Nothing was changed. Install with "
+                        "both tools: peerlsp-ctl install --dll PATH --32bit-by-x86-tool, then "
+                        "x86\\peerlsp-ctl.exe install --dll PATH (the MSI does both).\n",
+                        t[1].b->name);
+                rc = CTL_EXIT_MISSING_FUNCTION;
+                goto done;
+            }
             ntargets = 1;
-            ctl_out("%s: WSCInstallProvider64_32 is missing, so this tool cannot install into "
-                    "it: run dist\\x86\\peerlsp-ctl.exe install --dll "
-                    "C:\\Windows\\SysWOW64\\peerlsp.dll for 32-bit programs.\n",
+            ctl_out("%s: WSCInstallProvider64_32 is missing: left to the x86 tool, as asked "
+                    "(x86\\peerlsp-ctl.exe install --dll PATH).\n",
                     t[1].b->name);
         }
         rc = ctl_install(t, ntargets, &o);

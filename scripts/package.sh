@@ -5,7 +5,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 version=$(sed -n 's/^project(peerlsp VERSION \([0-9.]*\).*/\1/p' "$top/CMakeLists.txt")
 [ -n "$version" ] || { echo "package: no version in CMakeLists.txt" >&2; exit 1; }
-for f in x64/peerlsp.dll x86/peerlsp.dll x64/peerlsp-ctl.exe; do
+for f in x64/peerlsp.dll x86/peerlsp.dll x64/peerlsp-ctl.exe x86/peerlsp-ctl.exe; do
   [ -f "$top/dist/$f" ] || { echo "package: dist/$f missing (make build first)" >&2; exit 1; }
 done
 out="$top/dist/peerlsp-$version-x64.msi"
@@ -29,7 +29,7 @@ msidbCustomActionTypeNoImpersonate=2048
 rollback_type=$((msidbCustomActionTypeExe | msidbCustomActionTypeSourceFile |
                  msidbCustomActionTypeContinue | msidbCustomActionTypeRollback |
                  msidbCustomActionTypeInScript | msidbCustomActionTypeNoImpersonate))
-for action in PeerlspRegisterRollback PeerlspUnregisterRollback; do
+for action in PeerlspRegisterRollback PeerlspUnregisterRollback PeerlspUnregisterRollback32; do
   msibuild "$out" -q "UPDATE CustomAction SET Type = $rollback_type WHERE Action = '$action'"
 done
 msibuild "$out" -q "UPDATE Property SET Value = 'PEERLSP_REGISTER;PEERLSP_UNREGISTER;WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED' WHERE Property = 'SecureCustomProperties'"

@@ -128,6 +128,15 @@ static const struct ctl_winapi api_both = {
     .install_provider64_32 = install_64_32,
 };
 
+/* 64-bit Windows where WSCInstallProvider64_32 is missing (Microsoft marks
+ * it "no longer available"): both catalogs readable and changeable, but no
+ * way for the x64 tool to install into the 32-bit one. */
+static const struct ctl_winapi api_no6432 = {
+    .native = NATIVE_SET,
+    .wow32 = { enum_32, path_32, NULL, deinstall_32, update_32, order_32, getinfo_32,
+               setinfo_32, NULL, NULL },
+};
+
 /* No ...32 function and no WSCInstallProvider64_32 (32-bit Windows as
  * seen by a 64-bit table, Wine's prefix). */
 static const struct ctl_winapi api_no32 = { .native = NATIVE_SET };
@@ -694,6 +703,36 @@ static void test_cli_both(void **state)
     ctlt_assert_equal(sim.cat[C32], start32, "32-bit after CLI uninstall");
 }
 
+/* Issue 11, item 7: without WSCInstallProvider64_32 install never
+ * succeeds half-way: it refuses and changes nothing, naming the x86 tool,
+ * unless told that the x86 tool does the 32-bit catalog (what the MSI
+ * does: its next action runs the x86 tool). */
+static void test_no_install64_32(void **state)
+{
+    (void)state;
+    setup_starts();
+    int rc = run_cli(&api_no6432, L"install", L"--dll", live_dll, NULL);
+    if (rc != CTL_EXIT_MISSING_FUNCTION)
+        fail_msg("install without WSCInstallProvider64_32: exit %d, expected %d\n%s", rc,
+                 CTL_EXIT_MISSING_FUNCTION, out);
+    expect_out("WSCInstallProvider64_32");
+    expect_out("x86\\peerlsp-ctl.exe install");
+    expect_out("Nothing was changed");
+    ctlt_assert_equal(sim.cat[C64], start64, "64-bit catalog after a refused install");
+    ctlt_assert_equal(sim.cat[C32], start32, "32-bit catalog after a refused install");
+
+    expect_rc(run_cli(&api_no6432, L"install", L"--dll", live_dll, L"--32bit-by-x86-tool"), 0);
+    expect_out("64-bit catalog: peerlsp installed");
+    expect_out("the x86 tool");
+    assert_int_not_equal(ctlt_layered_id(sim.cat[C64], &peerlsp_guid), 0);
+    ctlt_assert_equal(sim.cat[C32], start32, "32-bit catalog left to the x86 tool");
+    /* status says what is missing until the x86 tool has run. */
+    expect_rc(run_cli(&api_no6432, L"status", NULL, NULL, NULL), CTL_EXIT_PROBLEMS);
+    /* uninstall covers both catalogs (the ...32 removal functions exist). */
+    expect_rc(run_cli(&api_no6432, L"uninstall", NULL, NULL, NULL), 0);
+    ctlt_assert_equal(sim.cat[C64], start64, "64-bit after uninstall");
+}
+
 /* ---- without the ...32 functions --------------------------------------- */
 
 static const char note[] = "no separate 32-bit Winsock catalog";
@@ -836,6 +875,7 @@ int main(void)
         cmocka_unit_test_teardown(test_cli_both, teardown),
         cmocka_unit_test_teardown(test_no_32bit_functions, teardown),
         cmocka_unit_test_teardown(test_32bit_dll_checked, teardown),
+        cmocka_unit_test_teardown(test_no_install64_32, teardown),
     };
     int rc = cmocka_run_group_tests_name("peerlsp-ctl live backend", tests, setup_dlls,
                                          teardown_dlls);

@@ -23,6 +23,7 @@ prefix=${WINEPREFIX:-$HOME/.wine}
 sys64="$prefix/drive_c/windows/system32/peerlsp.dll"
 sys32="$prefix/drive_c/windows/syswow64/peerlsp.dll"
 ctl="$prefix/drive_c/Program Files/peerlsp/peerlsp-ctl.exe"
+ctl32="$prefix/drive_c/Program Files (x86)/peerlsp/peerlsp-ctl.exe"
 winmsi="Z:$(echo "$msi" | tr / '\\')"
 passed=0 failed=0
 
@@ -35,10 +36,10 @@ registered() {
     tr -d '\r' | grep -q 'DisplayName.*REG_SZ.*peerlsp$'
 }
 not_registered() { ! registered; }
-no_files() { [ ! -e "$sys64" ] && [ ! -e "$sys32" ] && [ ! -e "$ctl" ]; }
+no_files() { [ ! -e "$sys64" ] && [ ! -e "$sys32" ] && [ ! -e "$ctl" ] && [ ! -e "$ctl32" ]; }
 files_match() {
   cmp -s "$sys64" "$dist/x64/peerlsp.dll" && cmp -s "$sys32" "$dist/x86/peerlsp.dll" &&
-    cmp -s "$ctl" "$dist/x64/peerlsp-ctl.exe"
+    cmp -s "$ctl" "$dist/x64/peerlsp-ctl.exe" && cmp -s "$ctl32" "$dist/x86/peerlsp-ctl.exe"
 }
 msiexec() { wine msiexec "$@"; }
 
@@ -50,7 +51,7 @@ msiexec /i "$winmsi" PEERLSP_REGISTER=0 /qn; rc=$?
 # Exit 0 also proves peerlsp-ctl install did not run: on Wine it fails (5)
 # and the install would roll back (step 3).
 check "install with PEERLSP_REGISTER=0 exits 0 (got $rc)" [ $rc = 0 ]
-check "x64 DLL, x86 DLL and peerlsp-ctl installed, identical to dist/" files_match
+check "x64 DLL, x86 DLL and both peerlsp-ctl installed, identical to dist/" files_match
 check "product registered after install" registered
 
 msiexec /x "$winmsi" /qn; rc=$?
@@ -94,7 +95,7 @@ rm -rf "$(dirname "$log")"
 tables() { msiinfo export "$msi" "$1" | tr -d '\r'; }
 export -f tables
 export msi
-check "three files in the File table" [ "$(tables File | tail -n +4 | wc -l)" = 3 ]
+check "four files in the File table" [ "$(tables File | tail -n +4 | wc -l)" = 4 ]
 check "DLLs go to System64Folder and SystemFolder, the tool to Program Files" \
   bash -c "tables Component | grep -q 'LspDll64.*System64Folder' &&
            tables Component | grep -q 'LspDll32.*SystemFolder' &&
@@ -134,6 +135,25 @@ check "register's rollback twin: InScript + Rollback, not impersonated, exit cod
   type_bits PeerlspRegisterRollback InScript Rollback NoImpersonate Continue not Commit
 check "unregister's rollback twin: InScript + Rollback, not impersonated, exit code ignored" \
   type_bits PeerlspUnregisterRollback InScript Rollback NoImpersonate Continue not Commit
+check "x86 register action: deferred (InScript), not impersonated, exit code checked" \
+  type_bits PeerlspRegister32 InScript NoImpersonate not Rollback Commit Continue
+check "unregister's x86 rollback twin: InScript + Rollback, not impersonated, exit code ignored" \
+  type_bits PeerlspUnregisterRollback32 InScript Rollback NoImpersonate Continue not Commit
+# Where WSCInstallProvider64_32 is missing the x64 tool registers the
+# 64-bit catalog only when told that the x86 tool does the other one next
+# (issue 11 item 7): never half-way in silence.
+check "the x64 tool leaves the 32-bit catalog to the x86 tool, which runs next" \
+  bash -c "[[ \"$(ca_target PeerlspRegister)\" == *' --32bit-by-x86-tool' ]] &&
+           [[ \"$(ca_target PeerlspUnregisterRollback)\" == *' --32bit-by-x86-tool' ]] &&
+           [[ \"$(ca_target PeerlspRegister32)\" == 'peerlsp_ctl_x86.exe install --dll'* ]] &&
+           [[ \"$(ca_target PeerlspUnregisterRollback32)\" == 'peerlsp_ctl_x86.exe install --dll'* ]] &&
+           [ $(seq_of PeerlspRegister) -lt $(seq_of PeerlspRegister32) ] &&
+           [ $(seq_of PeerlspUnregisterRollback32) -lt $(seq_of PeerlspUnregister) ] &&
+           [ '$(cond_of PeerlspRegister32)' = '$(cond_of PeerlspRegister)' ] &&
+           [ '$(cond_of PeerlspUnregisterRollback32)' = '$(cond_of PeerlspUnregister)' ]"
+check "the x86 tool goes to the 32-bit Program Files" \
+  bash -c "tables Component | grep -qP '^CtlX86\t[^\t]*\tINSTALLDIR32\t' &&
+           tables Directory | grep -qP '^INSTALLDIR32\tProgramFilesFolder\t'"
 check "register runs peerlsp-ctl install, its rollback peerlsp-ctl uninstall" \
   bash -c "[[ \"$(ca_target PeerlspRegister)\" == 'peerlsp_ctl.exe install --dll'* ]] &&
            [ \"$(ca_target PeerlspRegisterRollback)\" = 'peerlsp_ctl.exe uninstall' ]"
