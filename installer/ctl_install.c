@@ -183,6 +183,18 @@ static int build_plan(const struct ctl_catalog *c, struct ctl_target *tg, const 
                     (unsigned long)lo->dwCatalogEntryId, why);
             return CTL_EXIT_PROBLEMS;
         }
+        /* peerlsp is an IFS LSP: it hands applications the lower
+         * provider's handles. Microsoft allows an IFS LSP only over IFS
+         * providers; over one that returns its own non-IFS handles every
+         * program using the chain would fail. */
+        if (!(lo->dwServiceFlags1 & XP1_IFS_HANDLES)) {
+            ctl_err("%s: cannot layer over entry %lu \"%ls\": it does not return IFS handles "
+                    "(no XP1_IFS_HANDLES), and peerlsp, an IFS LSP, may only be layered over "
+                    "IFS providers. Nothing was changed. Layer over other entries with --over "
+                    "ID or --over-base, or remove that LSP first.\n",
+                    tg->b->name, (unsigned long)lo->dwCatalogEntryId, lo->szProtocol);
+            return CTL_EXIT_PROBLEMS;
+        }
         if (len >= MAX_PROTOCOL_CHAIN) {
             ctl_err("%s: entry %lu already has %d layers; a chain holds at most %d.\n",
                     tg->b->name, (unsigned long)lo->dwCatalogEntryId, len, MAX_PROTOCOL_CHAIN);

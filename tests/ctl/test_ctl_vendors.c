@@ -313,6 +313,46 @@ static void test_no_false_restore_claim(void **state)
     simcat_destroy(start);
 }
 
+/* Issue 11, item 3: an IFS LSP may not be layered over a non-IFS
+ * provider (Microsoft's rule for LSP stacks): install refuses, names the
+ * entry, changes nothing. */
+static void test_refuse_ifs_over_non_ifs(void **state)
+{
+    (void)state;
+    struct simcat *cat = ctlt_base_catalog();
+    struct host_lsp_ids nids;
+    assert_int_equal(host_catalog_install_lsp_over(cat, PEERLSP_TEST_BASE_DLL, &guid_y,
+                                                   L"nonifs", HOST_CHAINS_SHARE_GUID, NULL, 0,
+                                                   &nids),
+                     0);
+    /* A non-IFS LSP: its entries do not return IFS handles. */
+    WSAPROTOCOL_INFOW list[HOST_MAX_CHAINS + 1];
+    DWORD n = 0;
+    list[n] = ctlt_entry(cat, nids.layered_id);
+    list[n++].dwServiceFlags1 &= ~(DWORD)XP1_IFS_HANDLES;
+    for (DWORD i = 0; i < nids.chain_count; i++) {
+        list[n] = ctlt_entry(cat, nids.chain_ids[i]);
+        list[n++].dwServiceFlags1 &= ~(DWORD)XP1_IFS_HANDLES;
+    }
+    GUID g = guid_y;
+    int err = 0;
+    if (simcat_update(cat, &g, PEERLSP_TEST_BASE_DLL, list, n, &err))
+        fail_msg("simcat_update: %d", err);
+    struct simcat *before = simcat_clone(cat);
+    struct ctl_options o = opts();
+    expect_rc(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), CTL_EXIT_PROBLEMS);
+    char id[32];
+    snprintf(id, sizeof id, "entry %lu", (unsigned long)nids.chain_ids[0]);
+    expect_out(id);
+    expect_out("XP1_IFS_HANDLES");
+    ctlt_assert_equal(cat, before, "refused install");
+    /* Over the base entries (IFS) it may go, if the administrator says so. */
+    o.over_base = 1;
+    expect_rc(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
+    simcat_destroy(before);
+    simcat_destroy(cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_verify_and_repair_accept_instlsp_chain),
         cmocka_unit_test(test_install_over_instlsp_stack),
         cmocka_unit_test(test_no_false_restore_claim),
+        cmocka_unit_test(test_refuse_ifs_over_non_ifs),
     };
     return cmocka_run_group_tests_name("peerlsp-ctl and other vendors' chains", tests, NULL,
                                        NULL);
