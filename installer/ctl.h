@@ -231,6 +231,8 @@ struct ctl_txn {
     GUID touched[CTL_TXN_MAX_TOUCHED];
     DWORD ntouched;
     int order_changed;
+    DWORD *written_order; /* the last order this transaction wrote (malloc'ed) */
+    DWORD nwritten;
     int verbose; /* print each call */
     /* The transaction over b->twin in the same command, when there is
      * one: an install_both touches the provider in both. */

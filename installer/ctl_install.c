@@ -411,7 +411,8 @@ static int check_dll_for_catalog(const struct ctl_target *tg)
     return CTL_EXIT_BAD_DLL;
 }
 
-int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
+static int ctl_install_with(struct ctl_target *targets, int n, const struct ctl_options *o,
+                            struct ctl_catalog *planned)
 {
     static struct install_plan plans[CTL_MAX_TARGETS];
     void *todo[CTL_MAX_TARGETS] = { NULL };
@@ -433,15 +434,14 @@ int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
         }
     }
     for (int i = 0; i < n; i++) {
-        struct ctl_catalog c;
-        int err = ctl_catalog_read(targets[i].b, &c);
+        struct ctl_catalog *const c = &planned[i];
+        int err = ctl_catalog_read(targets[i].b, c);
         if (err)
             return ctl_exit_for_error(err, "reading the catalog");
-        if (ctl_layered_entry(&c, &guid)) {
+        if (ctl_layered_entry(c, &guid)) {
             char prefix[MAX_PATH + 16];
             snprintf(prefix, sizeof prefix, "%s: ", targets[i].b->name);
-            int problems = ctl_verify_catalog(&c, &guid, prefix);
-            ctl_catalog_free(&c);
+            int problems = ctl_verify_catalog(c, &guid, prefix);
             if (problems) {
                 ctl_err("%s: peerlsp is installed but not consistently (above). Run "
                         "'peerlsp-ctl repair', then install again.\n",
@@ -451,8 +451,7 @@ int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
             ctl_out("%s: peerlsp is already installed; nothing to do.\n", targets[i].b->name);
             continue;
         }
-        rc = build_plan(&c, &targets[i], &guid, o, &plans[i]);
-        ctl_catalog_free(&c);
+        rc = build_plan(c, &targets[i], &guid, o, &plans[i]);
         if (rc)
             return rc;
         todo[i] = &plans[i];
@@ -464,7 +463,7 @@ int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
         return rc;
 
     static const struct ctl_run_ops ops = { apply_install, check_install };
-    rc = ctl_run(targets, n, todo, &ops, o);
+    rc = ctl_run(targets, n, todo, planned, &ops, o);
     if (rc == CTL_EXIT_OK && !o->dry_run) {
         for (int i = 0; i < n; i++) {
             if (todo[i])
@@ -473,5 +472,17 @@ int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
                         targets[i].b->name, (unsigned long)plans[i].nchains);
         }
     }
+    return rc;
+}
+
+/* The catalogs read for the plan are the ones the transaction checks
+ * against (ctl_run): kept until it has run. */
+int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
+{
+    struct ctl_catalog planned[CTL_MAX_TARGETS];
+    memset(planned, 0, sizeof planned);
+    int rc = ctl_install_with(targets, n, o, planned);
+    for (int i = 0; i < CTL_MAX_TARGETS; i++)
+        ctl_catalog_free(&planned[i]);
     return rc;
 }

@@ -152,41 +152,53 @@ static int plan_repair(const struct ctl_catalog *c, const struct ctl_options *o,
     return 0;
 }
 
-int ctl_repair(struct ctl_target *targets, int n, const struct ctl_options *o)
+static int ctl_repair_with(struct ctl_target *targets, int n, const struct ctl_options *o,
+                           struct ctl_catalog *planned)
 {
     static struct ctl_removal plans[CTL_MAX_TARGETS];
     void *todo[CTL_MAX_TARGETS] = { NULL };
     int pending = 0, rc, peerlsp_removed = 0;
 
     for (int i = 0; i < n; i++) {
-        struct ctl_catalog c;
-        int err = ctl_catalog_read(targets[i].b, &c);
+        struct ctl_catalog *const c = &planned[i];
+        int err = ctl_catalog_read(targets[i].b, c);
         if (err)
             return ctl_exit_for_error(err, "reading the catalog");
         memset(&plans[i], 0, sizeof plans[i]);
-        rc = plan_repair(&c, o, targets[i].b->name, &plans[i]);
+        rc = plan_repair(c, o, targets[i].b->name, &plans[i]);
         if (rc == 0 && (plans[i].nremove || plans[i].nrewrites)) {
             ctl_out("%s: repair will:\n", targets[i].b->name);
-            ctl_removal_print(&c, &plans[i], targets[i].b->name);
+            ctl_removal_print(c, &plans[i], targets[i].b->name);
             todo[i] = &plans[i];
             pending++;
             peerlsp_removed |= ctl_removal_has(&plans[i], &o->guid);
         } else if (rc == 0) {
             ctl_out("%s: nothing to repair.\n", targets[i].b->name);
         }
-        ctl_catalog_free(&c);
         if (rc)
             return rc;
     }
     if (!pending)
         return CTL_EXIT_OK;
     static const struct ctl_run_ops ops = { ctl_removal_apply, ctl_removal_check };
-    rc = ctl_run(targets, n, todo, &ops, o);
+    rc = ctl_run(targets, n, todo, planned, &ops, o);
     if (rc == CTL_EXIT_OK && !o->dry_run) {
         ctl_out("Repaired.\n");
         if (peerlsp_removed)
             ctl_out("peerlsp was removed; run 'peerlsp-ctl install --dll PATH' to install it "
                     "again.\n");
     }
+    return rc;
+}
+
+/* The catalogs read for the plan are the ones the transaction checks
+ * against (ctl_run): kept until it has run. */
+int ctl_repair(struct ctl_target *targets, int n, const struct ctl_options *o)
+{
+    struct ctl_catalog planned[CTL_MAX_TARGETS];
+    memset(planned, 0, sizeof planned);
+    int rc = ctl_repair_with(targets, n, o, planned);
+    for (int i = 0; i < CTL_MAX_TARGETS; i++)
+        ctl_catalog_free(&planned[i]);
     return rc;
 }

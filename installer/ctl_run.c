@@ -142,8 +142,8 @@ static int run_dry(struct ctl_target *targets, int n, void **plans, const struct
     return rc;
 }
 
-int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_run_ops *ops,
-            const struct ctl_options *o)
+int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_catalog *planned,
+            const struct ctl_run_ops *ops, const struct ctl_options *o)
 {
     if (o->dry_run)
         return run_dry(targets, n, plans, ops, o);
@@ -164,6 +164,12 @@ int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_ru
         }
         begun[i] = 1;
         txns[i].verbose = o->verbose;
+        if (!ctl_catalog_same(&planned[i], &txns[i].before)) {
+            ctl_err("%s: the catalog changed since it was read (another installer?); the "
+                    "plan no longer fits it. Nothing was changed: run the command again.\n",
+                    targets[i].b->name);
+            rc = CTL_EXIT_CALL_FAILED;
+        }
     }
     link_twins(txns, begun, n);
     for (int i = 0; i < n && rc == CTL_EXIT_OK; i++) {

@@ -44,6 +44,9 @@ int ctl_txn_begin(struct ctl_txn *t, struct ctl_backend *b)
 void ctl_txn_end(struct ctl_txn *t)
 {
     ctl_catalog_free(&t->before);
+    free(t->written_order);
+    t->written_order = NULL;
+    t->nwritten = 0;
 }
 
 static void touch(struct ctl_txn *t, const GUID *guid)
@@ -133,6 +136,16 @@ int ctl_txn_write_order(struct ctl_txn *t, const DWORD *ids, DWORD n)
     t->order_changed = 1;
     if (t->b->write_order)
         err = t->b->write_order(t->b, ids, n);
+    if (!err) {
+        /* Remembered so that rollback can tell whether the order is
+         * still ours (see restore_order). */
+        DWORD *copy = malloc((n ? n : 1) * sizeof *copy);
+        free(t->written_order);
+        t->written_order = copy;
+        t->nwritten = copy ? n : 0;
+        if (copy && n)
+            memcpy(copy, ids, n * sizeof *copy);
+    }
     snprintf(what, sizeof what, "(%lu ids)", (unsigned long)n);
     log_call(t, CTL_OP_WRITE_ORDER, NULL, what, err);
     return err;
@@ -298,6 +311,30 @@ static int restore_contents(struct ctl_txn *t, const struct ctl_catalog *now, co
     return failed;
 }
 
+/* Whether the entries of `now` that are also in the order this
+ * transaction wrote still stand in that order: if not, another installer
+ * has reordered the catalog since, and its order is not ours to undo. */
+static int order_still_ours(const struct ctl_txn *t, const struct ctl_catalog *now)
+{
+    DWORD next = 0;
+    for (DWORD i = 0; i < now->n; i++) {
+        DWORD id = now->e[i].dwCatalogEntryId, at = next;
+        while (at < t->nwritten && t->written_order[at] != id)
+            at++;
+        if (at < t->nwritten) {
+            next = at + 1;
+            continue;
+        }
+        /* Not found after the previous one: earlier (reordered) or not
+         * written by us at all (new since: ignored). */
+        for (DWORD k = 0; k < next; k++) {
+            if (t->written_order[k] == id)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 /* The order as it was, in today's ids, with entries that are new since
  * (nobody's business of ours) kept after them in their current order. */
 static int restore_order(struct ctl_txn *t, const struct id_map *map)
@@ -305,6 +342,13 @@ static int restore_order(struct ctl_txn *t, const struct id_map *map)
     struct ctl_catalog now;
     if (ctl_catalog_read(t->b, &now))
         return 1;
+    if (t->written_order && !order_still_ours(t, &now)) {
+        ctl_err("  %s: the catalog order was changed by another program after peerlsp-ctl "
+                "wrote it; that order is left as it is.\n",
+                t->b->name);
+        ctl_catalog_free(&now);
+        return 0;
+    }
     DWORD *order = malloc((now.n ? now.n : 1) * sizeof *order), k = 0;
     int failed = 0;
     if (!order) {

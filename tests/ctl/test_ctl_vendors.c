@@ -353,6 +353,125 @@ static void test_refuse_ifs_over_non_ifs(void **state)
     simcat_destroy(cat);
 }
 
+/* A backend over a simcat where another installer acts at a chosen
+ * moment: before the n-th read, or inside WSCSetProviderInfo. */
+struct meddler {
+    struct ctl_backend *inner;
+    int reads, act_before_read;
+    int reorder_in_set_categories;
+};
+static struct meddler md;
+
+static void other_installer_lsp(struct simcat *cat)
+{
+    struct host_lsp_ids ids;
+    assert_int_equal(host_catalog_install_lsp_over(cat, PEERLSP_TEST_BASE_DLL, &guid_z, L"lspZ",
+                                                   HOST_CHAINS_SHARE_GUID, NULL, 0, &ids),
+                     0);
+}
+
+/* Another installer moves the last base entry to the front. */
+static void other_installer_reorder(struct simcat *cat)
+{
+    WSAPROTOCOL_INFOW e[64];
+    DWORD size = sizeof e, order[64], k = 0;
+    int err = 0, n = simcat_enum(cat, NULL, e, &size, &err), last = -1;
+    assert_true(n > 1);
+    for (int i = 0; i < n; i++) {
+        if (e[i].ProtocolChain.ChainLen == BASE_PROTOCOL)
+            last = i;
+    }
+    assert_true(last >= 0);
+    order[k++] = e[last].dwCatalogEntryId;
+    for (int i = 0; i < n; i++) {
+        if (i != last)
+            order[k++] = e[i].dwCatalogEntryId;
+    }
+    assert_int_equal(simcat_write_order(cat, order, k), 0);
+}
+
+static int md_enumerate(struct ctl_backend *b, WSAPROTOCOL_INFOW **o, DWORD *n)
+{
+    (void)b;
+    if (++md.reads == md.act_before_read)
+        other_installer_lsp(ctl_backend_simcat_of(md.inner));
+    return md.inner->enumerate(md.inner, o, n);
+}
+static int md_set_categories(struct ctl_backend *b, const GUID *g, DWORD c)
+{
+    (void)b;
+    (void)g;
+    (void)c;
+    if (md.reorder_in_set_categories)
+        other_installer_reorder(ctl_backend_simcat_of(md.inner));
+    return WSANO_RECOVERY;
+}
+
+static int run_meddled(struct simcat *cat, struct meddler m, char *text, size_t cap)
+{
+    struct ctl_backend *inner = ctl_backend_simcat(cat, "inner"), outer = *inner;
+    md = m;
+    md.inner = inner;
+    outer.enumerate = md_enumerate;
+    if (m.reorder_in_set_categories)
+        outer.set_categories = md_set_categories;
+    outer.commit = NULL;
+    outer.destroy = NULL;
+    struct ctl_target t = { &outer, PEERLSP_TEST_LSP_DLL, 1 };
+    struct ctl_options o = opts();
+    FILE *f = tmpfile();
+    ctl_out_stream = ctl_err_stream = f;
+    int rc = ctl_install(&t, 1, &o);
+    ctl_out_stream = ctl_err_stream = NULL;
+    rewind(f);
+    size_t got = fread(text, 1, cap - 1, f);
+    text[got] = 0;
+    fclose(f);
+    ctl_backend_destroy(inner);
+    return rc;
+}
+
+/* Issue 11, item 5: the transaction checks the very catalog the plan was
+ * made from; a change in between (another installer putting its LSP on
+ * top) stops the command before it changes anything. */
+static void test_plan_from_the_read_the_transaction_checks(void **state)
+{
+    (void)state;
+    char text[16384];
+    struct simcat *cat = ctlt_base_catalog(), *expect = ctlt_base_catalog();
+    other_installer_lsp(expect);
+    int rc = run_meddled(cat, (struct meddler){ NULL, 0, 2, 0 }, text, sizeof text);
+    if (rc != CTL_EXIT_CALL_FAILED)
+        fail_msg("install with the catalog changed after planning: exit %d\n%s", rc, text);
+    if (!strstr(text, "changed since it was read"))
+        fail_msg("no word of the change:\n%s", text);
+    ctlt_assert_equal(cat, expect, "only the other installer's change");
+    simcat_destroy(expect);
+    simcat_destroy(cat);
+}
+
+/* Issue 11, item 5: rollback puts the old order back only while the order
+ * is still the one peerlsp-ctl wrote; another installer's reorder in the
+ * meantime is kept. */
+static void test_rollback_keeps_someone_elses_order(void **state)
+{
+    (void)state;
+    char text[16384];
+    struct simcat *cat = ctlt_base_catalog(), *expect = ctlt_base_catalog();
+    other_installer_reorder(expect);
+    int rc = run_meddled(cat, (struct meddler){ NULL, 0, 0, 1 }, text, sizeof text);
+    if (rc != CTL_EXIT_CALL_FAILED)
+        fail_msg("install with WSCSetProviderInfo failing: exit %d\n%s", rc, text);
+    assert_int_equal(ctlt_layered_id(cat, &peerlsp_guid), 0);
+    if (!simcat_equal(cat, expect))
+        print_message("%s\n", text);
+    ctlt_assert_equal(cat, expect, "the other installer's order kept");
+    if (!strstr(text, "order"))
+        fail_msg("the rollback does not say it left the order alone:\n%s", text);
+    simcat_destroy(expect);
+    simcat_destroy(cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +480,8 @@ int main(void)
         cmocka_unit_test(test_install_over_instlsp_stack),
         cmocka_unit_test(test_no_false_restore_claim),
         cmocka_unit_test(test_refuse_ifs_over_non_ifs),
+        cmocka_unit_test(test_plan_from_the_read_the_transaction_checks),
+        cmocka_unit_test(test_rollback_keeps_someone_elses_order),
     };
     return cmocka_run_group_tests_name("peerlsp-ctl and other vendors' chains", tests, NULL,
                                        NULL);
