@@ -49,6 +49,7 @@ enum ctl_op {
     CTL_OP_WRITE_ORDER,
     CTL_OP_SET_CATEGORIES,
     CTL_OP_INSTALL_BOTH, /* WSCInstallProvider64_32: this catalog and its twin */
+    CTL_OP_INSTALL_AND_CHAINS, /* WSCInstallProviderAndChains */
     CTL_OP_COUNT
 };
 
@@ -87,6 +88,13 @@ struct ctl_backend {
      * The ids each catalog hands out are its own. */
     int (*install_both)(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
                         const WSAPROTOCOL_INFOW *list, DWORD n);
+    /* WSCInstallProviderAndChains: the hidden layered entry (named
+     * `name`, service flags `flags`) and one chain over the base entry of
+     * each protocol in `list`, first in order, in one call; *layered_id
+     * gets the layered entry's id. NULL where the system lacks it. */
+    int (*install_and_chains)(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                              const WCHAR *name, DWORD flags, const WSAPROTOCOL_INFOW *list,
+                              DWORD n, DWORD *layered_id);
     /* The other catalog install_both reaches (the live 32-bit catalog for
      * the live 64-bit one); NULL: none. Set by whoever made both. */
     struct ctl_backend *twin;
@@ -249,6 +257,10 @@ int ctl_txn_install(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
  * t->twin (both rolled back), then calls t->b->install_both. */
 int ctl_txn_install_both(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
                          const WSAPROTOCOL_INFOW *list, DWORD n);
+/* WSCInstallProviderAndChains: touches the GUID and the order. */
+int ctl_txn_install_and_chains(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
+                               const WCHAR *name, DWORD flags, const WSAPROTOCOL_INFOW *list,
+                               DWORD n, DWORD *layered_id);
 int ctl_txn_deinstall(struct ctl_txn *t, const GUID *guid);
 int ctl_txn_update(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
                    const WSAPROTOCOL_INFOW *list, DWORD n);

@@ -52,6 +52,10 @@ struct install_plan {
     WCHAR path[MAX_PATH];
     WSAPROTOCOL_INFOW entries[CTL_MAX_CHAINS + 1]; /* [0] layered, then chains */
     DWORD nchains;
+    /* Every chain goes over the first base entry of its protocol: what
+     * WSCInstallProviderAndChains makes, so it can do it in one call. */
+    int over_first_bases;
+    WSAPROTOCOL_INFOW bases[CTL_MAX_CHAINS];
     int joint;  /* installed with install_both, reaching the twin too */
     int by_twin; /* the entries came with the twin's install_both: fix up only */
 };
@@ -216,6 +220,20 @@ static int build_plan(const struct ctl_catalog *c, struct ctl_target *tg, const 
         chain_name(e->szProtocol, lo->szProtocol);
     }
     p->nchains = n;
+    p->over_first_bases = 1;
+    for (DWORD i = 0; i < n; i++) {
+        const WSAPROTOCOL_INFOW *lo = lower[i], *first = NULL;
+        for (DWORD k = 0; k < c->n && !first; k++) {
+            const WSAPROTOCOL_INFOW *x = &c->e[k];
+            if (x->ProtocolChain.ChainLen == BASE_PROTOCOL &&
+                x->iAddressFamily == lo->iAddressFamily && x->iSocketType == lo->iSocketType &&
+                x->iProtocol == lo->iProtocol)
+                first = x;
+        }
+        if (first != lo)
+            p->over_first_bases = 0;
+        p->bases[i] = *lo;
+    }
     return 0;
 }
 
@@ -234,6 +252,21 @@ static DWORD find_ours(const struct ctl_catalog *c, const GUID *guid, WSAPROTOCO
     return n;
 }
 
+static int set_categories(struct ctl_txn *t, struct ctl_target *tg, struct install_plan *p,
+                          const struct ctl_options *o)
+{
+    if (!o->set_categories)
+        return CTL_EXIT_OK;
+    int err = ctl_txn_set_categories(t, &p->guid, o->categories);
+    if (err == CTL_ERR_MISSING)
+        ctl_err("%s: %s is not available: LSP categories not set (Windows then keeps "
+                "peerlsp out of services and system processes).\n",
+                tg->b->name, t->b->op_names[CTL_OP_SET_CATEGORIES]);
+    else if (err)
+        return ctl_call_failed(t->b, CTL_OP_SET_CATEGORIES, err);
+    return CTL_EXIT_OK;
+}
+
 static int apply_install(struct ctl_txn *t, struct ctl_target *tg, void *plan_,
                          const struct ctl_options *o)
 {
@@ -241,6 +274,21 @@ static int apply_install(struct ctl_txn *t, struct ctl_target *tg, void *plan_,
     struct ctl_backend *b = t->b;
     DWORD total = p->nchains + 1;
     int err;
+
+    /* Microsoft's documented way, where the system has it and the layout
+     * is the one it makes (each chain over its protocol's first base
+     * entry): the layered entry and the chains, already first, in one
+     * call, so no half-made chain can exist. Over another LSP's chains,
+     * or into two catalogs at once, the steps below. */
+    if (!p->joint && !p->by_twin && p->over_first_bases && b->install_and_chains) {
+        DWORD layered_id = 0;
+        err = ctl_txn_install_and_chains(t, &p->guid, p->path, p->entries[0].szProtocol,
+                                         p->entries[0].dwServiceFlags1, p->bases, p->nchains,
+                                         &layered_id);
+        if (err)
+            return ctl_call_failed(b, CTL_OP_INSTALL_AND_CHAINS, err);
+        return set_categories(t, tg, p, o);
+    }
 
     enum ctl_op how = p->joint || p->by_twin ? CTL_OP_INSTALL_BOTH : CTL_OP_INSTALL;
     if (p->joint)
@@ -305,17 +353,7 @@ static int apply_install(struct ctl_txn *t, struct ctl_target *tg, void *plan_,
     ctl_catalog_free(&c);
     if (err)
         return ctl_call_failed(b, CTL_OP_WRITE_ORDER, err);
-
-    if (o->set_categories) {
-        err = ctl_txn_set_categories(t, &p->guid, o->categories);
-        if (err == CTL_ERR_MISSING)
-            ctl_err("%s: %s is not available: LSP categories not set (Windows then keeps "
-                    "peerlsp out of services and system processes).\n",
-                    tg->b->name, b->op_names[CTL_OP_SET_CATEGORIES]);
-        else if (err)
-            return ctl_call_failed(b, CTL_OP_SET_CATEGORIES, err);
-    }
-    return CTL_EXIT_OK;
+    return set_categories(t, tg, p, o);
 }
 
 static int check_install(struct ctl_txn *t, struct ctl_target *tg, void *plan_,

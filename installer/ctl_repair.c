@@ -133,6 +133,35 @@ static int plan_repair(const struct ctl_catalog *c, const struct ctl_options *o,
         if ((rc = other_dead_entry(c, o, name, r, e, "a layered entry no chain uses")))
             return rc;
     }
+    /* A chain of peerlsp's that sits behind the very entry it layers
+     * over: the trace of a two-step install that was killed before it
+     * wrote the order (its chains complete, at the end of the catalog).
+     * Nobody else puts peerlsp's own lower entry in front of it. */
+    for (DWORD i = 0; l && !remove_peerlsp && i < c->n; i++) {
+        const WSAPROTOCOL_INFOW *e = &c->e[i];
+        if (e->ProtocolChain.ChainLen <= BASE_PROTOCOL ||
+            e->ProtocolChain.ChainLen > MAX_PROTOCOL_CHAIN ||
+            e->ProtocolChain.ChainEntries[0] != l->dwCatalogEntryId)
+            continue;
+        const WSAPROTOCOL_INFOW *sel =
+            ctl_catalog_select(c, e->iAddressFamily, e->iSocketType, e->iProtocol);
+        if (!sel || sel == e || ctl_chain_through(c, sel, &o->guid))
+            continue;
+        int same_below = sel->ProtocolChain.ChainLen == BASE_PROTOCOL
+                             ? e->ProtocolChain.ChainLen == 2 &&
+                                   e->ProtocolChain.ChainEntries[1] == sel->dwCatalogEntryId
+                             : sel->ProtocolChain.ChainLen == e->ProtocolChain.ChainLen - 1 &&
+                                   !memcmp(sel->ProtocolChain.ChainEntries,
+                                           e->ProtocolChain.ChainEntries + 1,
+                                           (size_t)sel->ProtocolChain.ChainLen * sizeof(DWORD));
+        if (same_below) {
+            ctl_out("%s: peerlsp's chain %lu comes after entry %lu, the very entry it layers "
+                    "over (an install that did not finish)\n",
+                    name, (unsigned long)e->dwCatalogEntryId,
+                    (unsigned long)sel->dwCatalogEntryId);
+            remove_peerlsp = 1;
+        }
+    }
     /* peerlsp's layered entry with no chain left. */
     if (l && !remove_peerlsp) {
         int used = 0;

@@ -54,6 +54,8 @@ static void mirror_calls(struct ctl_backend *copy, const struct ctl_backend *ori
         copy->install = NULL;
     if (!orig->install_both)
         copy->install_both = NULL;
+    if (!orig->install_and_chains)
+        copy->install_and_chains = NULL;
     if (!orig->deinstall)
         copy->deinstall = NULL;
     if (!orig->update)

@@ -106,6 +106,32 @@ int ctl_txn_install_both(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
     return err;
 }
 
+int ctl_txn_install_and_chains(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
+                               const WCHAR *name, DWORD flags, const WSAPROTOCOL_INFOW *list,
+                               DWORD n, DWORD *layered_id)
+{
+    char what[80];
+    int err = CTL_ERR_MISSING;
+    touch(t, guid);
+    t->order_changed = 1; /* the chains go first */
+    if (t->b->install_and_chains)
+        err = t->b->install_and_chains(t->b, guid, path, name, flags, list, n, layered_id);
+    struct ctl_catalog now;
+    if (!err && !ctl_catalog_read(t->b, &now)) {
+        /* The order it wrote, for restore_order. */
+        DWORD *copy = malloc((now.n ? now.n : 1) * sizeof *copy);
+        for (DWORD i = 0; copy && i < now.n; i++)
+            copy[i] = now.e[i].dwCatalogEntryId;
+        free(t->written_order);
+        t->written_order = copy;
+        t->nwritten = copy ? now.n : 0;
+        ctl_catalog_free(&now);
+    }
+    snprintf(what, sizeof what, "(layered entry and %lu chains, first)", (unsigned long)n);
+    log_call(t, CTL_OP_INSTALL_AND_CHAINS, guid, what, err);
+    return err;
+}
+
 int ctl_txn_deinstall(struct ctl_txn *t, const GUID *guid)
 {
     int err = CTL_ERR_MISSING;

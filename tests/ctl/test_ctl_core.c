@@ -191,9 +191,13 @@ static void test_install_fault_matrix(void **state)
 {
     (void)state;
     struct simcat *cat = ctlt_base_catalog();
-    /* WSCInstallProvider, WSCUpdateProvider, WSCWriteProviderOrder,
-     * WSCSetProviderInfo. */
-    fault_matrix(cat, cmd_install, "install", 4);
+    /* WSCInstallProviderAndChains, WSCSetProviderInfo. */
+    fault_matrix(cat, cmd_install, "install", 2);
+    /* Without it: WSCInstallProvider, WSCUpdateProvider,
+     * WSCWriteProviderOrder, WSCSetProviderInfo. */
+    ctlt_without_and_chains = 1;
+    fault_matrix(cat, cmd_install, "two-step install", 4);
+    ctlt_without_and_chains = 0;
     simcat_destroy(cat);
 }
 
@@ -630,15 +634,20 @@ static void test_verify_order(void **state)
 static void test_two_catalogs_all_or_nothing(void **state)
 {
     (void)state;
-    for (int k = 1; k <= 4; k++) {
+    /* With WSCInstallProviderAndChains 2 mutating calls per catalog,
+     * without it 4. */
+    for (int k = 1; k <= 6; k++) {
+        int two_step = k > 2;
         struct simcat *c64 = ctlt_base_catalog(), *c32 = ctlt_base_catalog();
         struct simcat *s64 = simcat_clone(c64), *s32 = simcat_clone(c32);
         struct ctl_target t[2] = {
             { ctl_backend_simcat(c64, "64"), PEERLSP_TEST_LSP_DLL, 1 },
             { ctl_backend_simcat(c32, "32"), PEERLSP_TEST_LSP_DLL, 0 },
         };
+        if (two_step)
+            t[0].b->install_and_chains = t[1].b->install_and_chains = NULL;
         struct ctl_options o = opts();
-        simcat_fail_call(c32, k, WSANO_RECOVERY);
+        simcat_fail_call(c32, two_step ? k - 2 : k, WSANO_RECOVERY);
         FILE *f = tmpfile();
         ctl_out_stream = ctl_err_stream = f;
         int rc = ctl_install(t, 2, &o);
@@ -676,6 +685,12 @@ static void test_dry_run_changes_nothing(void **state)
     o.dry_run = 1;
     assert_int_equal(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
     ctlt_assert_equal(cat, start, "install --dry-run");
+    if (!strstr(ctlt_output(), "WSCInstallProviderAndChains"))
+        fail_msg("dry run output lacks WSCInstallProviderAndChains:\n%s", ctlt_output());
+    ctlt_without_and_chains = 1;
+    assert_int_equal(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
+    ctlt_without_and_chains = 0;
+    ctlt_assert_equal(cat, start, "two-step install --dry-run");
     const char *calls[] = { "WSCInstallProvider", "WSCUpdateProvider", "WSCWriteProviderOrder",
                             "WSCSetProviderInfo", "Dry run: nothing was changed" };
     for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)

@@ -137,6 +137,22 @@ static const struct ctl_winapi api_no6432 = {
                setinfo_32, NULL, NULL },
 };
 
+/* WSCInstallProviderAndChains over the 64-bit catalog. */
+static int WSPAPI and_chains_64(LPGUID g, const LPWSTR p, const LPWSTR name, DWORD flags,
+                                LPWSAPROTOCOL_INFOW l, DWORD n, LPDWORD lid, LPINT err)
+{
+    return take(C64, err) ? SOCKET_ERROR
+                          : simcat_install_and_chains(sim.cat[C64], g, p, name, flags, l, n,
+                                                      lid, err);
+}
+
+/* One catalog (32-bit Windows as the x86 tool sees it) with
+ * WSCInstallProviderAndChains, as Windows has had since Vista. */
+static const struct ctl_winapi api_and_chains = {
+    .native = NATIVE_SET,
+    .install_provider_and_chains = and_chains_64,
+};
+
 /* No ...32 function and no WSCInstallProvider64_32 (32-bit Windows as
  * seen by a 64-bit table, Wine's prefix). */
 static const struct ctl_winapi api_no32 = { .native = NATIVE_SET };
@@ -848,6 +864,34 @@ static void test_32bit_dll_checked(void **state)
     layout_dlls(PEERLSP_TEST_LSP_DLL, PEERLSP_TEST_LSP_DLL32);
 }
 
+/* Issue 11, item 4: where ws2_32 exports WSCInstallProviderAndChains the
+ * live backend installs with it (one call: layered entry and chains,
+ * first), then sets the categories; the result verifies and uninstalls
+ * back to the catalog before. */
+static void test_install_and_chains(void **state)
+{
+    (void)state;
+    setup_starts();
+    ctl_winapi_override(&api_and_chains);
+    struct ctl_backend *b = ctl_backend_live(64);
+    ctl_winapi_override(NULL);
+    assert_non_null(b);
+    assert_non_null(b->install_and_chains);
+    ctl_backend_destroy(b);
+    expect_rc(run_cli(&api_and_chains, L"--verbose", L"install", L"--dll", live_dll), 0);
+    expect_out("64-bit catalog: WSCInstallProviderAndChains");
+    expect_out("64-bit catalog: WSCSetProviderInfo");
+    if (strstr(out, "catalog: WSCUpdateProvider") || strstr(out, "catalog: WSCWriteProviderOrder"))
+        fail_msg("two-step calls made although WSCInstallProviderAndChains exists:\n%s", out);
+    if (sim.calls[C64] != 2)
+        fail_msg("mutating calls: %d, expected 2", sim.calls[C64]);
+    assert_int_equal(check_chains(sim.cat[C64], "64-bit"), 4);
+    expect_rc(run_cli(&api_and_chains, L"verify", NULL, NULL, NULL), 0);
+    expect_rc(run_cli(&api_and_chains, L"uninstall", NULL, NULL, NULL), 0);
+    ctlt_assert_equal(sim.cat[C64], start64, "after uninstall");
+    ctlt_assert_equal(sim.cat[C32], start32, "32-bit never touched");
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -876,6 +920,7 @@ int main(void)
         cmocka_unit_test_teardown(test_no_32bit_functions, teardown),
         cmocka_unit_test_teardown(test_32bit_dll_checked, teardown),
         cmocka_unit_test_teardown(test_no_install64_32, teardown),
+        cmocka_unit_test_teardown(test_install_and_chains, teardown),
     };
     int rc = cmocka_run_group_tests_name("peerlsp-ctl live backend", tests, setup_dlls,
                                          teardown_dlls);

@@ -472,6 +472,114 @@ static void test_rollback_keeps_someone_elses_order(void **state)
     simcat_destroy(cat);
 }
 
+/* A process killed after its k-th mutating call: that call and every one
+ * after it (the rollback's too) never happen. */
+struct killed {
+    struct ctl_backend *inner;
+    int count, at;
+};
+static struct killed kl;
+
+static int kl_dead(void)
+{
+    return ++kl.count >= kl.at;
+}
+static int kl_install(struct ctl_backend *b, const GUID *g, const WCHAR *p,
+                      const WSAPROTOCOL_INFOW *l, DWORD n)
+{
+    (void)b;
+    return kl_dead() ? WSANO_RECOVERY : kl.inner->install(kl.inner, g, p, l, n);
+}
+static int kl_and_chains(struct ctl_backend *b, const GUID *g, const WCHAR *p,
+                         const WCHAR *name, DWORD flags, const WSAPROTOCOL_INFOW *l, DWORD n,
+                         DWORD *lid)
+{
+    (void)b;
+    return kl_dead() ? WSANO_RECOVERY
+                     : kl.inner->install_and_chains(kl.inner, g, p, name, flags, l, n, lid);
+}
+static int kl_deinstall(struct ctl_backend *b, const GUID *g)
+{
+    (void)b;
+    return kl_dead() ? WSANO_RECOVERY : kl.inner->deinstall(kl.inner, g);
+}
+static int kl_update(struct ctl_backend *b, const GUID *g, const WCHAR *p,
+                     const WSAPROTOCOL_INFOW *l, DWORD n)
+{
+    (void)b;
+    return kl_dead() ? WSANO_RECOVERY : kl.inner->update(kl.inner, g, p, l, n);
+}
+static int kl_write_order(struct ctl_backend *b, const DWORD *ids, DWORD n)
+{
+    (void)b;
+    return kl_dead() ? WSANO_RECOVERY : kl.inner->write_order(kl.inner, ids, n);
+}
+static int kl_set_categories(struct ctl_backend *b, const GUID *g, DWORD c)
+{
+    (void)b;
+    return kl_dead() ? WSANO_RECOVERY : kl.inner->set_categories(kl.inner, g, c);
+}
+
+/* Installs on `cat` as if the process died at mutating call `at`. */
+static void install_killed_at(struct simcat *cat, int at, int and_chains)
+{
+    struct ctl_backend *inner = ctl_backend_simcat(cat, "inner"), outer = *inner;
+    kl = (struct killed){ inner, 0, at };
+    outer.install = kl_install;
+    outer.install_and_chains = and_chains && inner->install_and_chains ? kl_and_chains : NULL;
+    outer.deinstall = kl_deinstall;
+    outer.update = kl_update;
+    outer.write_order = kl_write_order;
+    outer.set_categories = kl_set_categories;
+    outer.commit = NULL;
+    outer.destroy = NULL;
+    struct ctl_target t = { &outer, PEERLSP_TEST_LSP_DLL, 1 };
+    struct ctl_options o = opts();
+    FILE *f = tmpfile();
+    ctl_out_stream = ctl_err_stream = f;
+    ctl_install(&t, 1, &o);
+    ctl_out_stream = ctl_err_stream = NULL;
+    fclose(f);
+    ctl_backend_destroy(inner);
+}
+
+/* Issue 11, item 4: whichever way install goes (WSCInstallProviderAndChains
+ * where the system has it, the two-step path where not), a process killed
+ * between any two of its calls leaves a catalog that `repair` makes
+ * clean: afterwards either peerlsp verifies, or it is gone and nothing is
+ * broken; and `install` then works. */
+static void test_killed_install_is_repairable(void **state)
+{
+    (void)state;
+    for (int and_chains = 0; and_chains < 2; and_chains++) {
+        for (int at = 1; at <= 5; at++) {
+            struct simcat *cat = ctlt_base_catalog();
+            install_killed_at(cat, at, and_chains);
+            struct ctl_options o = opts();
+            int rc = ctlt_repair(cat, &o);
+            if (rc)
+                fail_msg("%s, killed at call %d: repair exit %d\n%s",
+                         and_chains ? "WSCInstallProviderAndChains" : "two-step", at, rc,
+                         ctlt_output());
+            if (ctlt_layered_id(cat, &peerlsp_guid)) {
+                rc = ctlt_verify(cat, &o);
+                if (rc)
+                    fail_msg("%s, killed at call %d: after repair verify exit %d\n%s",
+                             and_chains ? "WSCInstallProviderAndChains" : "two-step", at, rc,
+                             ctlt_output());
+            }
+            expect_nothing_broken(cat, "after repair");
+            rc = ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o);
+            if (rc)
+                fail_msg("%s, killed at call %d: install after repair exit %d\n%s",
+                         and_chains ? "WSCInstallProviderAndChains" : "two-step", at, rc,
+                         ctlt_output());
+            expect_rc(ctlt_verify(cat, &o), 0);
+            simcat_destroy(cat);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_refuse_ifs_over_non_ifs),
         cmocka_unit_test(test_plan_from_the_read_the_transaction_checks),
         cmocka_unit_test(test_rollback_keeps_someone_elses_order),
+        cmocka_unit_test(test_killed_install_is_repairable),
     };
     return cmocka_run_group_tests_name("peerlsp-ctl and other vendors' chains", tests, NULL,
                                        NULL);
