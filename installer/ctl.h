@@ -346,6 +346,13 @@ int ctl_records_registry_enum(struct ctl_backend *b,
                               void (*cb)(void *ctx, const struct ctl_app_record *r), void *ctx);
 int ctl_records_registry_put(struct ctl_backend *b, const struct ctl_app_record *r);
 int ctl_records_registry_del(struct ctl_backend *b, const WCHAR *app, const WCHAR *args);
+/* Removes the product's key (the parent of ctl_records_subkey) with all
+ * it holds; 0 also when it is not there. */
+int ctl_records_registry_purge(void);
+/* uninstall --purge (ctl_purge.c): lets peerlsp into every program
+ * `exclude` kept it out of, then removes the registry key. Problems are
+ * reported, not fatal (peerlsp is already out of the catalog). */
+int ctl_purge(struct ctl_target *targets, int n, const struct ctl_options *o);
 
 /* status (ctl_status.c): one screen for a person; 0 healthy (installed
  * and consistent, or cleanly not installed), else CTL_EXIT_PROBLEMS. */

@@ -64,10 +64,12 @@ static const struct {
       "                       64-bit catalog only: the x86 tool installs into the 32-bit one\n"
       "                       next (without this option install refuses there, exit 4)\n" },
     { "uninstall",
-      "usage: peerlsp-ctl [--catalog FILE] [--dry-run] uninstall\n"
+      "usage: peerlsp-ctl [--catalog FILE] [--dry-run] uninstall [--purge]\n"
       "\n"
       "Removes peerlsp's chains and layered entry from every catalog. Other LSPs layered over\n"
-      "peerlsp are rewritten to skip it. Works when the DLL file is gone.\n" },
+      "peerlsp are rewritten to skip it. Works when the DLL file is gone.\n"
+      "  --purge              then let peerlsp into every program 'exclude' kept it out of,\n"
+      "                       and remove HKLM\\SOFTWARE\\peerlsp (the MSI's removal does this)\n" },
     { "list",
       "usage: peerlsp-ctl [--catalog FILE] list [--json]\n"
       "\n"
@@ -198,6 +200,7 @@ struct args {
     const char *command;
     int json, help, guid_given;
     int x86_does_32; /* install --32bit-by-x86-tool */
+    int purge;       /* uninstall --purge */
 };
 
 static int command_index(const char *name)
@@ -260,6 +263,8 @@ static int parse_args(int argc, WCHAR **argv, struct args *a, struct ctl_options
             narrow(next, val, sizeof val);
             if (!parse_ids(val, o->over_ids, &o->nover))
                 return usage_error("--over wants catalog ids like 1001,1002, not %s", val);
+        } else if (!wcscmp(w, L"--purge")) {
+            a->purge = 1;
         } else if (!wcscmp(w, L"--32bit-by-x86-tool")) {
             a->x86_does_32 = 1;
         } else if (!wcscmp(w, L"--over-base")) {
@@ -437,6 +442,8 @@ int ctl_main(int argc, WCHAR **argv)
         return usage_error("--args is an option of exclude and include only.%s", "");
     if (install && !a.dll)
         return usage_error("install needs --dll PATH (the absolute path of peerlsp.dll).%s", "");
+    if (a.purge && strcmp(a.command, "uninstall"))
+        return usage_error("--purge is an option of uninstall only.%s", "");
     if (!install && a.x86_does_32)
         return usage_error("--32bit-by-x86-tool is an option of install only.%s", "");
     if (!install && (a.dll || a.dll32))
@@ -494,6 +501,8 @@ int ctl_main(int argc, WCHAR **argv)
         rc = ctl_install(t, ntargets, &o);
     } else if (!strcmp(a.command, "uninstall")) {
         rc = ctl_uninstall(t, n, &o);
+        if (rc == CTL_EXIT_OK && a.purge)
+            rc = ctl_purge(t, n, &o);
     } else if (!strcmp(a.command, "repair")) {
         rc = ctl_repair(t, n, &o);
     } else if (!strcmp(a.command, "verify")) {

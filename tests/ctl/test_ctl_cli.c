@@ -251,6 +251,41 @@ static void test_snapshot_commands(void **state)
     expect_same_file(snap, orig);
 }
 
+/* Issue 11, item 11: `uninstall --purge` (what the MSI's removal runs)
+ * also lets peerlsp into every program `exclude` kept it out of, so no
+ * category change of peerlsp's outlives it. */
+static void test_uninstall_purge(void **state)
+{
+    (void)state;
+    WCHAR snap[MAX_PATH], args[2048];
+    scratch(L"purge.snap", snap);
+    make_snapshot(snap);
+    swprintf(args, 2048, L"--catalog \"%ls\" install --dll \"%ls\"", snap, PEERLSP_TEST_LSP_DLL);
+    expect_exit(args, 0);
+    swprintf(args, 2048, L"--catalog \"%ls\" exclude C:\\Windows\\System32\\wsl.exe", snap);
+    expect_exit(args, 0);
+    swprintf(args, 2048,
+             L"--catalog \"%ls\" exclude C:\\Windows\\System32\\svchost.exe --args \"-k netsvcs\"",
+             snap);
+    expect_exit(args, 0);
+    swprintf(args, 2048, L"--catalog \"%ls\" uninstall --purge", snap);
+    expect_exit(args, 0);
+    expect_output("peerlsp uninstalled");
+    expect_output("may load into");
+    DWORD size;
+    char *text = read_file(snap, &size);
+    if (strstr(text, "0x000000FE") || !strstr(text, "app categories=0x800000FF"))
+        fail_msg("the programs still refuse peerlsp's categories:\n%s", text);
+    free(text);
+    swprintf(args, 2048, L"--catalog \"%ls\" list", snap);
+    expect_exit(args, 0);
+    if (strstr(out, "wsl.exe") || strstr(out, "svchost.exe"))
+        fail_msg("exclusions still listed after uninstall --purge:\n%s", out);
+    /* --purge belongs to uninstall. */
+    swprintf(args, 2048, L"--catalog \"%ls\" verify --purge", snap);
+    expect_exit(args, CTL_EXIT_USAGE);
+}
+
 static void test_snapshot_exclude_status(void **state)
 {
     (void)state;
@@ -458,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_bad_dll),
         cmocka_unit_test(test_snapshot_commands),
         cmocka_unit_test(test_snapshot_exclude_status),
+        cmocka_unit_test(test_uninstall_purge),
         cmocka_unit_test(test_live_catalog_under_wine),
         cmocka_unit_test(test_end_to_end),
     };

@@ -958,6 +958,20 @@ static void test_registry_records(void **state)
     memset(&l, 0, sizeof l);
     assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), 0);
     assert_int_equal(l.n, 0);
+    /* uninstall --purge takes the product's whole key away (issue 11,
+     * item 11): the Exclusions key, its parent and what else it holds. */
+    assert_int_equal(ctl_records_registry_put(NULL, &r), 0);
+    HKEY k;
+    assert_int_equal(RegCreateKeyExW(HKEY_CURRENT_USER, L"Software\\peerlsp-test", 0, NULL, 0,
+                                     KEY_SET_VALUE, NULL, &k, NULL),
+                     0);
+    DWORD one = 1;
+    assert_int_equal(RegSetValueExW(k, L"Trace", 0, REG_DWORD, (const BYTE *)&one, sizeof one), 0);
+    RegCloseKey(k);
+    assert_int_equal(ctl_records_registry_purge(), 0);
+    assert_int_equal(RegOpenKeyExW(HKEY_CURRENT_USER, L"Software\\peerlsp-test", 0, KEY_READ, &k),
+                     ERROR_FILE_NOT_FOUND);
+    assert_int_equal(ctl_records_registry_purge(), 0); /* gone: fine */
     RegDeleteKeyW(HKEY_CURRENT_USER, ctl_records_subkey);
     RegDeleteKeyW(HKEY_CURRENT_USER, L"Software\\peerlsp-test");
     ctl_records_root = root;

@@ -85,10 +85,14 @@ check "PEERLSP_UNREGISTER=0: peerlsp-ctl uninstall not run" not_ran PeerlspUnreg
 check "PEERLSP_UNREGISTER=0: no file left" no_files
 check "PEERLSP_UNREGISTER=0: product entry gone" not_registered
 msiexec /i "$winmsi" PEERLSP_REGISTER=0 /qn >/dev/null 2>&1
+# peerlsp's key, as an administrator who turned tracing on leaves it.
+wine reg add 'HKLM\SOFTWARE\peerlsp' /v Trace /t REG_DWORD /d 1 /f >/dev/null 2>&1
+key_gone() { ! wine reg query 'HKLM\SOFTWARE\peerlsp' >/dev/null 2>&1; }
 msiexec /x "$winmsi" /qn /l*v "$winlog"; rc=$?
 check "default removal exits 0 (got $rc)" [ $rc = 0 ]
 check "default removal ran peerlsp-ctl uninstall" ran PeerlspUnregister
 check "default removal: no file left" no_files
+check "default removal: HKLM\\SOFTWARE\\peerlsp removed" key_gone
 rm -rf "$(dirname "$log")"
 
 # msiinfo writes tables in IDT form, with CRLF line ends.
@@ -157,8 +161,8 @@ check "the x86 tool goes to the 32-bit Program Files" \
 check "register runs peerlsp-ctl install, its rollback peerlsp-ctl uninstall" \
   bash -c "[[ \"$(ca_target PeerlspRegister)\" == 'peerlsp_ctl.exe install --dll'* ]] &&
            [ \"$(ca_target PeerlspRegisterRollback)\" = 'peerlsp_ctl.exe uninstall' ]"
-check "unregister runs peerlsp-ctl uninstall, its rollback peerlsp-ctl install" \
-  bash -c "[ \"$(ca_target PeerlspUnregister)\" = 'peerlsp_ctl.exe uninstall' ] &&
+check "unregister runs peerlsp-ctl uninstall --purge, its rollback peerlsp-ctl install" \
+  bash -c "[ \"$(ca_target PeerlspUnregister)\" = 'peerlsp_ctl.exe uninstall --purge' ] &&
            [[ \"$(ca_target PeerlspUnregisterRollback)\" == 'peerlsp_ctl.exe install --dll'* ]]"
 check "each rollback twin is sequenced before its action, under the same condition" \
   bash -c "[ $(seq_of PeerlspRegisterRollback) -lt $(seq_of PeerlspRegister) ] &&
