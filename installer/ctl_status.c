@@ -154,10 +154,12 @@ int ctl_status(struct ctl_target *targets, int n, const struct ctl_options *o)
         ctl_out("    - run peerlsp-ctl include APP to let peerlsp into an excluded program "
                 "again\n");
     if (healthy && installed)
-        ctl_out("    - nothing to do. Reboot not needed: new processes pick the catalog up; "
-                "running programs keep what they loaded at start\n");
+        ctl_out("    - nothing to do. Programs started from now on pick the catalog up; "
+                "running programs and services keep what they loaded at start: restart "
+                "them (services: restart the service, or reboot)\n");
     if (!healthy)
-        ctl_out("    - reboot not needed: new processes pick the change up\n");
+        ctl_out("    - after a change, restart running programs and services (or reboot): "
+                "only processes started afterwards pick it up\n");
     if (ctl_wine_version() && n && !ctl_backend_simcat_of(targets[0].b))
         ctl_out("Note: under Wine %s ws2_32 never loads LSPs and its catalog functions are "
                 "stubs.\n",

@@ -998,7 +998,7 @@ static void test_status(void **state)
     expect_out("verify: no problems");
     expect_out("wsl.exe: permitted categories 0x000000FE");
     expect_out("run peerlsp-ctl include APP");
-    expect_out("Reboot not needed");
+    expect_out("services keep what they loaded at start: restart them");
     expect_out("Status: healthy (installed and consistent)");
 
     /* Broken: the base entry under a chain is gone. */
