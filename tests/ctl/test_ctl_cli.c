@@ -18,6 +18,33 @@
 
 static char out[65536];
 
+/* CreateProcessW, again when the new process died while Wine was still
+ * starting it. Wine's NtCreateUserProcess waits for the child to report
+ * that its start-up is done; a child that exits before that (on a loaded
+ * machine: its Unix process failing to map or reserve memory, or losing
+ * the race with the wineserver) leaves no exit code, and Wine returns
+ * STATUS_INTERNAL_ERROR, which CreateProcess turns into
+ * ERROR_INTERNAL_ERROR (1359). Such a child never ran a line of
+ * peerlsp-ctl, so it changed nothing: starting it again is what the test
+ * needs, and each attempt waits for the child's start-up itself. Any other
+ * error is real and fails at once. */
+static BOOL create_process_retrying(WCHAR *cmd, STARTUPINFOW *si, PROCESS_INFORMATION *pi)
+{
+    enum { ATTEMPTS = 5 };
+    for (int attempt = 1;; attempt++) {
+        if (CreateProcessW(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, si, pi))
+            return TRUE;
+        DWORD err = GetLastError();
+        if (err != ERROR_INTERNAL_ERROR || attempt == ATTEMPTS) {
+            SetLastError(err);
+            return FALSE;
+        }
+        print_message("CreateProcess: the child died during Wine's start-up (error %lu); "
+                      "starting it again (attempt %d)\n",
+                      (unsigned long)err, attempt + 1);
+    }
+}
+
 /* Runs peerlsp-ctl.exe with args; stdout and stderr into out. */
 static int ctl(const WCHAR *args)
 {
@@ -35,7 +62,7 @@ static int ctl(const WCHAR *args)
     si.dwFlags = STARTF_USESTDHANDLES;
     si.hStdOutput = si.hStdError = wr;
     si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-    if (!CreateProcessW(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi))
+    if (!create_process_retrying(cmd, &si, &pi))
         fail_msg("CreateProcess %ls: %lu", cmd, GetLastError());
     CloseHandle(wr);
     DWORD total = 0, got;
