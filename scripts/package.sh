@@ -32,5 +32,37 @@ rollback_type=$((msidbCustomActionTypeExe | msidbCustomActionTypeSourceFile |
 for action in PeerlspRegisterRollback PeerlspUnregisterRollback PeerlspUnregisterRollback32; do
   msibuild "$out" -q "UPDATE CustomAction SET Type = $rollback_type WHERE Action = '$action'"
 done
+# - Same-version upgrades: every build gets a new ProductCode, so a rebuild
+#   of the same version must replace the installed one, not install beside
+#   it: the upgrade row's upper bound becomes inclusive
+#   (msidbUpgradeAttributesVersionMaxInclusive), as WiX's
+#   AllowSameVersionUpgrades does; the downgrade row's lower bound stays
+#   exclusive, so the same version is no downgrade.
+#   Attributes is part of the Upgrade table's key, which libmsi cannot
+#   UPDATE: the row is written again.
+msidbUpgradeAttributesMigrateFeatures=1
+msidbUpgradeAttributesVersionMaxInclusive=512
+upgrade_row() { msiinfo export "$out" Upgrade | tr -d '\r' | awk -F'\t' -v f="$1" '$7 == "WIX_UPGRADE_DETECTED" { print $f }'; }
+upgrade_code=$(upgrade_row 1)
+upgrade_max=$(upgrade_row 3)
+[ -n "$upgrade_code" ] && [ "$upgrade_max" = "$version" ] ||
+  { echo "package: no upgrade row for $version in the Upgrade table" >&2; exit 1; }
+msibuild "$out" -q "DELETE FROM \`Upgrade\` WHERE \`ActionProperty\` = 'WIX_UPGRADE_DETECTED'" \
+  -q "INSERT INTO \`Upgrade\` (\`UpgradeCode\`, \`VersionMax\`, \`Attributes\`, \`ActionProperty\`)
+      VALUES ('$upgrade_code', '$version',
+              $((msidbUpgradeAttributesMigrateFeatures | msidbUpgradeAttributesVersionMaxInclusive)),
+              'WIX_UPGRADE_DETECTED')"
+# - Versioned files: each file's Version is its own VERSIONINFO, so that
+#   Windows Installer replaces files by version, not by date.
+while read -r id file; do
+  v=$("$top/scripts/pe-version.sh" "$top/dist/$file") ||
+    { echo "package: dist/$file has no VERSIONINFO" >&2; exit 1; }
+  msibuild "$out" -q "UPDATE File SET Version = '$v' WHERE File = '$id'"
+done <<'LIST'
+peerlsp64.dll x64/peerlsp.dll
+peerlsp32.dll x86/peerlsp.dll
+peerlsp_ctl.exe x64/peerlsp-ctl.exe
+peerlsp_ctl_x86.exe x86/peerlsp-ctl.exe
+LIST
 msibuild "$out" -q "UPDATE Property SET Value = 'PEERLSP_REGISTER;PEERLSP_UNREGISTER;WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED' WHERE Property = 'SecureCustomProperties'"
 echo "package: $out"

@@ -44,8 +44,18 @@ files_match() {
 msiexec() { wine msiexec "$@"; }
 
 [ -f "$msi" ] || { echo "no package at $msi (make package builds it)"; exit 1; }
-# A previous run that died half-way must not decide this one.
-msiexec /x "$winmsi" /qn >/dev/null 2>&1
+# Every installed peerlsp product, by ProductCode (an older build of the
+# package has another one), removed: a previous run that died half-way
+# must not decide this one.
+remove_every_product() {
+  local code
+  for code in $(wine reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s 2>/dev/null |
+                tr -d '\r' | awk '/\\Uninstall\\\{/ { key = $0; sub(/.*\\/, "", key) }
+                                 /DisplayName.*REG_SZ.*peerlsp$/ { print key }'); do
+    wine msiexec /x "$code" /qn >/dev/null 2>&1
+  done
+}
+remove_every_product
 
 msiexec /i "$winmsi" PEERLSP_REGISTER=0 /qn; rc=$?
 # Exit 0 also proves peerlsp-ctl install did not run: on Wine it fails (5)
@@ -99,6 +109,49 @@ rm -rf "$(dirname "$log")"
 tables() { msiinfo export "$msi" "$1" | tr -d '\r'; }
 export -f tables
 export msi
+
+# The same version built again (a new ProductCode, as every build gets)
+# replaces the installed one instead of installing beside it.
+products() {
+  wine reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s 2>/dev/null |
+    tr -d '\r' | grep -c 'DisplayName.*REG_SZ.*peerlsp$'
+}
+product_code() { tables Property | awk -F'\t' '$1 == "ProductCode" { print $2 }'; }
+msiexec /i "$winmsi" PEERLSP_REGISTER=0 /qn >/dev/null 2>&1
+first_code=$(product_code)
+"$(dirname "$0")/../../scripts/package.sh" >/dev/null
+check "a rebuild of the same version has a new ProductCode" [ "$first_code" != "$(product_code)" ]
+msiexec /i "$winmsi" PEERLSP_REGISTER=0 /qn; rc=$?
+check "installing the rebuilt package exits 0 (got $rc)" [ $rc = 0 ]
+check "one peerlsp product after a same-version upgrade (got $(products))" [ "$(products)" = 1 ]
+check "the files are the rebuilt package's" files_match
+msiexec /x "$winmsi" /qn >/dev/null 2>&1
+check "after its removal: no file, no product" bash -c "[ $(products) = 0 ]"
+check "after its removal: no file left" no_files
+
+# Each file's Version in the File table is the one in its VERSIONINFO, so
+# Windows Installer compares versions (not dates) when it replaces them.
+file_version() { "$(dirname "$0")/../../scripts/pe-version.sh" "$1"; }
+table_version() { tables File | awk -F'\t' -v f="$1" '$1 == f { print $5 }'; }
+versions_match() {
+  local id file
+  while read -r id file; do
+    local v; v=$(file_version "$dist/$file") || return 1
+    [ -n "$v" ] && [ "$(table_version "$id")" = "$v" ] || { echo "  $id: table '$(table_version "$id")', file '$v'"; return 1; }
+  done <<'LIST'
+peerlsp64.dll x64/peerlsp.dll
+peerlsp32.dll x86/peerlsp.dll
+peerlsp_ctl.exe x64/peerlsp-ctl.exe
+peerlsp_ctl_x86.exe x86/peerlsp-ctl.exe
+LIST
+}
+check "File table versions are the files' own" versions_match
+msidbUpgradeAttributesVersionMaxInclusive=512
+upgrade_attrs() { tables Upgrade | awk -F'\t' -v p="$1" '$7 == p { print $5 }'; }
+check "the upgrade row includes the same version (VersionMaxInclusive), the downgrade row does not" \
+  bash -c "[ \$(( $(upgrade_attrs WIX_UPGRADE_DETECTED) & $msidbUpgradeAttributesVersionMaxInclusive )) != 0 ] &&
+           [ -n '$(upgrade_attrs WIX_DOWNGRADE_DETECTED)' ]"
+remove_every_product
 check "four files in the File table" [ "$(tables File | tail -n +4 | wc -l)" = 4 ]
 check "DLLs go to System64Folder and SystemFolder, the tool to Program Files" \
   bash -c "tables Component | grep -q 'LspDll64.*System64Folder' &&
