@@ -121,6 +121,8 @@ struct ctl_backend {
      * redirects 32-bit programs there, but not this process). */
     WORD dll_machine;
     int dll_wow64;
+    /* A catalog of this system (live backend): its changes are logged. */
+    int system_catalog;
     /* Makes the changes durable (a snapshot file is written); NULL: nothing. */
     int (*commit)(struct ctl_backend *b);
     void (*destroy)(struct ctl_backend *b);
@@ -391,6 +393,22 @@ void ctl_dll_catalog_path(const WCHAR *path, WCHAR out[MAX_PATH]);
  * exists. 0 or a short reason. */
 const char *ctl_pe_exports(const WCHAR *path, WORD *machine, const char *const *names,
                            int nnames, int *found);
+
+/* ---- the change log (ctl_log.c) ----------------------------------------- */
+
+/* Where the log goes: empty = %ProgramData%\peerlsp\peerlsp-ctl.log; tests
+ * point it at a scratch file. */
+extern WCHAR ctl_log_file[MAX_PATH];
+/* The command line, for the log's entries (ctl_main). */
+void ctl_log_set_command(int argc, WCHAR **argv);
+/* Appends one entry: the command line, each catalog before (as given) and
+ * after (read now), the exit code. backends[i] NULL: skipped. */
+void ctl_log_change(struct ctl_backend *const *backends, const struct ctl_catalog *before, int n,
+                    int rc);
+
+/* Appends one entry of one line (a change that is not a catalog
+ * transaction: application categories, the registry key). */
+void ctl_log_note(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- admin (ctl_admin.c) ------------------------------------------------- */
 

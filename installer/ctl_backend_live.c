@@ -215,6 +215,7 @@ struct ctl_backend *ctl_backend_live(int bits)
     b->dll_machine = IMAGE_FILE_MACHINE_I386;
 #endif
     b->dll_wow64 = wow32;
+    b->system_catalog = 1;
     b->enumerate = live_enumerate;
     b->get_path = live_get_path;
     b->get_categories = w->get_provider_info ? live_get_categories : NULL;

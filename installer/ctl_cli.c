@@ -421,6 +421,7 @@ int ctl_main(int argc, WCHAR **argv)
     int rc = parse_args(argc, argv, &a, &o);
     if (rc)
         return rc;
+    ctl_log_set_command(argc, argv);
     if (!a.command || !strcmp(a.command, "help")) {
         if (!a.command && !a.help && argc > 1)
             return usage_error("no command given.%s", "");

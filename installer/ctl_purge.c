@@ -79,6 +79,9 @@ int ctl_purge(struct ctl_target *targets, int n, const struct ctl_options *o)
     }
     if (!kept && b->records_enum == ctl_records_registry_enum && !o->dry_run) {
         err = ctl_records_registry_purge();
+        ctl_log_note(err ? CTL_EXIT_CALL_FAILED : CTL_EXIT_OK,
+                     "uninstall --purge: HKLM\\SOFTWARE\\peerlsp removed%s",
+                     err ? " (failed)" : "");
         if (err)
             ctl_err("HKLM\\SOFTWARE\\peerlsp could not be removed: error %d.\n", err);
         else

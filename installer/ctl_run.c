@@ -205,6 +205,21 @@ int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_ca
             rc = CTL_EXIT_CALL_FAILED;
         }
     }
+    /* The system's catalogs get an entry in the change log; snapshot
+     * files are their own record. */
+    struct ctl_backend *logged[CTL_MAX_TARGETS] = { NULL };
+    struct ctl_catalog before[CTL_MAX_TARGETS];
+    int nlogged = 0;
+    memset(before, 0, sizeof before);
+    for (int i = 0; i < n; i++) {
+        if (begun[i] && targets[i].b->system_catalog) {
+            logged[i] = targets[i].b;
+            before[i] = txns[i].before;
+            nlogged++;
+        }
+    }
+    if (nlogged)
+        ctl_log_change(logged, before, n, rc);
     for (int i = 0; i < n; i++) {
         if (begun[i])
             ctl_txn_end(&txns[i]);

@@ -213,6 +213,13 @@ static int setup_dlls(void **state)
         print_message("no System32/SysWOW64 pair: error %lu\n", GetLastError());
         return -1;
     }
+    /* The live backend logs its changes; not into the prefix's
+     * %ProgramData% from a test. */
+    WCHAR tmp[MAX_PATH];
+    if (!GetTempPathW(MAX_PATH, tmp))
+        return -1;
+    swprintf(ctl_log_file, MAX_PATH, L"%lsctl-live-all-%lu.log", tmp,
+             (unsigned long)GetCurrentProcessId());
     /* A Wine prefix without 32-bit Wine has no SysWOW64 until an MSI
      * puts something there; make it, and take it away again if empty. */
     made_wow64_dir = CreateDirectoryW(wow, NULL);
@@ -235,6 +242,7 @@ static int teardown_dlls(void **state)
     DeleteFileW(live_dll_wow64);
     if (made_wow64_dir)
         RemoveDirectoryW(wow64_dir);
+    DeleteFileW(ctl_log_file);
     return 0;
 }
 
@@ -892,6 +900,57 @@ static void test_install_and_chains(void **state)
     ctlt_assert_equal(sim.cat[C32], start32, "32-bit never touched");
 }
 
+/* Issue 11, item 13: every change to the system's catalogs is appended to
+ * the change log (here a scratch file in place of
+ * %ProgramData%\peerlsp\peerlsp-ctl.log): time, command line, each
+ * catalog's entries before and after, the result. */
+static char *read_all(const WCHAR *file)
+{
+    static char text[1 << 20];
+    FILE *f = _wfopen(file, L"rb");
+    if (!f)
+        return NULL;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    return text;
+}
+
+static void test_change_log(void **state)
+{
+    (void)state;
+    setup_starts();
+    WCHAR dir[MAX_PATH], group_log[MAX_PATH];
+    wcscpy(group_log, ctl_log_file);
+    assert_true(GetTempPathW(MAX_PATH, dir) > 0);
+    swprintf(ctl_log_file, MAX_PATH, L"%lsctl-live-%lu.log", dir,
+             (unsigned long)GetCurrentProcessId());
+    DeleteFileW(ctl_log_file);
+    expect_rc(run_cli(&api_both, L"install", L"--dll", live_dll, NULL), 0);
+    sim.fail_a[C32] = sim.calls[C32] + 1; /* the uninstall's 32-bit removal fails */
+    expect_rc(run_cli(&api_both, L"uninstall", NULL, NULL, NULL), CTL_EXIT_CALL_FAILED);
+    expect_rc(run_cli(&api_both, L"status", NULL, NULL, NULL), 0); /* reads: no entry */
+    char *log = read_all(ctl_log_file);
+    if (!log)
+        fail_msg("no change log at %ls", ctl_log_file);
+    static const char *const want[] = {
+        "=== ", "peerlsp-ctl install --dll ", "64-bit catalog: before (", "64-bit catalog: after (",
+        "32-bit catalog: before (", "32-bit catalog: after (", "\"peerlsp over ",
+        "result: exit 0 (changed as planned)", "peerlsp-ctl uninstall", "result: exit 6",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        if (!strstr(log, want[i]))
+            fail_msg("the change log lacks \"%s\":\n%s", want[i], log);
+    }
+    int entries = 0;
+    for (const char *p = log; (p = strstr(p, "=== ")); p += 4)
+        entries++;
+    if (entries != 2)
+        fail_msg("%d log entries, expected 2 (status changes nothing):\n%s", entries, log);
+    DeleteFileW(ctl_log_file);
+    wcscpy(ctl_log_file, group_log);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -921,6 +980,7 @@ int main(void)
         cmocka_unit_test_teardown(test_32bit_dll_checked, teardown),
         cmocka_unit_test_teardown(test_no_install64_32, teardown),
         cmocka_unit_test_teardown(test_install_and_chains, teardown),
+        cmocka_unit_test_teardown(test_change_log, teardown),
     };
     int rc = cmocka_run_group_tests_name("peerlsp-ctl live backend", tests, setup_dlls,
                                          teardown_dlls);
