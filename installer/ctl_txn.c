@@ -431,9 +431,32 @@ static DWORD unmap_id(const struct id_map *m, DWORD id)
     return id;
 }
 
+/* Whether an entry is this transaction's business: its provider was
+ * touched, or its chain names an entry of a touched provider (as it was,
+ * or with the id it came back with). A broken entry of someone else's,
+ * made meanwhile, is not ours to answer for. */
+static int concerns_us(const struct ctl_txn *t, const struct id_map *map,
+                       const WSAPROTOCOL_INFOW *e)
+{
+    for (DWORD k = 0; k < t->ntouched; k++) {
+        if (IsEqualGUID(&e->ProviderId, &t->touched[k]))
+            return 1;
+    }
+    for (DWORD i = 0; i < t->before.n; i++) {
+        const WSAPROTOCOL_INFOW *b = &t->before.e[i];
+        for (DWORD k = 0; k < t->ntouched; k++) {
+            if (IsEqualGUID(&b->ProviderId, &t->touched[k]) &&
+                (ctl_chain_contains(e, b->dwCatalogEntryId) ||
+                 ctl_chain_contains(e, map_id(map, b->dwCatalogEntryId))))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* The rollback is only claimed when the re-read catalog shows it: every
- * touched provider has as many entries as before, and no chain is broken
- * that was not broken before. Returns 0 when so. */
+ * touched provider has as many entries as before, and no chain of ours
+ * (concerns_us) is broken that was not broken before. Returns 0 when so. */
 static int confirm_restored(struct ctl_txn *t, const struct id_map *map)
 {
     struct ctl_catalog now;
@@ -448,7 +471,8 @@ static int confirm_restored(struct ctl_txn *t, const struct id_map *map)
             wrong++;
     }
     for (DWORD i = 0; i < now.n; i++) {
-        if (!ctl_chain_broken(&now, &now.e[i], why, sizeof why))
+        if (!ctl_chain_broken(&now, &now.e[i], why, sizeof why) ||
+            !concerns_us(t, map, &now.e[i]))
             continue;
         const WSAPROTOCOL_INFOW *was =
             ctl_catalog_entry(&t->before, unmap_id(map, now.e[i].dwCatalogEntryId));
