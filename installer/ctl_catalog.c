@@ -159,7 +159,8 @@ int ctl_chain_broken(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e, ch
          * provider GUID, so both work. */
         int last = i == len - 1, kind = el->ProtocolChain.ChainLen;
         int ok = last ? kind == BASE_PROTOCOL
-                      : kind == LAYERED_PROTOCOL || (kind > BASE_PROTOCOL && kind <= MAX_PROTOCOL_CHAIN);
+                      : kind == LAYERED_PROTOCOL ||
+                            (kind > BASE_PROTOCOL && kind <= MAX_PROTOCOL_CHAIN);
         int want = last ? BASE_PROTOCOL : LAYERED_PROTOCOL;
         if (!ok) {
             snprintf(why, why_size, "chain element %d (id %lu) is %s, expected a %s entry", i,
