@@ -28,7 +28,7 @@ int WSPAPI plsp_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen,
 {
     struct plsp_conn rec;
     int found;
-    uint32_t gen = 0;
+    plsp_gen gen = 0;
     struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
     if (!lower)
         return SOCKET_ERROR;

@@ -20,7 +20,7 @@ static int peer_is_cacheable(const struct sockaddr *name, int len)
 
 /* Asks below and caches a successful answer over the record read as gen.
  * buffer_len is what the caller's buffer holds: nothing past it is read. */
-static int peer_fetch(struct plsp_lower *lower, SOCKET s, uint32_t gen, struct sockaddr *name,
+static int peer_fetch(struct plsp_lower *lower, SOCKET s, plsp_gen gen, struct sockaddr *name,
                       LPINT namelen, LPINT lpErrno)
 {
     int buffer_len = namelen ? *namelen : 0;
@@ -31,7 +31,7 @@ static int peer_fetch(struct plsp_lower *lower, SOCKET s, uint32_t gen, struct s
     return ret;
 }
 
-void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, uint32_t gen)
+void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, plsp_gen gen)
 {
     SOCKADDR_STORAGE peer;
     int len = (int)sizeof peer, err = 0;
@@ -59,7 +59,7 @@ void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, uint32_t gen)
     plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
 }
 
-int plsp_peer_begin_change(SOCKET s, uint32_t *gen)
+int plsp_peer_begin_change(SOCKET s, plsp_gen *gen)
 {
     return plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_VOLATILE, PLSP_ANY_GEN, gen);
 }

@@ -165,7 +165,7 @@ static void close_below(struct plsp_lower *lower, SOCKET s)
     (void)lower->procs.lpWSPCloseSocket(s, &ignored);
 }
 
-int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, uint32_t *gen, LPINT lpErrno)
+int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, plsp_gen *gen, LPINT lpErrno)
 {
     int err = 0;
 
@@ -239,7 +239,7 @@ SOCKET WSPAPI plsp_WSPAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen,
     if (ns == INVALID_SOCKET || !found)
         return ns;
     struct plsp_chain *chain = plsp_chain_of(&rec);
-    uint32_t gen;
+    plsp_gen gen;
     if (plsp_socket_adopt(ns, chain, &gen, lpErrno))
         return INVALID_SOCKET;
     plsp_peer_refresh(lower, ns, gen);
@@ -262,7 +262,7 @@ SOCKET WSPAPI plsp_WSPJoinLeaf(SOCKET s, const struct sockaddr *name, int namele
     struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
     if (!lower)
         return INVALID_SOCKET;
-    uint32_t gen = 0;
+    plsp_gen gen = 0;
     int marked = found && plsp_peer_begin_change(s, &gen);
     SOCKET r = lower->procs.lpWSPJoinLeaf(s, name, namelen, caller_data, callee_data, sqos,
                                           gqos, flags, lpErrno);
