@@ -73,6 +73,7 @@ END {
   printf "  %-26s %12s   %s\n", "figure", "value", "target"
   target("getpeername_ratio", "<=", 0.10, "0.10")
   target("getpeername_ratio_100k", "<=", 0.20, "0.20")
+  target("getpeername_churn_ratio", "<=", 1.30, "1.30")
   target("send_recv_ratio", "<=", 1.02, "1.02")
   target("connect_close_ratio", "<=", 1.05, "1.05")
   target("lookup_ns_1m", "<=", 4 * num("lookup_ns_1k"), sprintf("4 x %.2f", num("lookup_ns_1k")))

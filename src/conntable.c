@@ -140,10 +140,17 @@ _Static_assert(sizeof(ctab_word) == sizeof(uint32_t), "an atomic word is a plain
 
 typedef _Atomic(ctab_word *) ctab_chunk_ptr;
 
+/* An index carries the directory its ids are to be looked up in: after a
+ * shrink, the new directory is smaller than the old ids, so a lookup must
+ * never pair the old index with the new directory.  While an index is
+ * live, its directory pointer follows every directory growth (a larger one
+ * covers the same ids); once retired, it keeps the directory it had, which
+ * is retired no earlier. */
 struct ctab_index {
     struct ctab_index *retired_next; /* writer only, once retired */
     uint32_t mask;                   /* capacity - 1 */
     uint32_t shift;                  /* 32 - log2(capacity) */
+    _Atomic(ctab_chunk_ptr *) chunks;
     ctab_word slots[];
 };
 
@@ -224,7 +231,9 @@ struct plsp_ctab {
     _Alignas(CTAB_LINE) _Atomic uint32_t seq;
     _Atomic uint32_t epoch;           /* its parity picks the reader counters */
     _Atomic(ctab_word *) slots;       /* the live index's slot array */
-    _Atomic(ctab_chunk_ptr *) chunks; /* the live directory's array */
+    /* The live directory's array, for writers (lookups take the one their
+     * index carries). */
+    _Atomic(ctab_chunk_ptr *) chunks;
 
     /* Writers only, under lock; count and memory are atomic so that
      * plsp_ctab_count/memory may be called from any thread. */
@@ -309,6 +318,7 @@ static struct ctab_index *index_new(struct plsp_ctab *t, uint32_t bits)
     ix->retired_next = NULL;
     ix->mask = (uint32_t)(n - 1u);
     ix->shift = 32u - bits;
+    atomic_init(&ix->chunks, NULL);
     for (i = 0; i < n; i++)
         atomic_init(&ix->slots[i], 0);
     return ix;
@@ -655,6 +665,7 @@ static void maybe_shrink(struct plsp_ctab *t)
         next_id++;
     }
 
+    atomic_init(&new_ix->chunks, new_d->chunks);
     write_begin(t);
     atomic_store_explicit(&t->slots, new_ix->slots, memory_order_release);
     atomic_store_explicit(&t->chunks, new_d->chunks, memory_order_release);
@@ -703,6 +714,7 @@ static int reserve_one(struct plsp_ctab *t)
                             atomic_load_explicit(&d->chunks[i], memory_order_relaxed));
             atomic_init(&new_d->chunks[t->nchunks], chunk);
             atomic_store_explicit(&t->chunks, new_d->chunks, memory_order_release);
+            atomic_store_explicit(&ix->chunks, new_d->chunks, memory_order_release);
             retire_dir(t, d, 0);
         } else {
             atomic_store_explicit(&d->chunks[t->nchunks], chunk, memory_order_release);
@@ -711,6 +723,7 @@ static int reserve_one(struct plsp_ctab *t)
     }
     if (new_ix != NULL) {
         index_rehash(t, ix, new_ix);
+        atomic_init(&new_ix->chunks, atomic_load_explicit(&t->chunks, memory_order_relaxed));
         atomic_store_explicit(&t->slots, new_ix->slots, memory_order_release);
         retire_index(t, ix);
     }
@@ -773,6 +786,7 @@ struct plsp_ctab *plsp_ctab_create(void)
     if (ix == NULL || d == NULL || chunk == NULL || ctab_lock_init(&t->lock) != 0)
         goto fail;
     atomic_init(&d->chunks[0], chunk);
+    atomic_init(&ix->chunks, d->chunks);
     t->nchunks = 1;
     atomic_init(&t->slots, ix->slots);
     atomic_init(&t->chunks, d->chunks);
@@ -1026,7 +1040,9 @@ static CTAB_INLINE int lookup_once(const struct plsp_ctab *t, uint64_t key, uint
             atomic_thread_fence(memory_order_acquire);
             return atomic_load_explicit(&t->seq, memory_order_relaxed) == s ? 0 : -1;
         }
-        chunks = atomic_load_explicit(&t->chunks, memory_order_seq_cst);
+        /* The index's own directory (struct ctab_index), loaded after the
+         * slot: it covers the id. */
+        chunks = atomic_load_explicit(&index_of(slots)->chunks, memory_order_seq_cst);
         rec = atomic_load_explicit(&chunks[id >> CHUNK_SHIFT], memory_order_relaxed) +
               (uintptr_t)(id & CHUNK_MASK) * REC_WORDS;
         /* One 64-bit compare: fewer live registers than two halves. */

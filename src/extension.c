@@ -104,7 +104,7 @@ static BOOL WINAPI plsp_ConnectEx(SOCKET s, const struct sockaddr *name, int nam
      * set; a ConnectEx that failed at once leaves nothing to wait for. */
     if (!ok && marked && WSAGetLastError() != WSA_IO_PENDING) {
         int err = WSAGetLastError();
-        plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
+        plsp_peer_end_change(s, gen);
         WSASetLastError(err);
     }
     return ok;

@@ -50,13 +50,24 @@ void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, plsp_gen gen)
              * write, one of the two marks comes last. */
             if (plsp_socket_is_shared(s))
                 plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
+            return;
         }
         /* Refused: the record changed since gen (a shutdown, a disconnect,
-         * another connect, a close and a new socket on the value), and
-         * that newer state stands. */
+         * another connect, a close and a new socket on the value).  That
+         * newer write may itself be a connect that read its peer before
+         * this one connected and is recording it now: VOLATILE, so that
+         * no answer read before this point is recorded after it
+         * (test_threads_race_same_handles). */
+        plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
         return;
     }
-    plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
+    plsp_peer_end_change(s, gen);
+}
+
+void plsp_peer_end_change(SOCKET s, plsp_gen gen)
+{
+    if (!plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL))
+        plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
 }
 
 int plsp_peer_begin_change(SOCKET s, plsp_gen *gen)

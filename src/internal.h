@@ -125,6 +125,11 @@ void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, plsp_gen gen);
  * record. */
 int plsp_peer_begin_change(SOCKET s, plsp_gen *gen);
 
+/* Ends such a change with no peer to record: UNKNOWN over gen.  If another
+ * write came since gen, VOLATILE instead, whatever it was: that write may be
+ * another change recording a peer it read before this call changed it. */
+void plsp_peer_end_change(SOCKET s, plsp_gen gen);
+
 /* ---- The WSP functions peerlsp implements itself ---------------------- */
 
 SOCKET WSPAPI plsp_WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info,

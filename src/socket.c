@@ -272,7 +272,7 @@ SOCKET WSPAPI plsp_WSPJoinLeaf(SOCKET s, const struct sockaddr *name, int namele
         /* s itself did not join (failure, or a new socket joined): it is
          * as unknown as before, unless something else wrote meanwhile. */
         if (marked)
-            plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
+            plsp_peer_end_change(s, gen);
         if (r == INVALID_SOCKET)
             return r;
     }

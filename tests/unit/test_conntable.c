@@ -25,6 +25,7 @@
 #include <windows.h>
 #else
 #include <pthread.h>
+#include <sched.h>
 #endif
 
 #include "conntable.h"
@@ -1508,6 +1509,531 @@ static void test_threads_hot_cluster(void **state)
     destroy_table(sh.mt.t, live);
 }
 
+/* Memory given back while lookups run: one writer fills a few thousand
+ * keys and empties them again, cycle after cycle, so that the index and the
+ * chunk directory grow and the whole layout is rebuilt smaller and retired
+ * over and over; readers meanwhile look up keys that are never removed
+ * (they must always be found, intact) and the cycling ones (intact when
+ * found).  A reader stalled inside a retired block (the race points) must
+ * find it still allocated: ASan and TSan run this natively. */
+#define SG_STABLE 16u
+#define SG_KEYS 3000u
+#define SG_CYCLES 40u
+
+struct sg_shared {
+    struct mt_shared mt;
+    atomic_int writer_done;
+};
+
+struct sg_reader {
+    struct sg_shared *sh;
+    unsigned id;
+    unsigned long stable_found, cycling_found;
+};
+
+static uint64_t sg_stable_key(size_t i)
+{
+    return 0x7000000u + 4u * (uint64_t)i;
+}
+
+static void sg_writer_main(void *arg)
+{
+    struct sg_shared *sh = arg;
+    uint8_t peer[PLSP_PEER_MAX];
+    size_t cycle, i, len;
+    uint64_t key;
+
+    for (cycle = 0; cycle < SG_CYCLES; cycle++) {
+        for (i = 0; i < SG_KEYS; i++) {
+            key = handle_key(i);
+            len = 1 + (size_t)(key % PLSP_PEER_MAX);
+            make_peer(key, len, peer);
+            if (plsp_ctab_insert(sh->mt.t, key, provider_of(key)) != 0 ||
+                plsp_ctab_set_peer(sh->mt.t, key, PLSP_ANY_GEN, peer, len) != 1)
+                mt_report(&sh->mt, "key %#llx: insert or set_peer failed (%u %u)", key, 0, 0);
+        }
+        for (i = 0; i < SG_KEYS; i++)
+            if (plsp_ctab_remove(sh->mt.t, handle_key(i)) != 1)
+                mt_report(&sh->mt, "key %#llx: remove failed (%u %u)", handle_key(i), 0, 0);
+        /* The stable keys are rewritten too (same bytes). */
+        key = sg_stable_key(cycle % SG_STABLE);
+        len = 1 + (size_t)(key % PLSP_PEER_MAX);
+        make_peer(key, len, peer);
+        if (plsp_ctab_set_peer(sh->mt.t, key, PLSP_ANY_GEN, peer, len) != 1)
+            mt_report(&sh->mt, "stable key %#llx: set_peer failed (%u %u)", key, 0, 0);
+    }
+    atomic_store(&sh->writer_done, 1);
+}
+
+static void sg_reader_main(void *arg)
+{
+    struct sg_reader *rd = arg;
+    struct sg_shared *sh = rd->sh;
+    struct rng r = {500 + rd->id};
+    struct plsp_conn c;
+
+    while (!atomic_load(&sh->writer_done)) {
+        uint64_t key = sg_stable_key(rng_below(&r, SG_STABLE));
+
+        if (plsp_ctab_lookup(sh->mt.t, key, &c) != 1)
+            mt_report(&sh->mt, "stable key %#llx not found (%u %u)", key, 0, 0);
+        else if (mt_record_ok(&sh->mt, key, &c) && c.state == PLSP_PEER_KNOWN)
+            rd->stable_found++;
+        key = handle_key(rng_below(&r, SG_KEYS));
+        if (plsp_ctab_lookup(sh->mt.t, key, &c) == 1 && mt_record_ok(&sh->mt, key, &c))
+            rd->cycling_found++;
+    }
+}
+
+static void test_threads_shrink_grow(void **state)
+{
+    size_t live = ctab_test_live_bytes(), i, fresh;
+    struct sg_shared sh;
+    struct sg_reader readers[3];
+    struct thread threads[4];
+    struct plsp_ctab *ref;
+    unsigned w;
+
+    (void)state;
+    sh.mt.t = create_table();
+    atomic_init(&sh.mt.writers_left, 1);
+    atomic_init(&sh.mt.wrong, 0);
+    atomic_init(&sh.mt.printed, 0);
+    atomic_init(&sh.writer_done, 0);
+    for (i = 0; i < SG_STABLE; i++)
+        insert_keyed(sh.mt.t, sg_stable_key(i));
+    memset(readers, 0, sizeof(readers));
+    threads[0].fn = sg_writer_main;
+    threads[0].arg = &sh;
+    for (w = 0; w < 3; w++) {
+        readers[w].sh = &sh;
+        readers[w].id = w;
+        threads[1 + w].fn = sg_reader_main;
+        threads[1 + w].arg = &readers[w];
+    }
+    for (w = 0; w < 4; w++)
+        if (thread_start(&threads[w]) != 0)
+            fail_msg("could not start thread %u", w);
+    for (w = 0; w < 4; w++)
+        if (thread_join(&threads[w]) != 0)
+            fail_msg("could not join thread %u", w);
+    for (w = 0; w < 3; w++) {
+        print_message("shrink/grow reader %u: %lu stable keys found, %lu cycling ones\n", w,
+                      readers[w].stable_found, readers[w].cycling_found);
+        if (readers[w].stable_found == 0)
+            fail_msg("reader %u checked nothing", w);
+    }
+    if (atomic_load(&sh.mt.wrong) != 0)
+        fail_msg("%lu wrong answers (the first ones are on stderr), expected 0",
+                 (unsigned long)atomic_load(&sh.mt.wrong));
+    for (i = 0; i < SG_STABLE; i++)
+        expect_keyed_record(sh.mt.t, sg_stable_key(i), "stable key at the end");
+    /* With no lookup running, one more write frees whatever waited: the
+     * table then holds what a table of the 16 stable keys holds. */
+    assert_int_equal(plsp_ctab_forget_peer(sh.mt.t, sg_stable_key(0)), 1);
+    expect_memory_matches(sh.mt.t, live, "after the cycles");
+    ref = create_table();
+    for (i = 0; i < SG_STABLE; i++)
+        insert_keyed(ref, sg_stable_key(i));
+    fresh = plsp_ctab_memory(ref);
+    plsp_ctab_destroy(ref);
+    print_message("after the cycles %u bytes, a table of the stable keys alone %u\n",
+                  (unsigned)plsp_ctab_memory(sh.mt.t), (unsigned)fresh);
+    if (plsp_ctab_memory(sh.mt.t) > 2u * fresh)
+        fail_msg("after the cycles %u bytes, more than twice a table of the stable keys alone (%u)",
+                 (unsigned)plsp_ctab_memory(sh.mt.t), (unsigned)fresh);
+    destroy_table(sh.mt.t, live);
+}
+
+/* ---- racing connect, getpeername, shutdown, close and reuse ---------------------
+ *
+ * Threads run what the DLL runs (connect.c, getpeername.c, socket.c), on a
+ * few handle values shared by all of them, against a simulated provider
+ * below: per handle value one word, the socket instance living there (0:
+ * none) and its peer (0: not connected), changed atomically by the
+ * simulated lower calls.  Every peer is a new number.  The test knows the
+ * order of its own events: a clock ticks at the start of each connect (the
+ * peer's birth) and at the end of the operation that ended a peer (a
+ * connect to another one, a shutdown, a close).  An answer the table gives
+ * (KNOWN) to a getpeername that began at t0 and ended at t1 is legal only if
+ * that peer was born by t1 and not ended before t0, and belongs to the socket
+ * instance the record was made for (the record's provider tag is the
+ * instance's low byte).  Answers from below are legal by construction.
+ * As in a program, a socket is used (connected, shut down, closed) only
+ * once the call that created it has returned: until then the word carries
+ * RACE_CREATING and those calls find no socket there.  A call on a value
+ * with no usable socket when it starts never reaches peerlsp (ws2_32
+ * answers WSAENOTSOCK): a getpeername then checks nothing.  (A close that
+ * starts on one socket can still close the next one on the value, as a
+ * program closing a value twice does; the record it leaves is then that of
+ * a closed socket, which ws2_32 no longer routes to peerlsp.)  Between the
+ * steps of each call the threads stall now and then (RACE_STALL, the race
+ * point of the table's test builds), so the windows between a lower call
+ * and the table write after it are hit. */
+#define RACE_STALL() race_stall()
+
+/* One time in four, give the CPU away (more threads than CPUs run here, so
+ * whole calls of other threads fit in); otherwise a short stall now and
+ * then (the race point). */
+static void race_stall(void)
+{
+    static _Thread_local uint32_t x;
+
+    if (x == 0)
+        x = (uint32_t)(uintptr_t)&x | 1u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    if ((x & 3u) == 0) {
+#ifdef _WIN32
+        SwitchToThread();
+#else
+        sched_yield();
+#endif
+        return;
+    }
+    ctab_test_race_point();
+}
+#define RACE_KEYS 3u
+#define RACE_THREADS 6u
+#define RACE_OPS 25000u
+#define RACE_PEER_BITS 20u
+#define RACE_PEER_MASK ((1u << RACE_PEER_BITS) - 1u)
+#define RACE_CREATING 0x80000000u
+#define RACE_INSTANCES ((RACE_CREATING >> RACE_PEER_BITS) - 1u) /* 1..2047 */
+#define RACE_PEERS (RACE_THREADS * RACE_OPS + 2u)
+
+struct race {
+    struct plsp_ctab *t;
+    atomic_uint clock, next_peer, next_instance;
+    atomic_uint lower[RACE_KEYS];  /* [RACE_CREATING |] instance << RACE_PEER_BITS | peer */
+    atomic_uint *born, *ended;     /* per peer: clock (0: not yet) */
+    atomic_uint *ended_by;         /* per peer: what ended it (diagnostics) */
+    atomic_uint *instance_of;      /* per peer: the instance it connected */
+    atomic_ulong wrong, printed, from_table, refused;
+};
+
+struct race_thread {
+    struct race *r;
+    unsigned id;
+};
+
+static unsigned race_instance(unsigned v) { return (v & ~RACE_CREATING) >> RACE_PEER_BITS; }
+/* A socket a program may use: there, and its creating call returned. */
+static int race_usable(unsigned v) { return race_instance(v) != 0 && !(v & RACE_CREATING); }
+static unsigned race_peer(unsigned v) { return v & RACE_PEER_MASK; }
+
+static void race_report(struct race *r, const char *fmt, unsigned a, unsigned b, unsigned c)
+{
+    atomic_fetch_add(&r->wrong, 1);
+    if (atomic_fetch_add(&r->printed, 1) < 10) {
+        fprintf(stderr, fmt, a, b, c);
+        fputc('\n', stderr);
+    }
+}
+
+/* The address of peer p: 16 or 28 bytes, p in the first four, the rest
+ * derived from p, so a torn or foreign copy shows. */
+static size_t race_peer_bytes(unsigned p, uint8_t *out)
+{
+    size_t len = p % 2 ? 28 : 16, j;
+
+    memcpy(out, &p, sizeof(p));
+    for (j = sizeof(p); j < len; j++)
+        out[j] = peer_byte(p, len, j);
+    return len;
+}
+
+static unsigned race_decode(struct race *r, const struct plsp_conn *c)
+{
+    uint8_t want[PLSP_PEER_MAX] = {0};
+    unsigned p;
+
+    memcpy(&p, c->peer, sizeof(p));
+    if (p == 0 || p >= RACE_PEERS || race_peer_bytes(p, want) != c->peer_len ||
+        memcmp(want, c->peer, sizeof(want)) != 0) {
+        race_report(r, "a torn or foreign peer (first word %u, len %u) %u", p, c->peer_len, 0);
+        return 0;
+    }
+    return p;
+}
+
+/* The simulated provider below: one atomic change per call.  A connect
+ * (new_peer != 0) notes which instance its peer belongs to before the
+ * change makes it visible. */
+static unsigned race_lower_change(struct race *r, unsigned k, unsigned (*next)(unsigned, unsigned),
+                                  unsigned arg, unsigned new_peer, unsigned *before)
+{
+    unsigned v = atomic_load(&r->lower[k]), n;
+
+    do {
+        n = next(v, arg);
+        if (n == v)
+            break;
+        if (new_peer != 0)
+            atomic_store(&r->instance_of[new_peer], race_instance(v));
+    } while (!atomic_compare_exchange_weak(&r->lower[k], &v, n));
+    *before = v;
+    return n != v;
+}
+
+static unsigned next_connect(unsigned v, unsigned p)
+{
+    return race_usable(v) ? (race_instance(v) << RACE_PEER_BITS) | p : v;
+}
+
+static unsigned next_shutdown(unsigned v, unsigned unused)
+{
+    (void)unused;
+    return race_usable(v) ? race_instance(v) << RACE_PEER_BITS : v;
+}
+
+static unsigned next_close(unsigned v, unsigned unused)
+{
+    (void)unused;
+    return race_usable(v) ? 0 : v;
+}
+
+static unsigned next_socket(unsigned v, unsigned inst)
+{
+    return v == 0 ? RACE_CREATING | inst << RACE_PEER_BITS : v;
+}
+
+/* After a lower call that changed the word from before: its peer ended,
+ * by a connect (1), shutdown (2) or close (3), whose lookup found a record
+ * (+ 10) or not. */
+static void race_end_peer(struct race *r, unsigned before, unsigned by)
+{
+    unsigned p = race_peer(before);
+
+    if (p != 0) {
+        atomic_store(&r->ended_by[p], by);
+        atomic_store(&r->ended[p], atomic_fetch_add(&r->clock, 1) + 1);
+    }
+}
+
+static void race_getpeername(struct race *r, unsigned k)
+{
+    uint64_t key = handle_key(k);
+    unsigned t0 = atomic_fetch_add(&r->clock, 1) + 1, t1, p, born, ended, v;
+    uint8_t bytes[PLSP_PEER_MAX];
+    struct plsp_conn c;
+
+    if (!race_usable(atomic_load(&r->lower[k])))
+        return; /* WSAENOTSOCK from ws2_32 */
+    if (!plsp_ctab_lookup(r->t, key, &c))
+        return; /* asks below, records nothing */
+    if (c.state == PLSP_PEER_KNOWN) {
+        t1 = atomic_fetch_add(&r->clock, 1) + 1;
+        p = race_decode(r, &c);
+        if (p == 0)
+            return;
+        atomic_fetch_add(&r->from_table, 1);
+        born = atomic_load(&r->born[p]);
+        ended = atomic_load(&r->ended[p]);
+        if (born == 0 || born > t1)
+            race_report(r, "peer %u answered in [%u, ...] but born at %u", p, t0, born);
+        if (ended != 0 && ended < t0)
+            race_report(r, "peer %u answered in [%u, ...] but ended at %u", p, t0,
+                        ended * 100u + atomic_load(&r->ended_by[p]));
+        if (c.provider != (uint8_t)atomic_load(&r->instance_of[p]))
+            race_report(r, "peer %u of instance %u answered for instance tag %u", p,
+                        atomic_load(&r->instance_of[p]), c.provider);
+        return;
+    }
+    if (c.state == PLSP_PEER_VOLATILE)
+        return; /* asks below, records nothing */
+    RACE_STALL();
+    v = atomic_load(&r->lower[k]);
+    RACE_STALL();
+    if (race_peer(v) != 0) {
+        size_t len = race_peer_bytes(race_peer(v), bytes);
+        if (!plsp_ctab_set_peer(r->t, key, c.gen, bytes, len))
+            atomic_fetch_add(&r->refused, 1);
+    }
+}
+
+/* nonblocking: the lower connect says WSAEWOULDBLOCK (and here completes
+ * at once), so connect.c leaves the record UNKNOWN and the next getpeername
+ * asks below and records what it hears, over the gen it looked up. */
+static void race_connect(struct race *r, unsigned k, int nonblocking)
+{
+    uint64_t key = handle_key(k);
+    unsigned p = atomic_fetch_add(&r->next_peer, 1) + 1, before, v;
+    struct plsp_conn c;
+    plsp_gen gen = 0;
+    int found, marked, ok;
+    uint8_t bytes[PLSP_PEER_MAX];
+
+    atomic_store(&r->born[p], atomic_fetch_add(&r->clock, 1) + 1);
+    found = plsp_ctab_lookup(r->t, key, &c);
+    RACE_STALL();
+    marked = found && plsp_ctab_set_state(r->t, key, PLSP_PEER_VOLATILE, PLSP_ANY_GEN, &gen);
+    RACE_STALL();
+    ok = race_lower_change(r, k, next_connect, p, p, &before);
+    RACE_STALL();
+    if (!marked)
+        (void)plsp_ctab_mark_volatile(r->t, key); /* connect.c: a record made meanwhile */
+    if (marked) {
+        v = atomic_load(&r->lower[k]); /* plsp_peer_refresh asks below */
+        RACE_STALL();
+        if (ok && !nonblocking && race_peer(v) != 0) {
+            size_t len = race_peer_bytes(race_peer(v), bytes);
+            /* Refused: another change came since gen, and what it
+             * recorded may predate this connect (getpeername.c). */
+            if (!plsp_ctab_set_peer(r->t, key, gen, bytes, len))
+                (void)plsp_ctab_mark_volatile(r->t, key);
+        } else if (!plsp_ctab_set_state(r->t, key, PLSP_PEER_UNKNOWN, gen, NULL)) {
+            (void)plsp_ctab_mark_volatile(r->t, key); /* plsp_peer_end_change */
+        }
+    }
+    if (ok)
+        race_end_peer(r, before, 1u + 10u * (unsigned)found);
+}
+
+static void race_shutdown(struct race *r, unsigned k)
+{
+    uint64_t key = handle_key(k);
+    unsigned before;
+    struct plsp_conn c;
+    int found = plsp_ctab_lookup(r->t, key, &c);
+
+    /* VOLATILE before the lower call and again after it (connect.c). */
+    if (found)
+        (void)plsp_ctab_mark_volatile(r->t, key);
+    RACE_STALL();
+    if (race_lower_change(r, k, next_shutdown, 0, 0, &before)) {
+        RACE_STALL();
+        (void)plsp_ctab_mark_volatile(r->t, key);
+        race_end_peer(r, before, 2u + 10u * (unsigned)found);
+    }
+}
+
+static void race_close(struct race *r, unsigned k)
+{
+    uint64_t key = handle_key(k);
+    unsigned before;
+    struct plsp_conn c;
+    int found = plsp_ctab_lookup(r->t, key, &c);
+
+    RACE_STALL();
+    if (!race_lower_change(r, k, next_close, 0, 0, &before))
+        return; /* no socket there: WSAENOTSOCK */
+    RACE_STALL();
+    if (found)
+        (void)plsp_ctab_remove_if(r->t, key, c.gen);
+    race_end_peer(r, before, 3u + 10u * (unsigned)found);
+}
+
+static void race_socket(struct race *r, unsigned k)
+{
+    unsigned inst, before;
+
+    /* Instances 1..2047, over and over. */
+    inst = atomic_fetch_add(&r->next_instance, 1) % RACE_INSTANCES + 1u;
+    if (!race_lower_change(r, k, next_socket, inst, 0, &before))
+        return; /* the value is in use */
+    if (plsp_ctab_insert(r->t, handle_key(k), (uint8_t)inst) != 0)
+        race_report(r, "insert failed (%u %u %u)", k, inst, 0);
+    atomic_fetch_and(&r->lower[k], ~RACE_CREATING); /* WSPSocket returns */
+}
+
+static void race_thread_main(void *arg)
+{
+    struct race_thread *th = arg;
+    struct rng rg = {600 + th->id};
+    unsigned op;
+
+    for (op = 0; op < RACE_OPS; op++) {
+        unsigned k = (unsigned)rng_below(&rg, RACE_KEYS);
+        switch (rng_below(&rg, 20)) {
+        case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7:
+            race_getpeername(th->r, k); break;
+        case 8: case 9: case 10:
+            race_connect(th->r, k, 0); break;
+        case 11:
+            race_connect(th->r, k, 1); break;
+        case 12: case 13:
+            race_shutdown(th->r, k); break;
+        case 14: case 15: case 16:
+            race_close(th->r, k); break;
+        default:
+            race_socket(th->r, k); break;
+        }
+    }
+}
+
+static void test_threads_race_same_handles(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct race r;
+    struct race_thread ths[RACE_THREADS];
+    struct thread threads[RACE_THREADS];
+    unsigned k, w, known_at_end = 0;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    r.t = create_table();
+    atomic_init(&r.clock, 0);
+    atomic_init(&r.next_peer, 0);
+    atomic_init(&r.next_instance, 0);
+    atomic_init(&r.wrong, 0);
+    atomic_init(&r.printed, 0);
+    atomic_init(&r.from_table, 0);
+    atomic_init(&r.refused, 0);
+    r.born = calloc(RACE_PEERS, sizeof(*r.born));
+    r.ended = calloc(RACE_PEERS, sizeof(*r.ended));
+    r.instance_of = calloc(RACE_PEERS, sizeof(*r.instance_of));
+    r.ended_by = calloc(RACE_PEERS, sizeof(*r.ended_by));
+    assert_true(r.born != NULL && r.ended != NULL && r.instance_of != NULL && r.ended_by != NULL);
+    for (k = 0; k < RACE_KEYS; k++) {
+        atomic_init(&r.lower[k], 0);
+        race_socket(&r, k);
+    }
+    for (w = 0; w < RACE_THREADS; w++) {
+        ths[w].r = &r;
+        ths[w].id = w;
+        threads[w].fn = race_thread_main;
+        threads[w].arg = &ths[w];
+    }
+    for (w = 0; w < RACE_THREADS; w++)
+        if (thread_start(&threads[w]) != 0)
+            fail_msg("could not start thread %u", w);
+    for (w = 0; w < RACE_THREADS; w++)
+        if (thread_join(&threads[w]) != 0)
+            fail_msg("could not join thread %u", w);
+
+    /* Quiet now: a peer the table still holds is the one below, of the
+     * instance living there. */
+    for (k = 0; k < RACE_KEYS; k++) {
+        struct plsp_conn c;
+        unsigned v = atomic_load(&r.lower[k]), p;
+
+        if (!plsp_ctab_lookup(r.t, handle_key(k), &c) || c.state != PLSP_PEER_KNOWN)
+            continue;
+        known_at_end++;
+        p = race_decode(&r, &c);
+        if (p != 0 && (race_peer(v) != p || race_instance(v) != atomic_load(&r.instance_of[p]) ||
+                       c.provider != (uint8_t)race_instance(v)))
+            race_report(&r, "at the end: the table says peer %u, below is %#x (instance tag %u)",
+                        p, v, c.provider);
+    }
+    print_message("%u operations: %lu answers from the table checked, %lu stale set_peer "
+                  "refused, %u of %u handle values known at the end\n",
+                  RACE_THREADS * RACE_OPS, (unsigned long)atomic_load(&r.from_table),
+                  (unsigned long)atomic_load(&r.refused), known_at_end, RACE_KEYS);
+    if (atomic_load(&r.from_table) == 0)
+        fail_msg("no answer came from the table: nothing was checked");
+    if (atomic_load(&r.wrong) != 0)
+        fail_msg("%lu wrong answers (the first ones are on stderr), expected 0",
+                 (unsigned long)atomic_load(&r.wrong));
+    free(r.born);
+    free(r.ended);
+    free(r.instance_of);
+    free(r.ended_by);
+    destroy_table(r.t, live);
+}
+
 /* remove_if removes the socket instance whose gen was read, whatever was
  * written to it since, and never a later socket on the same handle value. */
 static void test_remove_if_instance(void **state)
@@ -1598,6 +2124,8 @@ int main(void)
         cmocka_unit_test(test_insert_out_of_memory),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_threads_hot_cluster),
+        cmocka_unit_test(test_threads_shrink_grow),
+        cmocka_unit_test(test_threads_race_same_handles),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
