@@ -81,6 +81,7 @@ END {
   target("threads_2_speedup", ">=", 1.7, "1.7")
   target("instructions_per_lookup", "<=", 60, "60")
   printf "  %-26s %12.3f   (a loop calling nothing, same rounds)\n", "threads_2_ceiling", num("threads_2_ceiling")
+  printf "  %-26s %12.3f   (the churn ratio of a loop calling nothing: the machine)\n", "getpeername_churn_control", num("getpeername_churn_control")
   printf "  %-26s %12.3f   (base / base, same rounds: the noise floor)\n", "send_recv_aa_ratio", num("send_recv_aa_ratio")
   printf "  %-26s %12s\n", "load average before/after", lb " / " la
   printf "{" > out

@@ -9,6 +9,11 @@
  * sequence count and counters change all the time while the timed thread
  * looks its own socket up.  The two paths are timed in interleaved rounds
  * (bench_compare): lsp_ns is the churned figure, base_ns the quiet one.
+ *
+ * The churner needs a CPU too (and Wine's socket calls need wineserver's),
+ * so in the same way the bench times a loop that calls nothing and touches
+ * nothing shared, churned over quiet: the control, what the churn costs any
+ * thread on this machine at that moment (getpeername_churn_control).
  */
 #include "bench.h"
 
@@ -28,7 +33,10 @@ struct churn {
 struct timed {
     SOCKET s;               /* the socket looked up, connected, peerlsp's */
     struct churn *churn;    /* NULL: the quiet table */
+    int control;            /* time the arithmetic loop instead */
 };
+
+static volatile unsigned long long control_sink;
 
 static DWORD WINAPI churn_main(void *p)
 {
@@ -73,9 +81,19 @@ static double run_timed(void *p, long iters)
             SwitchToThread();
     }
     double t0 = bench_now_ns();
-    for (long n = 0; n < iters; n++) {
-        int len = sizeof name;
-        failed |= api->getpeername(t->s, (struct sockaddr *)&name, &len);
+    if (t->control) {
+        unsigned long long x = 88172645463325252ull;
+        for (long n = 0; n < iters * 16; n++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+        }
+        control_sink = x;
+    } else {
+        for (long n = 0; n < iters; n++) {
+            int len = sizeof name;
+            failed |= api->getpeername(t->s, (struct sockaddr *)&name, &len);
+        }
     }
     double t1 = bench_now_ns();
     if (t->churn) {
@@ -92,7 +110,8 @@ static double run_timed(void *p, long iters)
     return t1 - t0;
 }
 
-void bench_getpeername_churn(int rounds, struct bench_pair *out, double *cycles_per_s)
+void bench_getpeername_churn(int rounds, struct bench_pair *out, struct bench_pair *control,
+                             double *cycles_per_s)
 {
     const struct wsapi *api = host_api();
     struct churn c = { 0 };
@@ -110,7 +129,7 @@ void bench_getpeername_churn(int rounds, struct bench_pair *out, double *cycles_
     if (!th)
         bench_die("CreateThread");
 
-    struct timed churned = { s, &c }, quiet = { s, NULL };
+    struct timed churned = { s, &c, 0 }, quiet = { s, NULL, 0 };
     struct bench_op cop = { run_timed, &churned }, qop = { run_timed, &quiet };
     LONG cycles0 = c.cycles;
     double w0 = bench_now_ns();
@@ -119,6 +138,9 @@ void bench_getpeername_churn(int rounds, struct bench_pair *out, double *cycles_
     /* Cycles per second of the whole comparison (quiet batches included):
      * a lower bound of the churn rate during the churned batches. */
     *cycles_per_s = (double)(c.cycles - cycles0) / ((w1 - w0) / 1e9);
+    struct timed c_churned = { s, &c, 1 }, c_quiet = { s, NULL, 1 };
+    struct bench_op ccop = { run_timed, &c_churned }, cqop = { run_timed, &c_quiet };
+    bench_compare(&ccop, &cqop, rounds, 20.0, control);
 
     InterlockedExchange(&c.stop, 1);
     if (!SetEvent(c.go) || WaitForSingleObject(th, INFINITE) != WAIT_OBJECT_0)
