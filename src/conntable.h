@@ -5,9 +5,12 @@
  * peerlsp.dll and natively (unit tests, fuzzing, instruction counts).
  *
  * Concurrency: any number of threads may call plsp_ctab_lookup() at once,
- * with each other and with one writer; lookups take no lock and write no
- * shared memory, so readers never serialise. Writers (insert, set_peer,
- * forget_peer, remove) serialise on an internal lock.
+ * with each other and with one writer; lookups take no lock and write only
+ * a reader counter picked by their thread (each on its own cache line, so
+ * that retired memory can be freed: conntable.c), so readers do not
+ * serialise. Writers (insert, set_peer, set_state, forget_peer,
+ * mark_volatile, remove, remove_if) serialise on an internal lock and
+ * never wait for readers.
  */
 #ifndef PEERLSP_CONNTABLE_H
 #define PEERLSP_CONNTABLE_H
