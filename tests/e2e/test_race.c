@@ -4,12 +4,17 @@
  * against the answers that were legal at that moment.
  *
  * Four threads share three slots, each holding a UDP socket (handle value).
- * A thread picks a slot and, on the value it reads there: connects it to a
- * new peer (a UDP connect needs nobody at the other end, so every connect
- * gets a loopback port of its own: peer p is 127.0.0.1:(PORT0 + p)), asks
- * getpeername, or closes it and puts a new socket in the slot (Wine hands
- * the freed value out again, often at once; another thread may still be
- * using it).  The test knows the order of its own events on a clock: a
+ * A thread picks a slot and, on the value there: connects it to a new peer
+ * (a UDP connect needs nobody at the other end, so every connect gets a
+ * loopback port of its own: peer p is 127.0.0.1:(PORT0 + p)), asks
+ * getpeername — connects and getpeernames of several threads race on the
+ * same socket — or closes it and puts a new socket in the slot (Wine hands
+ * the freed value out again, often at once, to this slot or another).  A
+ * close waits for the calls on its slot to return (a lock per slot, shared
+ * by connect and getpeername): under Wine a call racing a close of its own
+ * handle can land on whatever socket reuses the Unix descriptor, which no
+ * model of handle values can predict (seen on the base provider alone), and
+ * on Windows it is a use after close.  The test knows the order of its own events on a clock: a
  * peer is born when its connect starts; it ends when a later call on the
  * same handle value — one that started after the connect had returned —
  * connects it elsewhere or closes it, and returns.  A getpeername that
@@ -32,6 +37,7 @@
 struct race {
     const struct e2e_session *s;
     volatile LONG_PTR slot[RACE_SLOTS];
+    SRWLOCK slot_lock[RACE_SLOTS];
     volatile LONG clock, next_peer;
     CRITICAL_SECTION book; /* the bookkeeping below, never held across a call */
     LONG born[RACE_PEERS], returned[RACE_PEERS], ended[RACE_PEERS];
@@ -131,24 +137,22 @@ static void op_getpeername(struct race *r, SOCKET h)
         race_wrong(r, "peer %ld answered in [%ld, ...], ended at %ld", p, t0, ended);
 }
 
-static void op_close_reuse(struct race *r, unsigned slot, SOCKET h)
+/* With the slot's lock held exclusively. */
+static void op_close_reuse(struct race *r, unsigned slot)
 {
     const struct wsapi *api = r->s->api;
+    SOCKET h = (SOCKET)r->slot[slot];
     LONG began = tick(r);
     int ret = api->closesocket(h);
     LONG now = tick(r);
 
-    if (ret == 0)
-        end_peers(r, h, began, now, 0);
-    /* Only the thread that takes the value out of the slot puts a new
-     * socket there; a stale close (the slot changed meanwhile) leaves it. */
-    if (InterlockedCompareExchangePointer((PVOID volatile *)&r->slot[slot], (PVOID)INVALID_SOCKET,
-                                          (PVOID)h) != (PVOID)h)
-        return;
+    if (ret != 0)
+        race_wrong(r, "closesocket(%#lx) failed: %ld (%ld)", (long)h, (long)api->WSAGetLastError(), 0);
+    end_peers(r, h, began, now, 0);
     SOCKET n = api->socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
     if (n == INVALID_SOCKET)
         race_wrong(r, "socket failed: %ld (%ld %ld)", (long)api->WSAGetLastError(), 0, 0);
-    InterlockedExchangePointer((PVOID volatile *)&r->slot[slot], (PVOID)n);
+    r->slot[slot] = (LONG_PTR)n;
 }
 
 static DWORD WINAPI race_main(void *arg)
@@ -162,15 +166,22 @@ static DWORD WINAPI race_main(void *arg)
         x ^= x >> 7;
         x ^= x << 17;
         unsigned slot = (unsigned)(x >> 40) % RACE_SLOTS, what = (unsigned)(x >> 20) % 10;
-        SOCKET h = (SOCKET)r->slot[slot];
-        if (h == INVALID_SOCKET)
+        if (what >= 8) {
+            AcquireSRWLockExclusive(&r->slot_lock[slot]);
+            if ((SOCKET)r->slot[slot] != INVALID_SOCKET)
+                op_close_reuse(r, slot);
+            ReleaseSRWLockExclusive(&r->slot_lock[slot]);
             continue;
-        if (what < 3)
-            op_connect(r, h);
-        else if (what < 8)
-            op_getpeername(r, h);
-        else
-            op_close_reuse(r, slot, h);
+        }
+        AcquireSRWLockShared(&r->slot_lock[slot]);
+        SOCKET h = (SOCKET)r->slot[slot];
+        if (h != INVALID_SOCKET) {
+            if (what < 3)
+                op_connect(r, h);
+            else
+                op_getpeername(r, h);
+        }
+        ReleaseSRWLockShared(&r->slot_lock[slot]);
     }
     return 0;
 }
@@ -188,6 +199,7 @@ static void test_race_same_handles(void **state)
     r.s = &s;
     InitializeCriticalSection(&r.book);
     for (int i = 0; i < RACE_SLOTS; i++) {
+        InitializeSRWLock(&r.slot_lock[i]);
         SOCKET h = s.api->socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
         assert_true(h != INVALID_SOCKET);
         r.slot[i] = (LONG_PTR)h;
@@ -202,8 +214,9 @@ static void test_race_same_handles(void **state)
     for (int t = 0; t < RACE_THREADS; t++)
         CloseHandle(threads[t]);
     for (int i = 0; i < RACE_SLOTS; i++)
-        if ((SOCKET)r.slot[i] != INVALID_SOCKET)
-            (void)s.api->closesocket((SOCKET)r.slot[i]); /* may have been closed by a stale close */
+        if ((SOCKET)r.slot[i] != INVALID_SOCKET && s.api->closesocket((SOCKET)r.slot[i]))
+            race_wrong(&r, "closesocket at the end failed: %ld (%ld %ld)",
+                       (long)s.api->WSAGetLastError(), 0, 0);
     print_message("%s: %ld getpeername answers checked, %ld connects, %ld wrong\n",
                   e2e_layout_names[layout], (long)r.checked, (long)r.next_peer, (long)r.wrong);
     DeleteCriticalSection(&r.book);
