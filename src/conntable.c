@@ -1,9 +1,10 @@
 /*
  * conntable.c - the connection table: socket handle -> peer record.
  *
- * Readers never lock and never write shared memory, because getpeername is
- * called from every application thread and must not serialise them.  The
- * scheme is a table-wide sequence count (a seqlock):
+ * Readers never lock, and write nothing but a reader counter of their
+ * thread's stripe (reclamation, below), because getpeername is called from
+ * every application thread and must not serialise them.  The scheme is a
+ * table-wide sequence count (a seqlock):
  *
  *   writer: lock; seq = odd; change words; seq = even; unlock
  *   reader: s = seq (must be even); find and copy the record; retry if seq
@@ -11,8 +12,8 @@
  *
  * Every word a reader can touch while a writer changes it is a C11 atomic
  * (32-bit or pointer-sized, never 64-bit: those would pull in libatomic on
- * i686), read and written relaxed, so a racing copy is not a data race,
- * only a value the sequence check throws away.
+ * i686; the 64-bit gen is two words), read and written relaxed, so a racing
+ * copy is not a data race, only a value the sequence check throws away.
  *
  * Memory (1,000,000 AF_INET6 entries must fit in 64 bytes each, every
  * allocation counted):
@@ -614,6 +615,15 @@ static void maybe_shrink(struct plsp_ctab *t)
 
     if (ix->mask + 1u <= (1u << INDEX_MIN_BITS) || count > ((size_t)ix->mask + 1u) / 8u)
         return;
+    /* Not while an older layout still waits for readers to leave it: a
+     * lookup that never leaves (a thread suspended or terminated inside
+     * one) then stops reclamation, and without this shrinking and growing
+     * again would pile up retired layouts without bound.  With it what
+     * waits stays below one layout plus the growth retirements (less than
+     * the live index and directory). */
+    if (t->pending_indexes != NULL || t->pending_dirs != NULL || t->waiting_indexes != NULL ||
+        t->waiting_dirs != NULL)
+        return;
     while (((size_t)1 << bits) / 4u < count)
         bits++;
     nchunks = (count + 1u + CHUNK_RECORDS - 1u) / CHUNK_RECORDS; /* ids 1..count, never 0 */
@@ -675,6 +685,16 @@ static void maybe_shrink(struct plsp_ctab *t)
     t->nchunks = nchunks;
     t->used_records = next_id;
     t->free_head = FREE_NONE;
+}
+
+/* At the end of every write, lock held: frees what retired blocks it can,
+ * shrinks the layout if it is due and nothing older still waits, and frees
+ * again (with no lookup running, everything retired goes at once). */
+static void settle(struct plsp_ctab *t)
+{
+    reclaim(t);
+    maybe_shrink(t);
+    reclaim(t);
 }
 
 /* Makes room for one more record before anything changes, so that running
@@ -847,7 +867,7 @@ int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, pl
         rec_write_conn(rec, &conn);
         rec_set_word(rec, REC_BIRTH, (uint32_t)conn.gen);
         write_end(t);
-        reclaim(t);
+        settle(t);
         ctab_lock_release(&t->lock);
         if (gen_out)
             *gen_out = conn.gen;
@@ -879,7 +899,7 @@ int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, pl
     write_end(t);
 
     atomic_fetch_add_explicit(&t->count, 1u, memory_order_relaxed);
-    reclaim(t);
+    settle(t);
     ctab_lock_release(&t->lock);
     if (gen_out)
         *gen_out = conn.gen;
@@ -914,7 +934,7 @@ int plsp_ctab_set_peer(struct plsp_ctab *t, uint64_t key, plsp_gen expected_gen,
             written = 1;
         }
     }
-    reclaim(t);
+    settle(t);
     ctab_lock_release(&t->lock);
     return written;
 }
@@ -948,7 +968,7 @@ int plsp_ctab_set_state(struct plsp_ctab *t, uint64_t key, uint8_t state, plsp_g
                 *gen_out = conn.gen;
         }
     }
-    reclaim(t);
+    settle(t);
     ctab_lock_release(&t->lock);
     return written;
 }
@@ -973,8 +993,6 @@ static void remove_at(struct plsp_ctab *t, uint32_t pos, uint32_t id)
     write_end(t);
     t->free_head = id;
     atomic_fetch_sub_explicit(&t->count, 1u, memory_order_relaxed);
-    maybe_shrink(t);
-    reclaim(t);
 }
 
 int plsp_ctab_remove_if(struct plsp_ctab *t, uint64_t key, plsp_gen gen)
@@ -993,6 +1011,7 @@ int plsp_ctab_remove_if(struct plsp_ctab *t, uint64_t key, plsp_gen gen)
             removed = 1;
         }
     }
+    settle(t);
     ctab_lock_release(&t->lock);
     return removed;
 }
@@ -1007,6 +1026,7 @@ int plsp_ctab_remove(struct plsp_ctab *t, uint64_t key)
     if (id != 0) {
         remove_at(t, pos, id);
     }
+    settle(t);
     ctab_lock_release(&t->lock);
     return id != 0;
 }
