@@ -91,8 +91,15 @@ def read_file_run(run_dir, test, mode):
     if note:
         result["status"] = note.strip()
     elif not figures["finished"]:
-        crash = [l for l in err.splitlines() if "Unhandled" in l or "unhandled" in l]
-        why = crash[0] if crash else f"exit code {result['exit_code']}, no summary line"
+        # peerlsp-run: 126 after a routed function it does not support, 125
+        # when it could not start the program; it says which on stderr.
+        crash = [l for l in err.splitlines() if "nhandled" in l]
+        if mode in ROUTED and result["exit_code"] in (125, 126) and runner_lines:
+            why = f"exit code {result['exit_code']}: {runner_lines[-1]}"
+        elif crash:
+            why = crash[0]
+        else:
+            why = f"exit code {result['exit_code']}, no summary line"
         result["status"] = f"incomplete: {why} (last output at {figures['last_location']})"
     if mode in ROUTED:
         stats_text = read_text(base + ".stats.json")
