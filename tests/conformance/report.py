@@ -65,9 +65,14 @@ def parse_output(text):
     return figures
 
 
-def read_file_run(run_dir, test, mode):
-    """One test file in one mode -> its figures, with a status."""
-    base = os.path.join(run_dir, mode, test)
+def attempt_stem(run_dir, mode, test, attempt):
+    name = test if attempt == 1 else f"{test}.{attempt}"
+    return os.path.join(run_dir, mode, name)
+
+
+def read_attempt(run_dir, test, mode, attempt):
+    """One run of one test file in one mode -> its figures, with a status."""
+    base = attempt_stem(run_dir, mode, test, attempt)
     note = read_text(base + ".note")
     text = read_text(base + ".out")
     result = {"status": "ok", "checks": 0, "failures": set(), "todo": 0, "skipped": 0,
@@ -120,10 +125,36 @@ def read_file_run(run_dir, test, mode):
     return result
 
 
+def read_file_run(run_dir, test, mode):
+    """Every run of one test file in one mode. A run is repeated (TEST.2.*,
+    TEST.3.*) only when it failed a check that the gate would hold against
+    it; "failures" are then the locations that failed in every run
+    (confirmed), "failures_seen" those that failed in any."""
+    attempts = [read_attempt(run_dir, test, mode, 1)]
+    while True:
+        n = len(attempts) + 1
+        stem = attempt_stem(run_dir, mode, test, n)
+        if not (os.path.exists(stem + ".out") or os.path.exists(stem + ".note")):
+            break
+        attempts.append(read_attempt(run_dir, test, mode, n))
+    result = dict(attempts[0])
+    finished = [a for a in attempts if a["status"] == "ok"] or attempts[:1]
+    result["failures"] = set.intersection(*(a["failures"] for a in finished))
+    result["failures_seen"] = set.union(*(a["failures"] for a in attempts))
+    result["attempts"] = len(attempts)
+    if len(attempts) > 1:
+        result["attempt_failures"] = [sort_locations(a["failures"]) for a in attempts]
+        result["seconds"] = sum(a.get("seconds") or 0 for a in attempts)
+        for a in attempts:
+            if a["status"] != "ok" and result["status"] == "ok":
+                result["status"] = f"repeat {attempts.index(a) + 1}: {a['status']}"
+    return result
+
+
 def merge_runs(files):
     """Per-file figures of one mode -> the run's R."""
     run = {"checks": 0, "failures": set(), "todo": 0, "skipped": 0, "bypasses": 0,
-           "getpeername_from_table": 0, "getpeername_asked_below": 0}
+           "getpeername_from_table": 0, "getpeername_asked_below": 0, "failures_seen": set()}
     statuses = []
     seconds = 0
     for test, f in files.items():
@@ -131,6 +162,7 @@ def merge_runs(files):
                     "getpeername_asked_below"):
             run[key] += f[key]
         run["failures"] |= f["failures"]
+        run["failures_seen"] |= f["failures_seen"]
         seconds += f.get("seconds") or 0
         if f["status"] != "ok":
             statuses.append(f"{test}: {f['status']}")
@@ -138,8 +170,9 @@ def merge_runs(files):
     run["seconds"] = seconds
     run["files"] = {}
     for test, f in files.items():
-        per_file = {k: v for k, v in f.items() if k != "failures"}
+        per_file = {k: v for k, v in f.items() if k not in ("failures", "failures_seen")}
         per_file["failures"] = sort_locations(f["failures"])
+        per_file["failures_seen"] = sort_locations(f["failures_seen"])
         run["files"][test] = per_file
     return run
 
@@ -199,7 +232,7 @@ def gate(runs, known, docs_text):
         if runs[mode]["status"] != "ok":
             problems.append(f"{mode} run: {runs[mode]['status']}")
     direct, base, lsp = runs["direct"], runs["base_only"], runs["peerlsp"]
-    extra = lsp["failures"] - base["failures"]
+    extra = lsp["failures"] - base["failures_seen"]
     if extra:
         problems.append("through peerlsp, failures the base_only run does not have: "
                         + ", ".join(sort_locations(extra)))
@@ -215,7 +248,7 @@ def gate(runs, known, docs_text):
         problems.append("peerlsp answered getpeername from its table 0 times")
     if len(known) > MAX_KNOWN_GAPS:
         problems.append(f"{len(known)} known host gaps listed, more than {MAX_KNOWN_GAPS}")
-    host_gaps = base["failures"] - direct["failures"]
+    host_gaps = base["failures"] - direct["failures_seen"]
     unlisted = host_gaps - set(known)
     if unlisted:
         problems.append("base_only failures that direct does not have and "
@@ -231,6 +264,26 @@ def gate(runs, known, docs_text):
     return problems, notes
 
 
+def repeats_wanted(run_dir, tests, known, max_attempts):
+    """Runs whose failures the gate would hold against them: a base_only
+    failure that direct never had and that is not a listed host gap, a
+    peerlsp failure that base_only never had. Wine's suite has races of its
+    own (direct runs differ from each other by a location or two); such a
+    failure is only counted if it happens again."""
+    wanted = []
+    for t in tests:
+        f = {mode: read_file_run(run_dir, t, mode) for mode in MODES}
+        if any(f[m]["status"] != "ok" for m in MODES):
+            continue
+        if f["base_only"]["attempts"] < max_attempts and \
+                (f["base_only"]["failures"] - f["direct"]["failures_seen"]) - set(known):
+            wanted.append(f"base_only {t}")
+        elif f["peerlsp"]["attempts"] < max_attempts and \
+                f["peerlsp"]["failures"] - f["base_only"]["failures_seen"]:
+            wanted.append(f"peerlsp {t}")
+    return wanted
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", required=True)
@@ -240,19 +293,26 @@ def main():
     parser.add_argument("--wine-version", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--source-dir", help="the built copies of the test files")
+    parser.add_argument("--repeat-wanted", type=int, metavar="MAX",
+                        help="only print 'MODE TEST' for each run to repeat (at most MAX runs each)")
     args = parser.parse_args()
 
     tests = args.tests.split()
-    runs = {mode: merge_runs({t: read_file_run(args.runs, t, mode) for t in tests}) for mode in MODES}
     known = read_known_gaps(args.known)
+    if args.repeat_wanted:
+        for line in repeats_wanted(args.runs, tests, known, args.repeat_wanted):
+            print(line)
+        return 0
+    runs = {mode: merge_runs({t: read_file_run(args.runs, t, mode) for t in tests}) for mode in MODES}
     docs_text = read_text(args.docs) or ""
     problems, notes = gate(runs, known, docs_text)
 
     def diff(a, b):
-        """Failures of run a that run b lacks; None unless both finished."""
+        """Confirmed failures of run a that never failed in run b; None
+        unless both finished."""
         if runs[a]["status"] != "ok" or runs[b]["status"] != "ok":
             return None
-        return sort_locations(runs[a]["failures"] - runs[b]["failures"])
+        return sort_locations(runs[a]["failures"] - runs[b]["failures_seen"])
 
     document = {
         "runs": {},
@@ -264,7 +324,7 @@ def main():
         },
         "known_host_gaps": known,
         "locations": describe_locations(
-            set().union(*(runs[m]["failures"] for m in MODES)) | set(known), args.source_dir),
+            set().union(*(runs[m]["failures_seen"] for m in MODES)) | set(known), args.source_dir),
         "wine_source": f"wine {args.wine_version} (Debian source package)",
         "tests": tests,
         "gate": {"passed": not problems, "problems": problems, "notes": notes},
@@ -272,6 +332,7 @@ def main():
     for mode in MODES:
         run = dict(runs[mode])
         run["failures"] = sort_locations(run["failures"])
+        run["failures_seen"] = sort_locations(run["failures_seen"])
         document["runs"][mode] = run
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:

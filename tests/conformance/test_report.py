@@ -33,9 +33,11 @@ class Runs:
     def __init__(self, root):
         self.root = root
 
-    def put(self, mode, test, out=None, rc=0, stats_obj=None, err="", note=None):
+    def put(self, mode, test, out=None, rc=0, stats_obj=None, err="", note=None, attempt=1):
         d = os.path.join(self.root, "runs", mode)
         os.makedirs(d, exist_ok=True)
+        if attempt > 1:
+            test = f"{test}.{attempt}"
         if note is not None:
             with open(os.path.join(d, test + ".note"), "w") as f:
                 f.write(note + "\n")
@@ -79,14 +81,22 @@ class ReportTest(unittest.TestCase):
                 for loc, reason in gaps.items():
                     f.write(f"| `{loc}` | {reason} |\n")
 
-    def report(self):
+    def run_report(self, *extra):
         out = os.path.join(self.root, "conformance.json")
-        proc = subprocess.run(
+        return out, subprocess.run(
             [sys.executable, REPORT, "--runs", os.path.join(self.root, "runs"), "--known", self.known,
              "--docs", self.docs, "--tests", "sock protocol", "--wine-version", "8.0~repack-4",
-             "--out", out], capture_output=True, text=True)
+             "--out", out, *extra], capture_output=True, text=True)
+
+    def report(self):
+        out, proc = self.run_report()
         with open(out) as f:
             return proc.returncode, json.load(f), proc.stderr
+
+    def repeats_wanted(self):
+        _, proc = self.run_report("--repeat-wanted", "3")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc.stdout.splitlines()
 
     def assert_gate_fails(self, words):
         rc, doc, err = self.report()
@@ -187,6 +197,42 @@ class ReportTest(unittest.TestCase):
                       err="wine: Unhandled page fault on read access to 0000000000000028\n")
         self.assert_gate_fails("exit code 126: peerlsp-run: WSAFoo is not supported")
         self.assert_gate_fails("Unhandled page fault")
+
+    def test_race_repeated_and_not_counted(self):
+        """A failure only one run has is run again; it counts only if it
+        fails in every run of that mode."""
+        self.runs.all_good()
+        racy = SOCK_OK.format(checks=2672960) + "sock.c:6867: Test failed: event series matches\n"
+        self.runs.put("peerlsp", "sock", racy, rc=3, stats_obj=stats())
+        self.assertEqual(self.repeats_wanted(), ["peerlsp sock"])
+        self.runs.put("peerlsp", "sock", SOCK_OK.format(checks=2672960), rc=2, stats_obj=stats(), attempt=2)
+        self.assertEqual(self.repeats_wanted(), [])
+        rc, doc, err = self.report()
+        self.assertEqual(rc, 0, err)
+        r = doc["runs"]["peerlsp"]
+        self.assertEqual(r["failures"], ["sock.c:3571", "sock.c:13489"])
+        self.assertEqual(r["failures_seen"], ["sock.c:3571", "sock.c:6867", "sock.c:13489"])
+        self.assertEqual(r["files"]["sock"]["attempts"], 2)
+
+    def test_failure_in_every_run_counts(self):
+        self.runs.all_good()
+        bad = SOCK_OK.format(checks=2672960) + "sock.c:4242: Test failed: wrong peer\n"
+        for attempt in (1, 2, 3):
+            self.runs.put("peerlsp", "sock", bad, rc=3, stats_obj=stats(), attempt=attempt)
+            self.assertEqual(self.repeats_wanted(), ["peerlsp sock"] if attempt < 3 else [])
+        doc = self.assert_gate_fails("sock.c:4242")
+        self.assertEqual(doc["runs"]["peerlsp"]["files"]["sock"]["attempt_failures"][2],
+                         ["sock.c:3571", "sock.c:4242", "sock.c:13489"])
+
+    def test_base_only_repeated_first(self):
+        """base_only is settled before peerlsp is compared with it."""
+        self.runs.all_good()
+        extra = SOCK_OK.format(checks=2672960) + "sock.c:6857: Test failed: x\n"
+        self.runs.put("base_only", "sock", extra, rc=3, stats_obj=stats())
+        self.runs.put("peerlsp", "sock", extra.replace("6857", "6867"), rc=3, stats_obj=stats())
+        self.assertEqual(self.repeats_wanted(), ["base_only sock"])
+        self.write_known({"sock.c:6857": "listed"})
+        self.assertEqual(self.repeats_wanted(), ["peerlsp sock"])
 
     def test_missing_stats(self):
         self.runs.all_good()
