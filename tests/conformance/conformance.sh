@@ -84,6 +84,11 @@ fetch() {
 # \Device\Afd with NtDeviceIoControlFile, below any service provider.
 build() {
   local cc=x86_64-w64-mingw32-gcc
+  # Up to date: nothing it is made from is newer.
+  if [ -f "$exe" ] && [ -z "$(find "$here/compat.h" "$here/protocol-offline.patch" "$here/conformance.sh" \
+                                  "$wine_tree/dlls/ws2_32/tests" -newer "$exe" -type f | head -n 1)" ]; then
+    return 0
+  fi
   rm -rf "$obj_dir" && mkdir -p "$obj_dir/include/wine" "$obj_dir/dlls/ws2_32/tests"
   # Only Wine's test and debug headers: the rest of Wine's include/ would
   # fight MinGW's Windows headers.
