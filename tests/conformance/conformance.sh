@@ -228,7 +228,20 @@ repeat_runs() {
   done
 }
 
+# sock.c binds fixed ports (SERVERPORT 9374 to 9376): two runs at once on
+# one machine take each other's ports (seen: a bind failing with
+# WSAEADDRINUSE, then a WSARecvMsg waiting forever for a datagram sent to
+# the other run). One run at a time per machine, whatever the worktree.
+hold_machine_lock() {
+  exec 9>/tmp/peerlsp-conformance.lock
+  if ! flock -n 9; then
+    say "waiting for the other conformance run on this machine to end"
+    flock 9
+  fi
+}
+
 step=${1:-all}
+case $step in all|run) hold_machine_lock ;; esac
 case $step in
   fetch) fetch ;;
   build) fetch; build ;;
