@@ -83,8 +83,8 @@ static int wine_catalog(WSAPROTOCOL_INFOW **all, int *n)
 /* Wine's own entries for the four protocols: realistic field values. */
 static int wine_base_entries(WSAPROTOCOL_INFOW out[HOST_BASE_COUNT])
 {
-    WSAPROTOCOL_INFOW *all;
-    int n;
+    WSAPROTOCOL_INFOW *all = NULL;
+    int n = 0;
     int err = wine_catalog(&all, &n);
     for (int k = 0; k < HOST_BASE_COUNT && !err; k++) {
         int found = 0;
@@ -179,8 +179,8 @@ static int add_family(struct simcat *cat, const wchar_t *tbase_path, GUID guid,
 
 int host_catalog_add_wine_catalog(struct simcat *cat, const wchar_t *tbase_path)
 {
-    WSAPROTOCOL_INFOW *all;
-    int n;
+    WSAPROTOCOL_INFOW *all = NULL;
+    int n = 0;
     int err = wine_catalog(&all, &n);
     GUID v4 = TBASE_GUID_IPV4, v6 = TBASE_GUID_IPV6, other = TBASE_GUID_OTHER;
     if (!err)
