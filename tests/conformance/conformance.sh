@@ -203,6 +203,7 @@ run_one() {
 
 report() {
   python3 "$here/report.py" --runs "$runs_dir" --known "$here/known-host-gaps.txt" \
+          --races "$here/wine-races.txt" \
           --docs "$top/docs/testing.md" --wine-version "$wine_version" \
           --tests "${tests[*]}" --source-dir "$obj_dir/dlls/ws2_32/tests" \
           --out "$top/build/conformance.json" "$@"

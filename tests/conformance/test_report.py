@@ -65,6 +65,9 @@ class ReportTest(unittest.TestCase):
         self.runs = Runs(self.root)
         self.known = os.path.join(self.root, "known.txt")
         self.docs = os.path.join(self.root, "testing.md")
+        self.races = os.path.join(self.root, "races.txt")
+        with open(self.races, "w") as f:
+            f.write("# Wine's own\nsock.c:9999 failed in direct runs\n")
         self.write_known({})
 
     def tearDown(self):
@@ -85,6 +88,7 @@ class ReportTest(unittest.TestCase):
         out = os.path.join(self.root, "conformance.json")
         return out, subprocess.run(
             [sys.executable, REPORT, "--runs", os.path.join(self.root, "runs"), "--known", self.known,
+             "--races", self.races,
              "--docs", self.docs, "--tests", "sock protocol", "--wine-version", "8.0~repack-4",
              "--out", out, *extra], capture_output=True, text=True)
 
@@ -233,6 +237,25 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(self.repeats_wanted(), ["base_only sock"])
         self.write_known({"sock.c:6857": "listed"})
         self.assertEqual(self.repeats_wanted(), ["peerlsp sock"])
+
+    def test_wine_race_not_counted(self):
+        """A listed race of Wine's own suite is neither repeated nor held
+        against a routed run; an unlisted one still is."""
+        with open(self.races, "w") as f:
+            f.write("sock.c:6857 failed in direct runs\n")
+        self.runs.all_good()
+        racy = SOCK_OK.format(checks=2672960) + "sock.c:6857: Test failed: expected timeout\n"
+        self.runs.put("base_only", "sock", racy, rc=3, stats_obj=stats())
+        self.runs.put("peerlsp", "sock", racy, rc=3, stats_obj=stats())
+        self.assertEqual(self.repeats_wanted(), [])
+        rc, doc, err = self.report()
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(doc["differences"]["base_only_minus_direct"], ["sock.c:6857"])
+        self.assertIn("races that failed (not counted): sock.c:6857", " ".join(doc["gate"]["notes"]))
+        with open(self.races, "w") as f:
+            f.write("sock.c:6867 another one\n")
+        self.assertEqual(self.repeats_wanted(), ["base_only sock"])
+        self.assert_gate_fails("does not list: sock.c:6857")
 
     def test_missing_stats(self):
         self.runs.all_good()
