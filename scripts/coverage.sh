@@ -17,7 +17,8 @@
 #    with gcc --coverage (the sanitizer builds are left to make test).
 # 4. gcovr (Debian's) reads both with the matching gcov, merges them and
 #    writes build/coverage.json (the figures per area and per file),
-#    build/coverage.txt (per file, with the lines not executed) and
+#    build/coverage.txt (per file, with the lines not executed),
+#    build/coverage-branches.txt (per file, the branches) and
 #    build/coverage/index.html (every file, line by line).
 # Branch figures leave out the branches gcc itself marks unreachable
 # (--exclude-unreachable-branches).
@@ -49,18 +50,18 @@ say "the native table tests"
 filters=(--root "$top" --filter "$top/src/" --filter "$top/installer/"
          --exclude-unreachable-branches)
 gcovr "${filters[@]}" --gcov-executable x86_64-w64-mingw32-gcov \
-      --object-directory "$cov" --json build/coverage-x64.gcovr.json "$cov"
+      --object-directory "$cov" --json build/coverage-x64.gcovr.json "$cov/src" "$cov/installer"
 gcovr "${filters[@]}" --gcov-executable gcov \
-      --object-directory "$native" --json build/coverage-native.gcovr.json "$native"
+      --object-directory "$native" --json build/coverage-native.gcovr.json "$native/tests/native"
 python3 scripts/coverage-json.py --drop-functions build/coverage-native.gcovr.json
 mkdir -p build/coverage
 merged=(--root "$top" -a build/coverage-x64.gcovr.json -a build/coverage-native.gcovr.json)
-gcovr "${merged[@]}" --txt build/coverage.txt --txt-metric branch >/dev/null
+gcovr "${merged[@]}" --txt build/coverage-branches.txt --branches
 gcovr "${merged[@]}" --html-details build/coverage/index.html \
-      --json-summary build/coverage-summary.gcovr.json >/dev/null
-gcovr "${merged[@]}" --txt build/coverage-lines.txt
+      --json-summary build/coverage-summary.gcovr.json
+gcovr "${merged[@]}" --txt build/coverage.txt
 python3 scripts/coverage-json.py build/coverage-summary.gcovr.json > build/coverage.json
 say "build/coverage.json:"
 cat build/coverage.json
-say "report: build/coverage.txt (branches), build/coverage-lines.txt (lines), build/coverage/index.html"
+say "reports: build/coverage.txt (lines not executed), build/coverage-branches.txt, build/coverage/index.html"
 [ "$suite_rc" = 0 ] || { say "a test failed (exit $suite_rc): the figures cover what ran"; exit 1; }
