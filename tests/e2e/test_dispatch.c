@@ -23,6 +23,8 @@
 
 #include "simprov.h"
 
+#include <mswsock.h>
+
 #ifndef DBG_PRINTEXCEPTION_WIDE_C
 #define DBG_PRINTEXCEPTION_WIDE_C 0x4001000A
 #endif
@@ -533,13 +535,28 @@ static void run_own_entries(struct two *w)
     EXPECT_ERR(ok, FALSE, err, WSA_IO_INCOMPLETE);
     PEER_ASKED(w, w->m, 0, 0, 0); /* none of these touched the peer */
 
-    /* A send failing with an error that ends the connection: from then on
-     * every getpeername asks below (simprov, which still has the peer). */
-    ARM(w, "WSPSend", WSAENETRESET);
-    ret = w->lsp.lpWSPSend(w->m, &buf, 1, &done, 0, NULL, NULL, NULL, &err);
-    EXPECT_ERR(ret, SOCKET_ERROR, err, WSAENETRESET);
-    PEER_ASKED(w, w->m, 1, 0, 0);
-    PEER_ASKED(w, w->m, 1, 0, 0);
+    /* A transfer failing with an error that ends the connection: from then
+     * on every getpeername asks below (simprov, which still has the peer),
+     * until a join to the same address makes peerlsp record it again. */
+    for (int i = 0; i < 3; i++) {
+        static const char *const fns[] = { "WSPSend", "WSPSendTo", "WSPRecvFrom" };
+        static const int errors[] = { WSAENETRESET, WSAECONNRESET, WSAECONNABORTED };
+        ARM(w, fns[i], errors[i]);
+        if (i == 0)
+            ret = w->lsp.lpWSPSend(w->m, &buf, 1, &done, 0, NULL, NULL, NULL, &err);
+        else if (i == 1)
+            ret = w->lsp.lpWSPSendTo(w->m, &buf, 1, &done, 0, (struct sockaddr *)&to, tolen,
+                                     NULL, NULL, NULL, &err);
+        else
+            ret = w->lsp.lpWSPRecvFrom(w->m, &buf, 1, &done, &flags, NULL, NULL, NULL, NULL,
+                                       NULL, &err);
+        EXPECT_ERR(ret, SOCKET_ERROR, err, errors[i]);
+        PEER_ASKED(w, w->m, 1, 0, 0);
+        PEER_ASKED(w, w->m, 1, 0, 0);
+        assert_true(w->lsp.lpWSPJoinLeaf(w->m, (struct sockaddr *)&to, tolen, NULL, NULL, NULL,
+                                         NULL, JL_BOTH, &err) == w->m);
+        PEER_ASKED(w, w->m, 0, 0, 0);
+    }
 
     /* Accept, join and duplicate failing below. */
     ARM(w, "WSPAccept", WSAECONNABORTED);
@@ -602,6 +619,91 @@ static void run_own_entries(struct two *w)
     REACHED(w, asked, 18, 9);
 }
 
+
+/* Send, receive, their results, the options, ioctl and the extension
+ * functions on a handle neither lower provider owns: WSAENOTSOCK. The
+ * extension functions are peerlsp's own; they report through the thread's
+ * last error. */
+static void run_unknown_handle_rest(struct two *w)
+{
+    SOCKET x = (SOCKET)w->stranger;
+    int err = 0, ret;
+    char data[4] = "abc", opt[4];
+    int optlen = sizeof opt;
+    WSABUF buf = { sizeof data, data };
+    DWORD done = 0, flags = 0, returned = 0;
+    SOCKADDR_STORAGE to;
+    int tolen;
+    e2e_loopback(AF_INET, 4242, &to, &tolen);
+    ret = w->lsp.lpWSPSend(x, &buf, 1, &done, 0, NULL, NULL, NULL, &err);
+    EXPECT_ERR(ret, SOCKET_ERROR, err, WSAENOTSOCK);
+    ret = w->lsp.lpWSPRecv(x, &buf, 1, &done, &flags, NULL, NULL, NULL, &err);
+    EXPECT_ERR(ret, SOCKET_ERROR, err, WSAENOTSOCK);
+    ret = w->lsp.lpWSPSendTo(x, &buf, 1, &done, 0, (struct sockaddr *)&to, tolen, NULL, NULL,
+                             NULL, &err);
+    EXPECT_ERR(ret, SOCKET_ERROR, err, WSAENOTSOCK);
+    ret = w->lsp.lpWSPRecvFrom(x, &buf, 1, &done, &flags, NULL, NULL, NULL, NULL, NULL, &err);
+    EXPECT_ERR(ret, SOCKET_ERROR, err, WSAENOTSOCK);
+    WSANETWORKEVENTS events;
+    ret = w->lsp.lpWSPEnumNetworkEvents(x, NULL, &events, &err);
+    EXPECT_ERR(ret, SOCKET_ERROR, err, WSAENOTSOCK);
+    WSAOVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    BOOL ok = w->lsp.lpWSPGetOverlappedResult(x, &ov, &done, FALSE, &flags, &err);
+    EXPECT_ERR(ok, FALSE, err, WSAENOTSOCK);
+    ret = w->lsp.lpWSPGetSockOpt(x, SOL_SOCKET, SO_TYPE, opt, &optlen, &err);
+    EXPECT_ERR(ret, SOCKET_ERROR, err, WSAENOTSOCK);
+    ret = w->lsp.lpWSPSetSockOpt(x, SOL_SOCKET, SO_BROADCAST, opt, 1, &err);
+    EXPECT_ERR(ret, SOCKET_ERROR, err, WSAENOTSOCK);
+    u_long nonblocking = 1;
+    ret = w->lsp.lpWSPIoctl(x, FIONBIO, &nonblocking, sizeof nonblocking, NULL, 0, &returned,
+                            NULL, NULL, NULL, &err);
+    EXPECT_ERR(ret, SOCKET_ERROR, err, WSAENOTSOCK);
+
+    /* peerlsp's five extension functions, as an application gets them:
+     * asked on tbase's socket, but TransmitPackets (Wine 8 has none) on
+     * simprov's. */
+    static const GUID guids[] = { WSAID_CONNECTEX, WSAID_ACCEPTEX, WSAID_DISCONNECTEX,
+                                  WSAID_TRANSMITFILE, WSAID_TRANSMITPACKETS };
+    void *fns[5];
+    for (int i = 0; i < 5; i++) {
+        GUID g = guids[i];
+        fns[i] = NULL;
+        assert_int_equal(w->lsp.lpWSPIoctl(i < 4 ? w->t : w->m,
+                                           SIO_GET_EXTENSION_FUNCTION_POINTER, &g,
+                                           sizeof g, &fns[i], sizeof fns[i], &returned, NULL,
+                                           NULL, NULL, &err), 0);
+        assert_non_null(fns[i]);
+    }
+    OVERLAPPED xov;
+    memset(&xov, 0, sizeof xov);
+    char abuf[128];
+#define EXT_NOTSOCK(call)                                                                  \
+    do {                                                                                   \
+        WSASetLastError(0);                                                                \
+        BOOL ok_ = (call);                                                                 \
+        int err_ = WSAGetLastError();                                                      \
+        if (ok_ || err_ != WSAENOTSOCK)                                                    \
+            fail_msg("%s on a handle no provider owns: %d, last error %d", #call, ok_, err_); \
+    } while (0)
+    EXT_NOTSOCK(((LPFN_CONNECTEX)fns[0])(x, (struct sockaddr *)&to, tolen, NULL, 0, NULL, &xov));
+    EXT_NOTSOCK(((LPFN_ACCEPTEX)fns[1])(x, x, abuf, 0, 40, 40, &done, &xov));
+    EXT_NOTSOCK(((LPFN_DISCONNECTEX)fns[2])(x, &xov, 0, 0));
+    EXT_NOTSOCK(((LPFN_TRANSMITFILE)fns[3])(x, NULL, 0, 0, &xov, NULL, 0));
+    EXT_NOTSOCK(((LPFN_TRANSMITPACKETS)fns[4])(x, NULL, 0, 0, &xov, 0));
+
+    /* The ConnectEx pointer came from tbase's socket: simprov's own was
+     * never asked for. On simprov's socket peerlsp asks simprov now; that
+     * failing, the application gets simprov's error. */
+    assert_true(w->sim_fail_next("WSPIoctl", WSAEINVALIDPROVIDER));
+    WSASetLastError(0);
+    ok = ((LPFN_CONNECTEX)fns[0])(w->m, (struct sockaddr *)&to, tolen, NULL, 0, NULL, &xov);
+    if (ok || WSAGetLastError() != WSAEINVALIDPROVIDER)
+        fail_msg("ConnectEx with simprov's WSPIoctl failing: %d, last error %d", ok,
+                 WSAGetLastError());
+    (void)w->sim_fail_next(NULL, 0);
+}
+
 /* Successful calls of every traced entry, IPv6 peers included: TCP/IPv6
  * over tbase (the third chain), a join and a duplication. */
 static void run_successes(struct two *w, SOCKET *client6, SOCKET *server6, SOCKET *listener6,
@@ -661,6 +763,7 @@ static void scenario(int trace)
     two_start(&w, trace);
     run_pass_through(&w);
     run_own_entries(&w);
+    run_unknown_handle_rest(&w);
     SOCKET c6, s6, l6, dup_of, stranger = (SOCKET)w.stranger;
     run_successes(&w, &c6, &s6, &l6, &dup_of);
     E2E_OK_API(w.api, w.api->closesocket(c6));
