@@ -538,18 +538,25 @@ static void run_own_entries(struct two *w)
     /* A transfer failing with an error that ends the connection: from then
      * on every getpeername asks below (simprov, which still has the peer),
      * until a join to the same address makes peerlsp record it again. */
-    for (int i = 0; i < 3; i++) {
-        static const char *const fns[] = { "WSPSend", "WSPSendTo", "WSPRecvFrom" };
-        static const int errors[] = { WSAENETRESET, WSAECONNRESET, WSAECONNABORTED };
+    for (int i = 0; i < 5; i++) {
+        static const char *const fns[] = { "WSPSend", "WSPSendTo", "WSPRecvFrom",
+                                           "WSPGetOverlappedResult", "WSPEnumNetworkEvents" };
+        static const int errors[] = { WSAENETRESET, WSAECONNRESET, WSAECONNABORTED,
+                                      WSAETIMEDOUT, WSAEDISCON };
         ARM(w, fns[i], errors[i]);
         if (i == 0)
             ret = w->lsp.lpWSPSend(w->m, &buf, 1, &done, 0, NULL, NULL, NULL, &err);
         else if (i == 1)
             ret = w->lsp.lpWSPSendTo(w->m, &buf, 1, &done, 0, (struct sockaddr *)&to, tolen,
                                      NULL, NULL, NULL, &err);
-        else
+        else if (i == 2)
             ret = w->lsp.lpWSPRecvFrom(w->m, &buf, 1, &done, &flags, NULL, NULL, NULL, NULL,
                                        NULL, &err);
+        else if (i == 3)
+            ret = w->lsp.lpWSPGetOverlappedResult(w->m, &ov, &done, FALSE, &flags, &err)
+                      ? 0 : SOCKET_ERROR;
+        else
+            ret = w->lsp.lpWSPEnumNetworkEvents(w->m, NULL, &events, &err);
         EXPECT_ERR(ret, SOCKET_ERROR, err, errors[i]);
         PEER_ASKED(w, w->m, 1, 0, 0);
         PEER_ASKED(w, w->m, 1, 0, 0);
@@ -706,8 +713,13 @@ static void run_unknown_handle_rest(struct two *w)
 
 /* Successful calls of every traced entry, IPv6 peers included: TCP/IPv6
  * over tbase (the third chain), a join and a duplication. */
+struct successes {
+    SOCKET accepted_plain; /* accepted without an address buffer */
+    SOCKET odd;            /* connected with another family's length */
+};
+
 static void run_successes(struct two *w, SOCKET *client6, SOCKET *server6, SOCKET *listener6,
-                          SOCKET *dup_of)
+                          SOCKET *dup_of, struct successes *out)
 {
     const struct wsapi *api = w->api;
     SOCKADDR_STORAGE addr, peer;
@@ -726,16 +738,38 @@ static void run_successes(struct two *w, SOCKET *client6, SOCKET *server6, SOCKE
     plen = sizeof peer;
     E2E_OK_API(api, api->getpeername(c, (struct sockaddr *)&peer, &plen));
     e2e_addr_equal(&peer, plen, &addr, len);
-    E2E_OK_API(api, api->closesocket(l));
     *client6 = c;
     *server6 = sv;
     *listener6 = l;
+
+    /* A second connection accepted without an address buffer. */
+    SOCKET c2 = api->socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(c2 != INVALID_SOCKET);
+    E2E_OK_API(api, api->connect(c2, (struct sockaddr *)&addr, len));
+    SOCKET sv2 = api->accept(l, NULL, NULL);
+    assert_true(sv2 != INVALID_SOCKET);
+    E2E_OK_API(api, api->closesocket(c2));
+    E2E_OK_API(api, api->closesocket(sv2));
+    out->accepted_plain = sv2;
+
+    /* A connect whose address length is not its family's (an IPv4 address
+     * given with IPv6's length, as Windows allows) on a new simprov socket. */
+    int err = 0;
+    SOCKET odd = w->lsp.lpWSPSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP, &w->udp_chain, 0, 0, &err);
+    assert_true(odd != INVALID_SOCKET);
+    SOCKADDR_STORAGE wide;
+    int widelen;
+    e2e_loopback(AF_INET, 4444, &wide, &widelen);
+    assert_int_equal(w->lsp.lpWSPConnect(odd, (struct sockaddr *)&wide,
+                                         (int)sizeof(struct sockaddr_in6), NULL, NULL, NULL,
+                                         NULL, &err), 0);
+    assert_int_equal(w->lsp.lpWSPCloseSocket(odd, &err), 0);
+    out->odd = odd;
 
     /* A join on simprov: the socket itself joins (simprov's default). */
     SOCKADDR_STORAGE leaf;
     int leaflen;
     e2e_loopback(AF_INET, 4343, &leaf, &leaflen);
-    int err = 0;
     SOCKET j = w->lsp.lpWSPJoinLeaf(w->m, (struct sockaddr *)&leaf, leaflen, NULL, NULL, NULL,
                                     NULL, JL_BOTH, &err);
     assert_true(j == w->m);
@@ -753,6 +787,7 @@ static void run_successes(struct two *w, SOCKET *client6, SOCKET *server6, SOCKE
     int on = 1;
     assert_int_equal(w->lsp.lpWSPSetSockOpt(c, SOL_SOCKET, SO_KEEPALIVE, (char *)&on, sizeof on,
                                             &err), 0);
+    E2E_OK_API(api, api->closesocket(l));
 }
 
 static void scenario(int trace)
@@ -765,7 +800,8 @@ static void scenario(int trace)
     run_own_entries(&w);
     run_unknown_handle_rest(&w);
     SOCKET c6, s6, l6, dup_of, stranger = (SOCKET)w.stranger;
-    run_successes(&w, &c6, &s6, &l6, &dup_of);
+    struct successes more;
+    run_successes(&w, &c6, &s6, &l6, &dup_of, &more);
     E2E_OK_API(w.api, w.api->closesocket(c6));
     E2E_OK_API(w.api, w.api->closesocket(s6));
     SOCKET m = w.m;
@@ -800,6 +836,9 @@ static void scenario(int trace)
     expect_trace("WSPAccept", l6, want);
     expect_trace("WSPSetSockOpt", c6, "0");
     expect_trace("WSPIoctl", c6, "0");
+    snprintf(want, sizeof want, "%lld peer -", (long long)more.accepted_plain);
+    expect_trace("WSPAccept", l6, want);
+    expect_trace("WSPConnect", more.odd, "0 peer -");
 }
 
 static void test_dispatch_failing_lower(void **state)
