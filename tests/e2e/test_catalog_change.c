@@ -148,6 +148,75 @@ static void test_chain_unknown_to_ws2_32(void **state)
     FreeLibrary(sim);
 }
 
+/* ---- a lower provider that fails to start, or starts broken ------------- */
+
+/* peerlsp over simprov alone (its TCP/IPv4 chain): simprov's WSPStartup
+ * failing gives peerlsp's WSPStartup that very error; a start-up that
+ * succeeds but leaves a proc-table slot empty is refused
+ * (WSAEPROVIDERFAILEDINIT) after simprov's WSPCleanup undid it. */
+static void test_lower_fails_to_start(void **state)
+{
+    (void)state;
+    struct simcat *cat = simcat_create();
+    DWORD base[HOST_BASE_COUNT], sim_id = 0;
+    int err = 0;
+    assert_non_null(cat);
+    assert_int_equal(host_catalog_add_base(cat, PEERLSP_TEST_BASE_DLL, base), 0);
+    WSAPROTOCOL_INFOW sim_entry;
+    assert_true(find_entry(cat, base[HOST_BASE_TCP4], &sim_entry));
+    GUID sim_guid = SIMPROV_GUID;
+    sim_entry.ProviderId = sim_guid;
+    assert_int_equal(simcat_install(cat, &sim_guid, PEERLSP_TEST_SIM_DLL, &sim_entry, 1, &sim_id,
+                                    &err), 0);
+    DWORD over[] = { sim_id };
+    struct host_lsp_ids ids;
+    assert_int_equal(host_catalog_install_lsp_over(cat, PEERLSP_TEST_LSP_DLL, &lsp_guid, NULL,
+                                                   HOST_CHAINS_SHARE_GUID, over, 1, &ids), 0);
+    HMODULE sim = LoadLibraryW(PEERLSP_TEST_SIM_DLL);
+    assert_non_null(sim);
+    SIMPROV_CALLS_FN sim_calls =
+        (SIMPROV_CALLS_FN)(void (*)(void))GetProcAddress(sim, "simprov_calls");
+    SIMPROV_FAIL_NEXT_FN fail_next =
+        (SIMPROV_FAIL_NEXT_FN)(void (*)(void))GetProcAddress(sim, "simprov_fail_next");
+    SIMPROV_EMPTY_NEXT_SLOT_FN empty_next =
+        (SIMPROV_EMPTY_NEXT_SLOT_FN)(void (*)(void))GetProcAddress(sim, "simprov_empty_next_slot");
+    assert_true(sim_calls && fail_next && empty_next);
+    host_set_catalog(cat);
+    const struct wsapi *api = host_api();
+
+    /* Failing to start: its own error comes back. */
+    assert_int_equal(host_startup(), 0);
+    assert_true(fail_next("WSPStartup", WSASYSNOTREADY));
+    SOCKET sock = api->socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(sock == INVALID_SOCKET);
+    assert_int_equal(api->WSAGetLastError(), WSASYSNOTREADY);
+    assert_int_equal(host_last_startup_error(), WSASYSNOTREADY);
+    assert_int_equal(host_cleanup(), 0);
+
+    /* Starting with an empty slot (WSPIoctl, slot 16): refused, and
+     * cleaned up below. */
+    assert_int_equal(host_startup(), 0);
+    LONG started = sim_calls("WSPStartup"), cleaned = sim_calls("WSPCleanup");
+    empty_next(16);
+    sock = api->socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(sock == INVALID_SOCKET);
+    assert_int_equal(api->WSAGetLastError(), WSAEPROVIDERFAILEDINIT);
+    assert_int_equal(sim_calls("WSPStartup"), started + 1);
+    assert_int_equal(sim_calls("WSPCleanup"), cleaned + 1);
+
+    /* Whole again: sockets through peerlsp reach simprov. */
+    LONG made = sim_calls("WSPSocket");
+    sock = api->socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(sock != INVALID_SOCKET);
+    assert_int_equal(host_socket_entry(sock), ids.chain_ids[0]);
+    assert_int_equal(sim_calls("WSPSocket"), made + 1);
+    assert_int_equal(api->closesocket(sock), 0);
+    assert_int_equal(host_cleanup(), 0);
+    host_set_catalog(NULL);
+    simcat_destroy(cat);
+    FreeLibrary(sim);
+}
+
 /* ---- WSPStartup out of memory --------------------------------------------- */
 
 static volatile LONG armed, calls, fail_at, failed;
@@ -248,6 +317,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base_removed_between_startups),
         cmocka_unit_test(test_chain_unknown_to_ws2_32),
+        cmocka_unit_test(test_lower_fails_to_start),
         cmocka_unit_test(test_startup_allocation_fails),
     };
     return cmocka_run_group_tests_name("catalog changes and WSPStartup out of memory", tests,

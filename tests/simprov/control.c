@@ -49,6 +49,22 @@ BOOL WINAPI simprov_fail_next(const char *function_name, int error)
     return FALSE;
 }
 
+/* simprov_empty_next_slot: the slot index + 1 (0: none). */
+static volatile LONG empty_slot;
+
+int sim_take_empty_slot(void)
+{
+    return (int)InterlockedExchange(&empty_slot, 0) - 1;
+}
+
+/***********************************************************************
+ *      simprov_empty_next_slot
+ */
+void WINAPI simprov_empty_next_slot(int index)
+{
+    InterlockedExchange(&empty_slot, index >= 0 && index < 30 ? index + 1 : 0);
+}
+
 int sim_join_makes_new_socket(void)
 {
     return InterlockedCompareExchange(&join_new_socket, 0, 0) != 0;

@@ -57,6 +57,9 @@ int sim_enter(enum sim_fn fn);
 /* simprov_next_peer_bytes's setting, once: 0 when none was given. */
 int sim_take_peer_bytes(void);
 
+/* simprov_empty_next_slot's setting, once: the slot, or -1. */
+int sim_take_empty_slot(void);
+
 /* simprov_join_new_socket's setting. */
 int sim_join_makes_new_socket(void);
 

@@ -100,6 +100,9 @@ int WSPAPI WSPStartup(WORD wVersionRequested, LPWSPDATA lpWSPData,
     lpWSPData->wHighVersion = SIM_VERSION;
     memcpy(lpWSPData->szDescription, description, sizeof description);
     fill_procs(lpProcTable);
+    int empty = sim_take_empty_slot();
+    if (empty >= 0) /* a broken provider, for the tests: one slot left NULL */
+        ((void (**)(void))lpProcTable)[empty] = NULL;
     return 0;
 }
 
