@@ -24,6 +24,8 @@
 
 #include "simprov.h"
 
+#include <mswsock.h>
+
 static const GUID lsp_guid = PEERLSP_GUID_INIT;
 
 static int find_entry(struct simcat *cat, DWORD id, WSAPROTOCOL_INFOW *out)
@@ -217,6 +219,43 @@ static void test_lower_fails_to_start(void **state)
     FreeLibrary(sim);
 }
 
+/* ---- an extension function called after the last WSPCleanup ------------- */
+
+/* Applications call extension functions directly, not through ws2_32: one
+ * kept after the last cleanup (the DLL still loaded by someone) must fail
+ * with WSANOTINITIALISED, not touch freed state. */
+static void test_extension_after_cleanup(void **state)
+{
+    (void)state;
+    struct e2e_session session, *s = &session;
+    HMODULE held = LoadLibraryW(PEERLSP_TEST_LSP_DLL);
+    assert_non_null(held);
+    e2e_start(s, E2E_LSP_SHARED);
+    SOCKET sock = s->api->socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(sock != INVALID_SOCKET);
+    GUID guid = WSAID_CONNECTEX;
+    LPFN_CONNECTEX connect_ex = (LPFN_CONNECTEX)e2e_ext_fn(s, sock, &guid);
+    HMODULE owner = NULL;
+    assert_true(GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                       GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                                   (LPCWSTR)(void *)connect_ex, &owner));
+    assert_ptr_equal(owner, held); /* peerlsp's own ConnectEx */
+    E2E_OK(s->api->closesocket(sock));
+    e2e_stop(s);
+
+    SOCKADDR_STORAGE to;
+    int tolen;
+    e2e_loopback(AF_INET, 4242, &to, &tolen);
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    WSASetLastError(0);
+    BOOL ok = connect_ex(sock, (struct sockaddr *)&to, tolen, NULL, 0, NULL, &ov);
+    if (ok || WSAGetLastError() != WSANOTINITIALISED)
+        fail_msg("ConnectEx after the last WSPCleanup: %d, last error %d; expected "
+                 "WSANOTINITIALISED", ok, WSAGetLastError());
+    FreeLibrary(held);
+}
+
 /* ---- WSPStartup out of memory --------------------------------------------- */
 
 static volatile LONG armed, calls, fail_at, failed;
@@ -318,6 +357,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_base_removed_between_startups),
         cmocka_unit_test(test_chain_unknown_to_ws2_32),
         cmocka_unit_test(test_lower_fails_to_start),
+        cmocka_unit_test(test_extension_after_cleanup),
         cmocka_unit_test(test_startup_allocation_fails),
     };
     return cmocka_run_group_tests_name("catalog changes and WSPStartup out of memory", tests,
