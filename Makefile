@@ -6,7 +6,8 @@
 #   make bench    benchmarks (build/bench.json)
 #   make fuzz     a bounded libFuzzer run on the connection table
 #   make package  the MSI (dist/peerlsp-<version>-x64.msi)
-.PHONY: all bootstrap build build-x64 build-x86 demo test conformance bench fuzz package clean
+#   make coverage line and branch coverage of src/ and installer/ (build/coverage.json)
+.PHONY: all bootstrap build build-x64 build-x86 demo test conformance bench fuzz package coverage clean
 
 all: build
 
@@ -46,6 +47,13 @@ conformance: build
 # benchmark -> build/bench.json), scripts/fuzz.sh (FUZZ_SECONDS, default 60).
 bench:
 	@scripts/bench.sh
+
+# Logic in scripts/coverage.sh: its own build tree (build/x64-coverage, whose
+# DLLs never go to dist/), the Wine suite and the native table tests, then
+# build/coverage.json and the reports. The x86 build only provides the
+# 32-bit DLL some installer tests read.
+coverage: build-x86
+	@scripts/coverage.sh
 
 fuzz:
 	@scripts/bootstrap.sh bench

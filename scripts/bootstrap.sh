@@ -4,6 +4,7 @@
 #
 #   scripts/bootstrap.sh            build and test prerequisites
 #   scripts/bootstrap.sh bench      also what `make bench` and `make fuzz` need
+#   scripts/bootstrap.sh coverage   also what `make coverage` needs
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +44,11 @@ if [ "$want" = bench ]; then
   # Fuzzing and instruction counts of the native connection table.
   pkg_for[clang]=clang
   pkg_for[valgrind]=valgrind
+fi
+if [ "$want" = coverage ]; then
+  # The reports of make coverage (MinGW's gcov comes with its gcc package).
+  pkg_for[gcovr]=gcovr
+  pkg_for[x86_64-w64-mingw32-gcov]=gcc-mingw-w64-x86-64
 fi
 
 missing=()

@@ -72,20 +72,11 @@ static int WSPAPI d_CancelBlockingCall(LPINT lpErrno)
     return ret;
 }
 
-static int WSPAPI d_DuplicateSocket(SOCKET s, DWORD pid, LPWSAPROTOCOL_INFOW info,
-                                    LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPDuplicateSocket(s, pid, info, lpErrno);
-}
-
-
 static int WSPAPI d_EventSelect(SOCKET s, WSAEVENT event, __LONG32 events, LPINT lpErrno)
 {
     PLSP_LOWER_OF(s, SOCKET_ERROR);
     return lower->procs.lpWSPEventSelect(s, event, events, lpErrno);
 }
-
 
 static int WSPAPI d_GetSockName(SOCKET s, struct sockaddr *name, LPINT namelen, LPINT lpErrno)
 {
@@ -93,21 +84,10 @@ static int WSPAPI d_GetSockName(SOCKET s, struct sockaddr *name, LPINT namelen, 
     return lower->procs.lpWSPGetSockName(s, name, namelen, lpErrno);
 }
 
-
 static WINBOOL WSPAPI d_GetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT lpErrno)
 {
     PLSP_LOWER_OF(s, FALSE);
     return lower->procs.lpWSPGetQOSByName(s, name, qos, lpErrno);
-}
-
-static int WSPAPI d_Ioctl(SOCKET s, DWORD code, LPVOID in, DWORD in_len, LPVOID out,
-                          DWORD out_len, LPDWORD returned, LPWSAOVERLAPPED ov,
-                          LPWSAOVERLAPPED_COMPLETION_ROUTINE completion, LPWSATHREADID thread,
-                          LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPIoctl(s, code, in, in_len, out, out_len, returned, ov, completion,
-                                   thread, lpErrno);
 }
 
 static int WSPAPI d_Listen(SOCKET s, int backlog, LPINT lpErrno)
@@ -115,14 +95,6 @@ static int WSPAPI d_Listen(SOCKET s, int backlog, LPINT lpErrno)
     PLSP_LOWER_OF(s, SOCKET_ERROR);
     return lower->procs.lpWSPListen(s, backlog, lpErrno);
 }
-
-
-static int WSPAPI d_RecvDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPRecvDisconnect(s, data, lpErrno);
-}
-
 
 /* select names no single socket: the first one in the sets decides, as in
  * ws2_32 itself. */
@@ -149,44 +121,19 @@ static int WSPAPI d_Select(int nfds, fd_set *r, fd_set *w, fd_set *e, const PTIM
     return lower->procs.lpWSPSelect(nfds, r, w, e, timeout, lpErrno);
 }
 
-
-static int WSPAPI d_SendDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPSendDisconnect(s, data, lpErrno);
-}
-
-
-static int WSPAPI d_SetSockOpt(SOCKET s, int level, int name, const char *val, int len,
-                               LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPSetSockOpt(s, level, name, val, len, lpErrno);
-}
-
-static int WSPAPI d_Shutdown(SOCKET s, int how, LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPShutdown(s, how, lpErrno);
-}
-
-/* Slots peerlsp always fills with its own functions stay NULL here:
- * plsp_proctable_fill() overwrites them anyway. */
+/* Slots peerlsp always fills with its own functions stay NULL here
+ * (plsp_proctable_fill() overwrites them anyway): socket creation,
+ * connect, accept, join, shutdown and the disconnects, close, duplicate,
+ * getpeername, send/receive and their results, ioctl and the options. */
 const WSPPROC_TABLE plsp_dispatch_procs = {
     .lpWSPAddressToString = d_AddressToString,
     .lpWSPAsyncSelect = d_AsyncSelect,
     .lpWSPBind = d_Bind,
     .lpWSPCancelBlockingCall = d_CancelBlockingCall,
-    .lpWSPDuplicateSocket = d_DuplicateSocket,
     .lpWSPEventSelect = d_EventSelect,
     .lpWSPGetSockName = d_GetSockName,
     .lpWSPGetQOSByName = d_GetQOSByName,
-    .lpWSPIoctl = d_Ioctl,
     .lpWSPListen = d_Listen,
-    .lpWSPRecvDisconnect = d_RecvDisconnect,
     .lpWSPSelect = d_Select,
-    .lpWSPSendDisconnect = d_SendDisconnect,
-    .lpWSPSetSockOpt = d_SetSockOpt,
-    .lpWSPShutdown = d_Shutdown,
     .lpWSPStringToAddress = d_StringToAddress,
 };

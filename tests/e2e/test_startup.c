@@ -84,6 +84,7 @@ static void test_next_dll_missing(void **state)
         L"Z:\\nonexistent\\peerlsp-tests\\tbase.dll", /* no such file */
         L"tbase.dll",                                   /* not a full path */
         L"%PEERLSP_NO_SUCH_VARIABLE%\\tbase.dll",       /* expands to nothing usable */
+        L"%SystemRoot%\\system32\\version.dll",          /* loads, but has no WSPStartup */
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         struct simcat *cat = catalog_with(paths[i], HOST_CHAINS_SHARE_GUID, NULL);
@@ -146,6 +147,32 @@ static void test_chain_ends_at_peerlsp(void **state)
     /* ChainLen 1 makes it look like a base entry to the host: socket()
      * picks it and starts peerlsp with it. */
     expect_failure(cat, WSAEPROVIDERFAILEDINIT, "chain ends at peerlsp");
+    simcat_destroy(cat);
+}
+
+/* A chain of two whose second element is peerlsp: nothing below it either. */
+static void test_chain_of_two_ends_at_peerlsp(void **state)
+{
+    (void)state;
+    struct host_lsp_ids ids;
+    struct simcat *cat = catalog_with(PEERLSP_TEST_BASE_DLL, HOST_CHAINS_OWN_GUID, &ids);
+    WSAPROTOCOL_INFOW entries[64];
+    DWORD size = sizeof entries;
+    int err = 0, n = simcat_enum(cat, NULL, entries, &size, &err), changed = 0;
+    assert_true(n > 0);
+    for (int i = 0; i < n; i++) {
+        if (entries[i].dwCatalogEntryId != ids.chain_ids[HOST_BASE_TCP4])
+            continue;
+        WSAPROTOCOL_INFOW broken = entries[i];
+        DWORD base = broken.ProtocolChain.ChainEntries[1];
+        broken.ProtocolChain.ChainEntries[0] = base;
+        broken.ProtocolChain.ChainEntries[1] = ids.layered_id;
+        GUID guid = broken.ProviderId;
+        assert_int_equal(simcat_update(cat, &guid, PEERLSP_TEST_LSP_DLL, &broken, 1, &err), 0);
+        changed = 1;
+    }
+    assert_true(changed);
+    expect_failure(cat, WSAEPROVIDERFAILEDINIT, "chain of two ends at peerlsp");
     simcat_destroy(cat);
 }
 
@@ -396,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_next_dll_path_expanded),
         cmocka_unit_test(test_layered_entry_missing),
         cmocka_unit_test(test_chain_ends_at_peerlsp),
+        cmocka_unit_test(test_chain_of_two_ends_at_peerlsp),
         cmocka_unit_test(test_failed_startup_keeps_published_slots),
     };
     return cmocka_run_group_tests_name("WSPStartup failures", tests, NULL, NULL);

@@ -83,7 +83,7 @@ void sim_connect_to(struct sim_sock *rec, const struct sockaddr *peer, int len,
 int WSPAPI sim_WSPBind(SOCKET s, const struct sockaddr *name, int namelen, LPINT lpErrno)
 {
     int err = 0;
-    SIM_COUNT(WSPBind);
+    SIM_ENTER(WSPBind, SOCKET_ERROR);
     sim_lock();
     struct sim_sock *rec = sim_find(s);
     if (!rec)
@@ -110,7 +110,7 @@ int WSPAPI sim_WSPListen(SOCKET s, int backlog, LPINT lpErrno)
 {
     int err = 0;
     (void)backlog;
-    SIM_COUNT(WSPListen);
+    SIM_ENTER(WSPListen, SOCKET_ERROR);
     sim_lock();
     struct sim_sock *rec = sim_find(s);
     if (!rec)
@@ -151,7 +151,7 @@ int WSPAPI sim_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen, LP
 {
     int err = 0;
     (void)caller, (void)callee, (void)sqos, (void)gqos;
-    SIM_COUNT(WSPConnect);
+    SIM_ENTER(WSPConnect, SOCKET_ERROR);
     sim_lock();
     struct sim_sock *rec = sim_find(s);
     if (!rec)
@@ -194,7 +194,7 @@ static int copy_out(const SOCKADDR_STORAGE *addr, int len, struct sockaddr *name
 int WSPAPI sim_WSPGetPeerName(SOCKET s, struct sockaddr *name, LPINT namelen, LPINT lpErrno)
 {
     int err;
-    SIM_COUNT(WSPGetPeerName);
+    SIM_ENTER(WSPGetPeerName, SOCKET_ERROR);
     if (!name || !namelen || *namelen < 0) {
         *lpErrno = WSAEFAULT;
         return SOCKET_ERROR;
@@ -224,7 +224,7 @@ int WSPAPI sim_WSPGetPeerName(SOCKET s, struct sockaddr *name, LPINT namelen, LP
 int WSPAPI sim_WSPGetSockName(SOCKET s, struct sockaddr *name, LPINT namelen, LPINT lpErrno)
 {
     int err;
-    SIM_COUNT(WSPGetSockName);
+    SIM_ENTER(WSPGetSockName, SOCKET_ERROR);
     if (!name || !namelen || *namelen < 0) {
         *lpErrno = WSAEFAULT;
         return SOCKET_ERROR;

@@ -322,7 +322,7 @@ int WSPAPI sim_WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_len, LPVOID ou
     int err = 0;
     void *result = NULL;
     (void)ov, (void)completion, (void)thread;
-    SIM_COUNT(WSPIoctl);
+    SIM_ENTER(WSPIoctl, SOCKET_ERROR);
     sim_lock();
     int known = sim_find(s) != NULL;
     sim_unlock();
@@ -375,7 +375,7 @@ BOOL WSPAPI sim_WSPGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED ov, LPDWORD tra
                                        BOOL wait, LPDWORD flags, LPINT lpErrno)
 {
     (void)s;
-    SIM_COUNT(WSPGetOverlappedResult);
+    SIM_ENTER(WSPGetOverlappedResult, FALSE);
     if (!ov || !transferred) {
         *lpErrno = WSAEFAULT;
         return FALSE;

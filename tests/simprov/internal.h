@@ -24,7 +24,10 @@
     X(WSPStartup) X(WSPCleanup) X(WSPSocket) X(WSPCloseSocket) X(WSPBind) X(WSPListen) \
     X(WSPConnect) X(WSPAccept) X(WSPJoinLeaf) X(WSPGetPeerName) X(WSPGetSockName) \
     X(WSPSetSockOpt) X(WSPGetSockOpt) X(WSPIoctl) X(WSPGetOverlappedResult) \
-    X(WSPRecv) X(WSPSend) X(WSPEnumNetworkEvents) \
+    X(WSPRecv) X(WSPSend) X(WSPEnumNetworkEvents) X(WSPEventSelect) \
+    X(WSPAddressToString) X(WSPStringToAddress) X(WSPAsyncSelect) X(WSPCancelBlockingCall) \
+    X(WSPDuplicateSocket) X(WSPGetQOSByName) X(WSPRecvDisconnect) X(WSPSendDisconnect) \
+    X(WSPRecvFrom) X(WSPSendTo) X(WSPSelect) X(WSPShutdown) \
     X(ConnectEx) X(AcceptEx) X(DisconnectEx) X(TransmitFile) X(TransmitPackets)
 
 enum sim_fn {
@@ -37,8 +40,25 @@ enum sim_fn {
 void sim_count(enum sim_fn fn);
 #define SIM_COUNT(name) sim_count(SIM_FN_##name)
 
+/* Counts a call of a WSP function and takes the failure simprov_fail_next
+ * armed for it: 0 (none; the call goes on), or the error to fail with. */
+int sim_enter(enum sim_fn fn);
+/* The WSP functions' first statement: counts the call, and when a failure
+ * is armed for it, fails at once with that error in *lpErrno. */
+#define SIM_ENTER(name, failed)                       \
+    do {                                              \
+        int armed_ = sim_enter(SIM_FN_##name);        \
+        if (armed_) {                                 \
+            *lpErrno = armed_;                        \
+            return (failed);                          \
+        }                                             \
+    } while (0)
+
 /* simprov_next_peer_bytes's setting, once: 0 when none was given. */
 int sim_take_peer_bytes(void);
+
+/* simprov_empty_next_slot's setting, once: the slot, or -1. */
+int sim_take_empty_slot(void);
 
 /* simprov_join_new_socket's setting. */
 int sim_join_makes_new_socket(void);

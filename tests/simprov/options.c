@@ -20,7 +20,7 @@ int WSPAPI sim_WSPSetSockOpt(SOCKET s, int level, int name, const char *val, int
                              LPINT lpErrno)
 {
     int err = 0;
-    SIM_COUNT(WSPSetSockOpt);
+    SIM_ENTER(WSPSetSockOpt, SOCKET_ERROR);
     sim_lock();
     struct sim_sock *rec = sim_find(s);
     if (!rec) {
@@ -67,7 +67,7 @@ int WSPAPI sim_WSPGetSockOpt(SOCKET s, int level, int name, char *val, LPINT len
                              LPINT lpErrno)
 {
     int err = 0, value = 0;
-    SIM_COUNT(WSPGetSockOpt);
+    SIM_ENTER(WSPGetSockOpt, SOCKET_ERROR);
     sim_lock();
     struct sim_sock *rec = sim_find(s);
     if (!rec)

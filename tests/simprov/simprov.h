@@ -79,6 +79,17 @@ void WINAPI simprov_next_peer_bytes(int len);
  * time) and WSPSend sends everything. FALSE for an unknown handle. */
 BOOL WINAPI simprov_reset(SOCKET s);
 
+/* The next call of the named WSP function ("WSPBind", "WSPStartup", ...,
+ * any name simprov_calls knows but the extension functions) fails at once
+ * with `error` (through *lpErrno; WSPStartup returns it), counted but doing
+ * nothing else. One armed failure at a time; a call with error 0 or an
+ * unknown name disarms it (FALSE for an unknown name). */
+BOOL WINAPI simprov_fail_next(const char *function_name, int error);
+
+/* The next successful WSPStartup leaves proc-table slot `index` (0..29, in
+ * WSPPROC_TABLE order) NULL, as a broken provider would; -1 cancels. */
+void WINAPI simprov_empty_next_slot(int index);
+
 /* Sockets open in simprov (made and not yet closed). */
 LONG WINAPI simprov_open_sockets(void);
 
@@ -89,5 +100,7 @@ typedef void (WINAPI *SIMPROV_PEND_NEXT_FN)(void);
 typedef BOOL (WINAPI *SIMPROV_COMPLETE_PENDING_FN)(void);
 typedef LONG (WINAPI *SIMPROV_OPEN_SOCKETS_FN)(void);
 typedef BOOL (WINAPI *SIMPROV_RESET_FN)(SOCKET s);
+typedef BOOL (WINAPI *SIMPROV_FAIL_NEXT_FN)(const char *function_name, int error);
+typedef void (WINAPI *SIMPROV_EMPTY_NEXT_SLOT_FN)(int index);
 
 #endif /* PEERLSP_TESTS_SIMPROV_H */

@@ -24,7 +24,7 @@ SOCKET WSPAPI sim_WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW 
                             DWORD flags, LPINT lpErrno)
 {
     (void)g, (void)flags;
-    SIM_COUNT(WSPSocket);
+    SIM_ENTER(WSPSocket, INVALID_SOCKET);
     if (!info) {
         *lpErrno = WSAEFAULT;
         return INVALID_SOCKET;
@@ -47,7 +47,7 @@ SOCKET WSPAPI sim_WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW 
  */
 int WSPAPI sim_WSPCloseSocket(SOCKET s, LPINT lpErrno)
 {
-    SIM_COUNT(WSPCloseSocket);
+    SIM_ENTER(WSPCloseSocket, SOCKET_ERROR);
     sim_lock();
     struct sim_sock *rec = sim_find(s);
     if (rec)
@@ -106,7 +106,7 @@ SOCKET WSPAPI sim_WSPAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen,
     SOCKADDR_STORAGE peer;
     int peer_len = 0, err = 0;
     (void)condition, (void)data;
-    SIM_COUNT(WSPAccept);
+    SIM_ENTER(WSPAccept, INVALID_SOCKET);
     sim_lock();
     struct sim_sock *l = sim_find(s);
     if (!l)
@@ -153,7 +153,7 @@ SOCKET WSPAPI sim_WSPJoinLeaf(SOCKET s, const struct sockaddr *name, int namelen
     SOCKADDR_STORAGE leaf;
     int err, len = 0, new_socket = sim_join_makes_new_socket();
     (void)caller, (void)callee, (void)sqos, (void)gqos, (void)flags;
-    SIM_COUNT(WSPJoinLeaf);
+    SIM_ENTER(WSPJoinLeaf, INVALID_SOCKET);
     sim_lock();
     struct sim_sock *rec = sim_find(s);
     err = rec ? sim_addr_check(rec->af, name, namelen) : WSAENOTSOCK;

@@ -80,7 +80,9 @@ int WSPAPI WSPStartup(WORD wVersionRequested, LPWSPDATA lpWSPData,
 {
     BYTE major = LOBYTE(wVersionRequested), minor = HIBYTE(wVersionRequested);
 
-    SIM_COUNT(WSPStartup);
+    int armed = sim_enter(SIM_FN_WSPStartup);
+    if (armed)
+        return armed;
     if (!lpWSPData || !lpProtocolInfo || !lpProcTable)
         return WSAEFAULT;
     if (major < 2 || (major == 2 && minor < 2))
@@ -98,6 +100,9 @@ int WSPAPI WSPStartup(WORD wVersionRequested, LPWSPDATA lpWSPData,
     lpWSPData->wHighVersion = SIM_VERSION;
     memcpy(lpWSPData->szDescription, description, sizeof description);
     fill_procs(lpProcTable);
+    int empty = sim_take_empty_slot();
+    if (empty >= 0) /* a broken provider, for the tests: one slot left NULL */
+        ((void (**)(void))lpProcTable)[empty] = NULL;
     return 0;
 }
 
@@ -111,7 +116,7 @@ int WSPAPI sim_WSPCleanup(LPINT lpErrno)
 {
     int err = 0;
 
-    SIM_COUNT(WSPCleanup);
+    SIM_ENTER(WSPCleanup, SOCKET_ERROR);
     AcquireSRWLockExclusive(&startup_lock);
     if (startup_count == 0) {
         err = WSANOTINITIALISED;

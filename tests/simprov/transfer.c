@@ -68,7 +68,7 @@ int WSPAPI sim_WSPRecv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received, L
                        LPWSATHREADID thread, LPINT lpErrno)
 {
     (void)bufs, (void)count, (void)received, (void)flags, (void)completion, (void)thread;
-    SIM_COUNT(WSPRecv);
+    SIM_ENTER(WSPRecv, SOCKET_ERROR);
     sim_lock();
     int err = data_error(sim_find(s));
     if (!err) {
@@ -91,7 +91,7 @@ int WSPAPI sim_WSPSend(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD
                        LPWSATHREADID thread, LPINT lpErrno)
 {
     (void)flags, (void)ov, (void)completion, (void)thread;
-    SIM_COUNT(WSPSend);
+    SIM_ENTER(WSPSend, SOCKET_ERROR);
     sim_lock();
     int err = data_error(sim_find(s));
     sim_unlock();
@@ -110,6 +110,7 @@ int WSPAPI sim_WSPSend(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD
 int WSPAPI sim_WSPEventSelect(SOCKET s, WSAEVENT ev, LONG events, LPINT lpErrno)
 {
     (void)ev, (void)events;
+    SIM_ENTER(WSPEventSelect, SOCKET_ERROR);
     sim_lock();
     int known = sim_find(s) != NULL;
     sim_unlock();
@@ -124,7 +125,7 @@ int WSPAPI sim_WSPEnumNetworkEvents(SOCKET s, WSAEVENT ev, LPWSANETWORKEVENTS ev
                                     LPINT lpErrno)
 {
     (void)ev;
-    SIM_COUNT(WSPEnumNetworkEvents);
+    SIM_ENTER(WSPEnumNetworkEvents, SOCKET_ERROR);
     if (!events) {
         *lpErrno = WSAEFAULT;
         return SOCKET_ERROR;

@@ -3,7 +3,8 @@
  * for: datagram transfer, readiness by select and window message, disconnect data, QoS, duplication and
  * address strings. Each has its exact WSP signature (on x86 a __stdcall
  * callee pops its own arguments, so one shared stub would corrupt the
- * stack) and fails with WSAEOPNOTSUPP through *lpErrno. startup.c fills the
+ * stack) and fails with WSAEOPNOTSUPP through *lpErrno (or with the error
+ * simprov_fail_next armed for it). startup.c fills the
  * other 18 slots; together all 30 are filled.
  */
 #include "internal.h"
@@ -18,6 +19,7 @@ static INT WSPAPI sim_WSPAddressToString(LPSOCKADDR a, DWORD alen, LPWSAPROTOCOL
                                          LPWSTR str, LPDWORD slen, LPINT lpErrno)
 {
     (void)a, (void)alen, (void)info, (void)str, (void)slen;
+    SIM_ENTER(WSPAddressToString, SOCKET_ERROR);
     UNSUPPORTED(SOCKET_ERROR);
 }
 
@@ -25,13 +27,14 @@ static int WSPAPI sim_WSPAsyncSelect(SOCKET s, HWND wnd, unsigned int msg, LONG 
                                      LPINT lpErrno)
 {
     (void)s, (void)wnd, (void)msg, (void)events;
+    SIM_ENTER(WSPAsyncSelect, SOCKET_ERROR);
     UNSUPPORTED(SOCKET_ERROR);
 }
 
 /* Nothing ever blocks, so there is never anything to cancel. */
 static int WSPAPI sim_WSPCancelBlockingCall(LPINT lpErrno)
 {
-    (void)lpErrno;
+    SIM_ENTER(WSPCancelBlockingCall, SOCKET_ERROR);
     return 0;
 }
 
@@ -39,6 +42,7 @@ static int WSPAPI sim_WSPDuplicateSocket(SOCKET s, DWORD pid, LPWSAPROTOCOL_INFO
                                          LPINT lpErrno)
 {
     (void)s, (void)pid, (void)info;
+    SIM_ENTER(WSPDuplicateSocket, SOCKET_ERROR);
     UNSUPPORTED(SOCKET_ERROR);
 }
 
@@ -47,6 +51,7 @@ static int WSPAPI sim_WSPDuplicateSocket(SOCKET s, DWORD pid, LPWSAPROTOCOL_INFO
 static BOOL WSPAPI sim_WSPGetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT lpErrno)
 {
     (void)s, (void)name, (void)qos;
+    SIM_ENTER(WSPGetQOSByName, FALSE);
     UNSUPPORTED(FALSE);
 }
 
@@ -54,6 +59,7 @@ static BOOL WSPAPI sim_WSPGetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT
 static int WSPAPI sim_WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
 {
     (void)s, (void)data;
+    SIM_ENTER(WSPRecvDisconnect, SOCKET_ERROR);
     UNSUPPORTED(SOCKET_ERROR);
 }
 
@@ -65,6 +71,7 @@ static int WSPAPI sim_WSPRecvFrom(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD 
 {
     (void)s, (void)bufs, (void)count, (void)received, (void)flags, (void)from, (void)fromlen,
         (void)ov, (void)completion, (void)thread;
+    SIM_ENTER(WSPRecvFrom, SOCKET_ERROR);
     UNSUPPORTED(SOCKET_ERROR);
 }
 
@@ -72,6 +79,7 @@ static int WSPAPI sim_WSPSelect(int nfds, fd_set *r, fd_set *w, fd_set *x,
                                 const PTIMEVAL timeout, LPINT lpErrno)
 {
     (void)nfds, (void)r, (void)w, (void)x, (void)timeout;
+    SIM_ENTER(WSPSelect, SOCKET_ERROR);
     UNSUPPORTED(SOCKET_ERROR);
 }
 
@@ -79,6 +87,7 @@ static int WSPAPI sim_WSPSelect(int nfds, fd_set *r, fd_set *w, fd_set *x,
 static int WSPAPI sim_WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
 {
     (void)s, (void)data;
+    SIM_ENTER(WSPSendDisconnect, SOCKET_ERROR);
     UNSUPPORTED(SOCKET_ERROR);
 }
 
@@ -90,12 +99,14 @@ static int WSPAPI sim_WSPSendTo(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD se
 {
     (void)s, (void)bufs, (void)count, (void)sent, (void)flags, (void)to, (void)tolen, (void)ov,
         (void)completion, (void)thread;
+    SIM_ENTER(WSPSendTo, SOCKET_ERROR);
     UNSUPPORTED(SOCKET_ERROR);
 }
 
 static int WSPAPI sim_WSPShutdown(SOCKET s, int how, LPINT lpErrno)
 {
     (void)s, (void)how;
+    SIM_ENTER(WSPShutdown, SOCKET_ERROR);
     UNSUPPORTED(SOCKET_ERROR);
 }
 
@@ -103,6 +114,7 @@ static INT WSPAPI sim_WSPStringToAddress(LPWSTR str, INT af, LPWSAPROTOCOL_INFOW
                                          LPSOCKADDR addr, LPINT len, LPINT lpErrno)
 {
     (void)str, (void)af, (void)info, (void)addr, (void)len;
+    SIM_ENTER(WSPStringToAddress, SOCKET_ERROR);
     UNSUPPORTED(SOCKET_ERROR);
 }
 
