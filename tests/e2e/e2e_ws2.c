@@ -242,7 +242,29 @@ int e2e_kernel_has_connection(const SOCKADDR_STORAGE *local, const SOCKADDR_STOR
     return found;
 }
 
+/* Wine builds the table from a snapshot that it takes up to five times
+ * while the machine's connections keep changing under it, and then gives
+ * up with ERROR_OUTOFMEMORY (dlls/nsi, NsiAllocateAndGetTable): on a busy
+ * machine that is a table that changed, not a lack of memory, so the read
+ * is made again until one snapshot holds still, a bounded number of times. */
+#define TCP_TABLE_READS 64
+
+static int table_has_connection_once(const SOCKADDR_STORAGE *local,
+                                     const SOCKADDR_STORAGE *peer, ULONG *error);
+
 static int table_has_connection(const SOCKADDR_STORAGE *local, const SOCKADDR_STORAGE *peer)
+{
+    ULONG error = NO_ERROR;
+    for (int reads = 0; reads < TCP_TABLE_READS; reads++) {
+        int found = table_has_connection_once(local, peer, &error);
+        if (found >= 0 || error != ERROR_OUTOFMEMORY)
+            return found;
+    }
+    return -1;
+}
+
+static int table_has_connection_once(const SOCKADDR_STORAGE *local,
+                                     const SOCKADDR_STORAGE *peer, ULONG *error)
 {
     ULONG af = local->ss_family, size = 0;
     ULONG r = read_tcp_table(af, NULL, &size);
@@ -277,6 +299,7 @@ static int table_has_connection(const SOCKADDR_STORAGE *local, const SOCKADDR_ST
         }
         free(table);
     }
+    *error = r;
     return r == NO_ERROR ? 0 : -1;
 }
 
