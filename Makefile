@@ -1,17 +1,23 @@
 # A thin front over the CMake presets in CMakePresets.json.
 #   make demo     install what is missing, build dist/x64 and dist/x86, run the demo
+#   make apps     fetch node.exe, build curl.exe (.deps/apps; make build does it)
 #   make test     the whole test suite (x64 under Wine, x86 built and inspected)
 #   make bench    benchmarks (build/bench.json)
 #   make fuzz     a bounded libFuzzer run on the connection table
 #   make package  the MSI (dist/peerlsp-<version>-x64.msi)
-.PHONY: all bootstrap build build-x64 build-x86 demo test bench fuzz package clean
+.PHONY: all bootstrap apps build build-x64 build-x86 demo test bench fuzz package clean
 
 all: build
 
 bootstrap:
 	@scripts/bootstrap.sh
 
-build-x64: bootstrap
+# The real programs the app_* tests run (node.exe, curl.exe) into .deps/apps;
+# a second run only checks (scripts/fetch-apps.sh).
+apps: bootstrap
+	@scripts/fetch-apps.sh
+
+build-x64: bootstrap apps
 	cmake --preset x64 >/dev/null
 	cmake --build --preset x64 -j 2
 
