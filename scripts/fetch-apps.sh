@@ -56,7 +56,9 @@ fetch_node() {
 fetch_curl() {
   local dir
   dir=$(dirname "$apps/$apps_curl_exe")
-  [ -f "$apps/$apps_curl_exe" ] && return 0
+  [ -f "$apps/$apps_curl_exe" ] && command -v node >/dev/null && return 0
+  # The curl scenario's HTTP server runs natively on Debian's nodejs.
+  need_cmd node nodejs
   need_cmd x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
   need_cmd dpkg-source dpkg-dev
   need_cmd make make

@@ -126,9 +126,11 @@ run_curl_scenario() {
     local body="$work/body.$n" wout="$work/curl.$n.out" werr="$work/curl.$n.err"
     : >"$body"
     run_program "curl.$n" "$wout" "$werr" "$curl_exe" -q -s -g --noproxy '*' -o "$(winpath "$body")" \
-      -w '%{http_code} %{remote_ip} %{remote_port} %{local_ip} %{local_port} %{num_connects} %{num_redirects} %{exitcode}' "$@"
+      -w '%{http_code}|%{remote_ip}|%{remote_port}|%{local_ip}|%{local_port}|%{num_connects}|%{num_redirects}|%{exitcode}' "$@"
+    # '|' keeps the fields curl leaves empty (a refused connection has no
+    # remote or local address).
     local code rip rport lip lport conns redirs exitcode
-    read -r code rip rport lip lport conns redirs exitcode <"$wout"
+    IFS='|' read -r code rip rport lip lport conns redirs exitcode <"$wout"
     local text
     text=$(tr -d '\n' <"$body")
     # The server names the client it saw: curl's own local port, or not.
@@ -139,7 +141,7 @@ run_curl_scenario() {
     for name in "${!port[@]}"; do
       [ "$rport" = "${port[$name]}" ] && rport="<$name>"
     done
-    printf '%s: exit %s (curl.exe %s), http %s, remote %s %s, local %s, connects %s, redirects %s, body "%s"\n' \
+    printf '%s: exit %s (curl.exe %s), http %s, remote "%s" %s, local "%s", connects %s, redirects %s, body "%s"\n' \
       "$label" "$exitcode" "$program_rc" "$code" "$rip" "$rport" "$lip" "$conns" "$redirs" "$text"
   }
 
@@ -150,7 +152,8 @@ run_curl_scenario() {
     request "redirect [::1] to another port" -L "http://[::1]:${port[v6a]}/to/v6b"
     request "redirect 127.0.0.1 to [::1]" -L "http://127.0.0.1:${port[v4b]}/to/v6a"
     request "redirect [::1] to 127.0.0.1" -L "http://[::1]:${port[v6b]}/to/v4a"
-    request "refused 127.0.0.1" "http://127.0.0.1:${port[refused]}/hello"
+    request "refused 127.0.0.1" "http://127.0.0.1:${port[refused4]}/hello"
+    request "refused [::1]" "http://[::1]:${port[refused6]}/hello"
   } >"$work/out.txt"
   exec {server[1]}>&-
   wait "$server_pid" 2>/dev/null

@@ -4,9 +4,9 @@
 // test is curl.exe. Four listeners on system-chosen ports, two per family:
 //   /hello         200, "hello from <listener>, you are <client ip> <client port>"
 //   /to/<name>     302 to /hello on the listener called <name> (v4a v4b v6a v6b)
-// plus a port that was listening and is now closed ("refused"). Prints one
-// line "name=port ..." on stdout once everything listens, then serves until
-// it is killed or its stdin closes.
+// plus a port per family that was listening and is now closed (refused4,
+// refused6). Prints one line "name=port ..." on stdout once everything
+// listens, then serves until it is killed or its stdin closes.
 const http = require('http');
 const net = require('net');
 
@@ -50,10 +50,15 @@ function listen(server, host) {
     l.port = await listen(http.createServer(handler(l)), l.host);
     byName.set(l.name, l);
   }
-  const probe = net.createServer();
-  const refused = await listen(probe, '127.0.0.1');
-  await new Promise((resolve) => probe.close(resolve));
-  process.stdout.write(plan.map((l) => `${l.name}=${l.port}`).join(' ') + ` refused=${refused}\n`);
+  // Closed ports: chosen while the listeners above are open, so none of
+  // theirs; closed again at once.
+  const closed = [];
+  for (const host of ['127.0.0.1', '::1']) {
+    const probe = net.createServer();
+    closed.push(await listen(probe, host));
+    await new Promise((resolve) => probe.close(resolve));
+  }
+  process.stdout.write(plan.map((l) => `${l.name}=${l.port}`).join(' ') + ` refused4=${closed[0]} refused6=${closed[1]}\n`);
   process.stdin.resume();
   process.stdin.on('end', () => process.exit(0));
 })().catch((err) => {
