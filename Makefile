@@ -27,8 +27,10 @@ build-x86: bootstrap
 
 build: build-x64 build-x86
 
+# The test host's demo, then a real program (node.exe) through peerlsp-run.
 demo: build
 	WINEDEBUG=-all wine build/x64/tests/demo/peerlsp-demo.exe
+	@scripts/demo-app.sh
 
 package: build
 	scripts/package.sh
