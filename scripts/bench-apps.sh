@@ -9,8 +9,10 @@
 #   app_http_connect_ratio    the same, a new connection per request (>= 0.97)
 #   app_curl_ratio            wall time of curl.exe runs (GET from a local
 #                             server) through peerlsp / --base-only (<= 1.03)
-# Passes alternate the order of the two ways (peerlsp first in odd passes);
-# each ratio is the ratio of the two ways' medians over the passes.
+# Passes alternate the order of the ways; each ratio is the ratio of the two
+# ways' medians over the passes. The HTTP figures come with an A/A control
+# (app_http_*_aa_ratio: --base-only against a second --base-only run in the
+# same passes), the noise floor of the machine at the time.
 #
 #   BENCH_APP_PASSES (default 9): HTTP passes per way (one node.exe run each)
 #   BENCH_CURL_PASSES (default 10) x BENCH_CURL_RUNS (default 20): curl runs per way
@@ -64,16 +66,26 @@ http_pass() {
     || die "no figure from http_bench.js $mode through $way: $(cat "$out")"
 }
 
-# Both ways, alternating, PASSES passes: prints "median_peerlsp median_base".
+# Both ways, PASSES passes, plus an A/A control: a second --base-only run
+# in each pass (base_only2), whose ratio to the first says how far two
+# identical runs differ on the machine at that moment. The order rotates
+# from pass to pass. Prints "median_peerlsp median_base median_base2".
 http_figure() {
-  local mode=$1 requests=$2 pass way
-  : >"$work/$mode.peerlsp"; : >"$work/$mode.base_only"
+  local mode=$1 requests=$2 pass way fig
+  local -a order
+  : >"$work/$mode.peerlsp"; : >"$work/$mode.base_only"; : >"$work/$mode.base_only2"
   for ((pass = 1; pass <= passes; pass++)); do
-    for way in $( ((pass % 2)) && echo peerlsp base_only || echo base_only peerlsp); do
-      http_pass "$way" "$mode" "$requests" >>"$work/$mode.$way"
+    case $((pass % 3)) in
+      1) order=(peerlsp base_only base_only2) ;;
+      2) order=(base_only base_only2 peerlsp) ;;
+      0) order=(base_only2 peerlsp base_only) ;;
+    esac
+    for way in "${order[@]}"; do
+      fig=$(http_pass "${way%2}" "$mode" "$requests")
+      echo "$fig" >>"$work/$mode.$way"
     done
   done
-  echo "$(median <"$work/$mode.peerlsp") $(median <"$work/$mode.base_only")"
+  echo "$(median <"$work/$mode.peerlsp") $(median <"$work/$mode.base_only") $(median <"$work/$mode.base_only2")"
 }
 
 # curl: a native server (tests/apps/curl/server.js) and CURL_RUNS curl.exe
@@ -97,10 +109,10 @@ curl_pass() {
 
 say "HTTP keep-alive, $passes passes per way"
 fig=$(http_figure keepalive "$keepalive_requests")
-read -r ka_p ka_b <<<"$fig"
+read -r ka_p ka_b ka_b2 <<<"$fig"
 say "HTTP new connection per request, $passes passes per way"
 fig=$(http_figure connect "$connect_requests")
-read -r co_p co_b <<<"$fig"
+read -r co_p co_b co_b2 <<<"$fig"
 say "curl, $curl_passes passes of $curl_runs runs per way"
 : >"$work/curl.peerlsp"; : >"$work/curl.base_only"
 for ((pass = 1; pass <= curl_passes; pass++)); do
@@ -113,10 +125,13 @@ exec {server[1]}>&-
 cu_p=$(median <"$work/curl.peerlsp")
 cu_b=$(median <"$work/curl.base_only")
 
-awk -v kap="$ka_p" -v kab="$ka_b" -v cop="$co_p" -v cob="$co_b" -v cup="$cu_p" -v cub="$cu_b" \
+awk -v kap="$ka_p" -v kab="$ka_b" -v kab2="$ka_b2" -v cop="$co_p" -v cob="$co_b" -v cob2="$co_b2" \
+    -v cup="$cu_p" -v cub="$cu_b" \
     -v runs="$curl_runs" -v cpasses="$curl_passes" -v passes="$passes" 'BEGIN {
   printf "{\"app_http_keepalive_ratio\": %.4f, \"app_http_keepalive_rps_peerlsp\": %.1f, \"app_http_keepalive_rps_base\": %.1f, ", kap / kab, kap, kab
+  printf "\"app_http_keepalive_aa_ratio\": %.4f, ", kab2 / kab
   printf "\"app_http_connect_ratio\": %.4f, \"app_http_connect_rps_peerlsp\": %.1f, \"app_http_connect_rps_base\": %.1f, ", cop / cob, cop, cob
+  printf "\"app_http_connect_aa_ratio\": %.4f, ", cob2 / cob
   printf "\"app_curl_ratio\": %.4f, \"app_curl_ms_per_run_peerlsp\": %.1f, \"app_curl_ms_per_run_base\": %.1f, ", cup / cub, cup / runs, cub / runs
   printf "\"app_http_passes\": %d, \"app_curl_runs\": %d}\n", passes, runs * cpasses
 }'

@@ -94,6 +94,8 @@ END {
   target("app_curl_ratio", "<=", 1.03, "1.03")
   printf "  %-26s %12.3f   (a loop calling nothing, same rounds)\n", "threads_2_ceiling", num("threads_2_ceiling")
   printf "  %-26s %12.3f   (base / base, same rounds: the noise floor)\n", "send_recv_aa_ratio", num("send_recv_aa_ratio")
+  printf "  %-26s %12.3f   (--base-only / --base-only, same passes)\n", "app_http_keepalive_aa", num("app_http_keepalive_aa_ratio")
+  printf "  %-26s %12.3f   (--base-only / --base-only, same passes)\n", "app_http_connect_aa", num("app_http_connect_aa_ratio")
   printf "  %-26s %12s\n", "load average before/after", lb " / " la
   printf "{" > out
   for (i = 1; i <= nkeys; i++) printf "\"%s\": %s, ", order[i], val[order[i]] > out
