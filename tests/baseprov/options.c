@@ -2,7 +2,11 @@
  * options.c - socket options, ioctls and QoS: WSPGetSockOpt, WSPSetSockOpt,
  * WSPIoctl, WSPGetQOSByName.
  */
+#include <string.h>
+
 #include "internal.h"
+
+#include <mswsock.h>
 
 /***********************************************************************
  *      WSPGetSockOpt
@@ -59,6 +63,42 @@ int WSPAPI WSPSetSockOpt(SOCKET s, int level, int optname, const char *optval, i
  *  because those are Wine's sockets, as mswsock's do on Windows. An LSP that
  *  must see such calls has to hand back its own functions instead.
  */
+/* SIO_BSP_HANDLE, SIO_BSP_HANDLE_SELECT and SIO_BSP_HANDLE_POLL ask the base
+ * service provider for its handle (ws2_32's WSAPoll and select use them);
+ * Wine's WSAIoctl does not know them, so tbase answers as mswsock does:
+ * its handle is the socket itself. */
+static int bsp_handle(SOCKET s, LPVOID out, DWORD out_len, LPDWORD returned, LPINT lpErrno)
+{
+    if (!out || out_len < sizeof s) {
+        *lpErrno = WSAEFAULT;
+        return SOCKET_ERROR;
+    }
+    memcpy(out, &s, sizeof s);
+    if (returned)
+        *returned = sizeof s;
+    return 0;
+}
+
+/* SIO_EXT_SENDMSG is how ws2_32's WSASendMsg reaches a provider (the input
+ * is a WSASENDMSG); Wine's WSAIoctl does not know it, so tbase makes the
+ * call with Wine's WSASendMsg. */
+static int ext_sendmsg(SOCKET s, LPVOID in, DWORD in_len, LPINT lpErrno)
+{
+    WSASENDMSG params;
+
+    if (!in || in_len < sizeof params) {
+        *lpErrno = WSAEFAULT;
+        return SOCKET_ERROR;
+    }
+    memcpy(&params, in, sizeof params);
+    if (WSASendMsg(s, params.lpMsg, params.dwFlags, params.lpNumberOfBytesSent,
+                   params.lpOverlapped, params.lpCompletionRoutine) == SOCKET_ERROR) {
+        *lpErrno = tbase__wine_error(WSASYSCALLFAILURE);
+        return SOCKET_ERROR;
+    }
+    return 0;
+}
+
 int WSPAPI WSPIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer,
                     LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
                     LPWSAOVERLAPPED lpOverlapped,
@@ -67,6 +107,17 @@ int WSPAPI WSPIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD c
 {
     (void)lpThreadId;
     TBASE__COUNT(WSPIoctl);
+
+    switch (dwIoControlCode) {
+    case SIO_BSP_HANDLE:
+    case SIO_BSP_HANDLE_SELECT:
+    case SIO_BSP_HANDLE_POLL:
+        return bsp_handle(s, lpvOutBuffer, cbOutBuffer, lpcbBytesReturned, lpErrno);
+    case SIO_EXT_SENDMSG:
+        return ext_sendmsg(s, lpvInBuffer, cbInBuffer, lpErrno);
+    default:
+        break;
+    }
 
     if (WSAIoctl(s, dwIoControlCode, lpvInBuffer, cbInBuffer, lpvOutBuffer, cbOutBuffer,
                  lpcbBytesReturned, lpOverlapped, lpCompletionRoutine) == SOCKET_ERROR) {

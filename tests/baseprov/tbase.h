@@ -54,6 +54,11 @@ static const GUID TBASE_GUID_IPV6 = TBASE_GUID_IPV6_INIT;
  * -1 for a name that is not one of tbase's WSP functions. */
 LONG WINAPI tbase_calls(const char *wsp_function_name);
 
+/* The same count for the calling thread only: how often this thread called
+ * the function (so that a caller can tell whether one call of its own
+ * reached tbase while other threads make calls too); -1 for an unknown name. */
+LONG WINAPI tbase_thread_calls(const char *wsp_function_name);
+
 /* Sets every call counter to 0. */
 void WINAPI tbase_reset_calls(void);
 
@@ -71,6 +76,7 @@ LONG WINAPI tbase_startups(void);
 LONG WINAPI tbase_open_sockets(void);
 
 typedef LONG (WINAPI *TBASE_CALLS_FN)(const char *wsp_function_name);
+typedef LONG (WINAPI *TBASE_THREAD_CALLS_FN)(const char *wsp_function_name);
 typedef void (WINAPI *TBASE_RESET_CALLS_FN)(void);
 typedef void (WINAPI *TBASE_FAIL_NEXT_STARTUP_FN)(int error);
 typedef LONG (WINAPI *TBASE_STARTUPS_FN)(void);

@@ -13,7 +13,7 @@
 
 /* The entry that serves s, its provider started; NULL with *err set. This
  * is the fast path: no lock once the provider runs. */
-static struct host_entry *route(SOCKET s, int *err)
+struct host_entry *host_route(SOCKET s, int *err)
 {
     if (!host_session()) {
         *err = WSANOTINITIALISED;
@@ -21,6 +21,7 @@ static struct host_entry *route(SOCKET s, int *err)
     }
     struct host_entry *e = host_binding_entry(s);
     if (!e) {
+        host_count_unknown_handle();
         *err = WSAENOTSOCK;
         return NULL;
     }
@@ -28,13 +29,6 @@ static struct host_entry *route(SOCKET s, int *err)
         return NULL;
     return e;
 }
-
-#define ROUTE(s)                        \
-    int err = 0;                        \
-    struct host_entry *e = route(s, &err); \
-    if (!e)                             \
-        return host_fail(err);          \
-    const WSPPROC_TABLE *wsp = &e->provider->procs
 
 /* ---- startup ----------------------------------------------------------- */
 
@@ -94,7 +88,7 @@ static int WSAAPI host_WSAEnumProtocolsW(LPINT protocols, LPWSAPROTOCOL_INFOW bu
         return host_fail(WSANOTINITIALISED);
     int err = 0;
     int n = simcat_enum_visible(ses->catalog, protocols, buffer, length, &err);
-    return n == SOCKET_ERROR ? host_fail(err) : n;
+    return n == SOCKET_ERROR ? host_fail(err) : host_ok(n);
 }
 
 /* ---- making sockets ----------------------------------------------------- */
@@ -148,13 +142,14 @@ static SOCKET WSAAPI host_WSASocketW(int af, int type, int protocol, LPWSAPROTOC
     if ((err = host_provider_ensure(e)))
         return host_fail_socket(err);
 
+    host_count(HOST_WSPSocket);
     unsigned long since = host_binding_generation();
     SOCKET s = e->provider->procs.lpWSPSocket(af, type, protocol, &pass, g, flags, &err);
     if (s == INVALID_SOCKET)
         return host_fail_socket(err);
     if ((err = host_binding_adopt(s, since, e, e)))
         return host_fail_socket(err);
-    return s;
+    return host_ok_socket(s);
 }
 
 static SOCKET WSAAPI host_socket(int af, int type, int protocol)
@@ -170,16 +165,17 @@ static SOCKET adopt_new(SOCKET from, struct host_entry *e, SOCKET s, unsigned lo
     struct host_binding b;
     struct host_entry *created = host_binding_get(from, &b) && b.created ? b.created : e;
     int err = host_binding_adopt(s, since, e, created);
-    return err ? host_fail_socket(err) : s;
+    return err ? host_fail_socket(err) : host_ok_socket(s);
 }
 
 static SOCKET WSAAPI host_WSAAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen,
                                     LPCONDITIONPROC condition, DWORD_PTR callback_data)
 {
     int err = 0;
-    struct host_entry *e = route(s, &err);
+    struct host_entry *e = host_route(s, &err);
     if (!e)
         return host_fail_socket(err);
+    host_count(HOST_WSPAccept);
     unsigned long since = host_binding_generation();
     SOCKET ns = e->provider->procs.lpWSPAccept(s, addr, addrlen, condition, callback_data, &err);
     if (ns == INVALID_SOCKET)
@@ -197,9 +193,10 @@ static SOCKET WSAAPI host_WSAJoinLeaf(SOCKET s, const struct sockaddr *name, int
                                       LPQOS gqos, DWORD flags)
 {
     int err = 0;
-    struct host_entry *e = route(s, &err);
+    struct host_entry *e = host_route(s, &err);
     if (!e)
         return host_fail_socket(err);
+    host_count(HOST_WSPJoinLeaf);
     unsigned long since = host_binding_generation();
     SOCKET ns = e->provider->procs.lpWSPJoinLeaf(s, name, namelen, caller_data, callee_data,
                                                  sqos, gqos, flags, &err);
@@ -210,37 +207,37 @@ static SOCKET WSAAPI host_WSAJoinLeaf(SOCKET s, const struct sockaddr *name, int
 
 static int WSAAPI host_closesocket(SOCKET s)
 {
-    ROUTE(s);
+    ROUTE(s, WSPCloseSocket);
     unsigned long gen = host_binding_gen(s);
     if (wsp->lpWSPCloseSocket(s, &err) == SOCKET_ERROR)
         return host_fail(err); /* the handle stays valid and bound */
     host_binding_clear_if(s, gen);
-    return 0;
+    return host_ok(0);
 }
 
 /* ---- the rest: one WSP call each --------------------------------------- */
 
 static int WSAAPI host_bind(SOCKET s, const struct sockaddr *name, int namelen)
 {
-    ROUTE(s);
-    return wsp->lpWSPBind(s, name, namelen, &err) == SOCKET_ERROR ? host_fail(err) : 0;
+    ROUTE(s, WSPBind);
+    return wsp->lpWSPBind(s, name, namelen, &err) == SOCKET_ERROR ? host_fail(err) : host_ok(0);
 }
 
 static int WSAAPI host_listen(SOCKET s, int backlog)
 {
-    ROUTE(s);
-    return wsp->lpWSPListen(s, backlog, &err) == SOCKET_ERROR ? host_fail(err) : 0;
+    ROUTE(s, WSPListen);
+    return wsp->lpWSPListen(s, backlog, &err) == SOCKET_ERROR ? host_fail(err) : host_ok(0);
 }
 
 static int WSAAPI host_WSAConnect(SOCKET s, const struct sockaddr *name, int namelen,
                                   LPWSABUF caller_data, LPWSABUF callee_data, LPQOS sqos,
                                   LPQOS gqos)
 {
-    ROUTE(s);
+    ROUTE(s, WSPConnect);
     if (wsp->lpWSPConnect(s, name, namelen, caller_data, callee_data, sqos, gqos, &err) ==
         SOCKET_ERROR)
         return host_fail(err);
-    return 0;
+    return host_ok(0);
 }
 
 static int WSAAPI host_connect(SOCKET s, const struct sockaddr *name, int namelen)
@@ -250,42 +247,42 @@ static int WSAAPI host_connect(SOCKET s, const struct sockaddr *name, int namele
 
 static int WSAAPI host_getpeername(SOCKET s, struct sockaddr *name, int *namelen)
 {
-    ROUTE(s);
-    return wsp->lpWSPGetPeerName(s, name, namelen, &err) == SOCKET_ERROR ? host_fail(err) : 0;
+    ROUTE(s, WSPGetPeerName);
+    return wsp->lpWSPGetPeerName(s, name, namelen, &err) == SOCKET_ERROR ? host_fail(err) : host_ok(0);
 }
 
 static int WSAAPI host_getsockname(SOCKET s, struct sockaddr *name, int *namelen)
 {
-    ROUTE(s);
-    return wsp->lpWSPGetSockName(s, name, namelen, &err) == SOCKET_ERROR ? host_fail(err) : 0;
+    ROUTE(s, WSPGetSockName);
+    return wsp->lpWSPGetSockName(s, name, namelen, &err) == SOCKET_ERROR ? host_fail(err) : host_ok(0);
 }
 
 static int WSAAPI host_getsockopt(SOCKET s, int level, int optname, char *optval, int *optlen)
 {
-    ROUTE(s);
+    ROUTE(s, WSPGetSockOpt);
     if (wsp->lpWSPGetSockOpt(s, level, optname, optval, optlen, &err) == SOCKET_ERROR)
         return host_fail(err);
-    return 0;
+    return host_ok(0);
 }
 
 static int WSAAPI host_setsockopt(SOCKET s, int level, int optname, const char *optval,
                                   int optlen)
 {
-    ROUTE(s);
+    ROUTE(s, WSPSetSockOpt);
     if (wsp->lpWSPSetSockOpt(s, level, optname, optval, optlen, &err) == SOCKET_ERROR)
         return host_fail(err);
-    return 0;
+    return host_ok(0);
 }
 
 static int WSAAPI host_WSAIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_len, LPVOID out,
                                 DWORD out_len, LPDWORD returned, LPWSAOVERLAPPED overlapped,
                                 LPWSAOVERLAPPED_COMPLETION_ROUTINE completion)
 {
-    ROUTE(s);
+    ROUTE(s, WSPIoctl);
     if (wsp->lpWSPIoctl(s, code, in, in_len, out, out_len, returned, overlapped, completion,
                         host_thread_id(), &err) == SOCKET_ERROR)
         return host_fail(err);
-    return 0;
+    return host_ok(0);
 }
 
 /* ws2_32's ioctlsocket is WSPIoctl with the u_long as both buffers. */
@@ -300,22 +297,22 @@ static int WSAAPI host_WSASend(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sen
                                LPWSAOVERLAPPED overlapped,
                                LPWSAOVERLAPPED_COMPLETION_ROUTINE completion)
 {
-    ROUTE(s);
+    ROUTE(s, WSPSend);
     if (wsp->lpWSPSend(s, bufs, count, sent, flags, overlapped, completion, host_thread_id(),
                        &err) == SOCKET_ERROR)
         return host_fail(err);
-    return 0;
+    return host_ok(0);
 }
 
 static int WSAAPI host_WSARecv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received,
                                LPDWORD flags, LPWSAOVERLAPPED overlapped,
                                LPWSAOVERLAPPED_COMPLETION_ROUTINE completion)
 {
-    ROUTE(s);
+    ROUTE(s, WSPRecv);
     if (wsp->lpWSPRecv(s, bufs, count, received, flags, overlapped, completion,
                        host_thread_id(), &err) == SOCKET_ERROR)
         return host_fail(err);
-    return 0;
+    return host_ok(0);
 }
 
 /* send/recv/sendto/recvfrom are one-buffer WSPSend/WSPRecv calls. A
@@ -347,13 +344,13 @@ static int WSAAPI host_sendto(SOCKET s, const char *buf, int len, int flags,
 {
     if (len < 0)
         return host_fail(host_session() ? WSAEFAULT : WSANOTINITIALISED);
-    ROUTE(s);
+    ROUTE(s, WSPSendTo);
     WSABUF b = { (ULONG)len, (char *)buf };
     DWORD sent = 0;
     if (wsp->lpWSPSendTo(s, &b, 1, &sent, (DWORD)flags, to, tolen, NULL, NULL, host_thread_id(),
                          &err) == SOCKET_ERROR)
         return host_fail(err);
-    return (int)sent;
+    return host_ok((int)sent);
 }
 
 static int WSAAPI host_recvfrom(SOCKET s, char *buf, int len, int flags, struct sockaddr *from,
@@ -361,36 +358,37 @@ static int WSAAPI host_recvfrom(SOCKET s, char *buf, int len, int flags, struct 
 {
     if (len < 0)
         return host_fail(host_session() ? WSAEFAULT : WSANOTINITIALISED);
-    ROUTE(s);
+    ROUTE(s, WSPRecvFrom);
     WSABUF b = { (ULONG)len, buf };
     DWORD received = 0, fl = (DWORD)flags;
     if (wsp->lpWSPRecvFrom(s, &b, 1, &received, &fl, from, fromlen, NULL, NULL,
                            host_thread_id(), &err) == SOCKET_ERROR)
         return host_fail(err);
-    return (int)received;
+    return host_ok((int)received);
 }
 
 static BOOL WSAAPI host_WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED overlapped,
                                                LPDWORD transferred, BOOL wait, LPDWORD flags)
 {
     int err = 0;
-    struct host_entry *e = route(s, &err);
+    struct host_entry *e = host_route(s, &err);
     if (!e) {
         host_fail(err);
         return FALSE;
     }
+    host_count(HOST_WSPGetOverlappedResult);
     if (!e->provider->procs.lpWSPGetOverlappedResult(s, overlapped, transferred, wait, flags,
                                                      &err)) {
         host_fail(err);
         return FALSE;
     }
-    return TRUE;
+    return host_ok(TRUE);
 }
 
 static int WSAAPI host_shutdown(SOCKET s, int how)
 {
-    ROUTE(s);
-    return wsp->lpWSPShutdown(s, how, &err) == SOCKET_ERROR ? host_fail(err) : 0;
+    ROUTE(s, WSPShutdown);
+    return wsp->lpWSPShutdown(s, how, &err) == SOCKET_ERROR ? host_fail(err) : host_ok(0);
 }
 
 /* ws2_32 hands select to the provider of the first socket in the sets. */
@@ -405,31 +403,31 @@ static int WSAAPI host_select(int nfds, fd_set *readfds, fd_set *writefds, fd_se
     }
     if (first == INVALID_SOCKET)
         return host_fail(host_session() ? WSAEINVAL : WSANOTINITIALISED);
-    ROUTE(first);
+    ROUTE(first, WSPSelect);
     int n = wsp->lpWSPSelect(nfds, readfds, writefds, exceptfds, (PTIMEVAL)timeout, &err);
-    return n == SOCKET_ERROR ? host_fail(err) : n;
+    return n == SOCKET_ERROR ? host_fail(err) : host_ok(n);
 }
 
 static int WSAAPI host_WSAEventSelect(SOCKET s, WSAEVENT event, long events)
 {
-    ROUTE(s);
-    return wsp->lpWSPEventSelect(s, event, events, &err) == SOCKET_ERROR ? host_fail(err) : 0;
+    ROUTE(s, WSPEventSelect);
+    return wsp->lpWSPEventSelect(s, event, events, &err) == SOCKET_ERROR ? host_fail(err) : host_ok(0);
 }
 
 static int WSAAPI host_WSAEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS events)
 {
-    ROUTE(s);
+    ROUTE(s, WSPEnumNetworkEvents);
     if (wsp->lpWSPEnumNetworkEvents(s, event, events, &err) == SOCKET_ERROR)
         return host_fail(err);
-    return 0;
+    return host_ok(0);
 }
 
 static int WSAAPI host_WSADuplicateSocketW(SOCKET s, DWORD pid, LPWSAPROTOCOL_INFOW info)
 {
-    ROUTE(s);
+    ROUTE(s, WSPDuplicateSocket);
     if (wsp->lpWSPDuplicateSocket(s, pid, info, &err) == SOCKET_ERROR)
         return host_fail(err);
-    return 0;
+    return host_ok(0);
 }
 
 static const struct wsapi host_table = {

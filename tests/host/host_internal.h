@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "wshost.h"
+#include "host_ext.h"
 
 /* ---- session (host_session.c) -----------------------------------------
  * A session lives from the first startup to the last cleanup. It holds the
@@ -55,11 +56,54 @@ struct simcat *host_live_catalog(void);
 /* ---- per-thread state (host_thread.c) --------------------------------- */
 
 int host_fail(int err);       /* sets the last error; returns SOCKET_ERROR */
+/* A call that succeeded: in system last-error mode the thread's last error
+ * becomes 0, as Wine's ws2_32 leaves it after a successful call (the
+ * provider's own calls may have changed it); returns `ret`. */
+int host_ok(int ret);
+SOCKET host_ok_socket(SOCKET s);
 SOCKET host_fail_socket(int err);
 int host_last_error(void);
 void host_set_last_error(int err);
 /* The calling thread's WSATHREADID (for overlapped calls), or NULL. */
 LPWSATHREADID host_thread_id(void);
+
+/* ---- call counts (host_stats.c) -------------------------------------- */
+
+#define HOST_WSP_FUNCTIONS(X)                                                       \
+    X(WSPAccept) X(WSPAddressToString) X(WSPAsyncSelect) X(WSPBind)                  \
+    X(WSPCancelBlockingCall) X(WSPCleanup) X(WSPCloseSocket) X(WSPConnect)           \
+    X(WSPDuplicateSocket) X(WSPEnumNetworkEvents) X(WSPEventSelect)                  \
+    X(WSPGetOverlappedResult) X(WSPGetPeerName) X(WSPGetSockName) X(WSPGetSockOpt)   \
+    X(WSPGetQOSByName) X(WSPIoctl) X(WSPJoinLeaf) X(WSPListen) X(WSPRecv)            \
+    X(WSPRecvDisconnect) X(WSPRecvFrom) X(WSPSelect) X(WSPSend) X(WSPSendDisconnect) \
+    X(WSPSendTo) X(WSPSetSockOpt) X(WSPShutdown) X(WSPSocket) X(WSPStringToAddress)
+
+enum host_wsp {
+#define HOST_WSP_ENUM(name) HOST_##name,
+    HOST_WSP_FUNCTIONS(HOST_WSP_ENUM)
+#undef HOST_WSP_ENUM
+    HOST_WSP_COUNT
+};
+
+void host_count(enum host_wsp fn);
+/* A call on a handle the host has no binding for (answered WSAENOTSOCK). */
+void host_count_unknown_handle(void);
+
+/* ---- routing (host_api.c) --------------------------------------------- */
+
+/* The entry that serves s, its provider started; NULL with *err set
+ * (WSANOTINITIALISED, WSAENOTSOCK, or the provider's start error). */
+struct host_entry *host_route(SOCKET s, int *err);
+
+/* The start of every routed call: the entry of s or return SOCKET_ERROR
+ * with the last error set; counts fn; `wsp` is the provider's table. */
+#define ROUTE(s, fn)                           \
+    int err = 0;                               \
+    struct host_entry *e = host_route(s, &err); \
+    if (!e)                                    \
+        return host_fail(err);                 \
+    host_count(HOST_##fn);                     \
+    const WSPPROC_TABLE *wsp = &e->provider->procs
 
 /* ---- handle bindings (host_handles.c) ---------------------------------
  * Handle value -> entry. Reads take no lock; writes are serialised. */
@@ -95,13 +139,7 @@ void host_bindings_reset(void);
 /* ---- upcalls and redirected imports (host_upcall.c, host_iat.c) ------- */
 
 const WSPUPCALLTABLE *host_upcalls(void);
-int WSPAPI host_WPUCompleteOverlappedRequest(SOCKET s, LPWSAOVERLAPPED overlapped, DWORD error,
-                                             DWORD transferred, LPINT errno_out);
-int WSPAPI host_WSCEnumProtocols(LPINT protocols, LPWSAPROTOCOL_INFOW buffer, LPDWORD length,
-                                 LPINT errno_out);
-int WSPAPI host_WSCGetProviderPath(LPGUID guid, WCHAR *path, LPINT length, LPINT errno_out);
-int WSPAPI host_WSCGetProviderInfo(LPGUID guid, WSC_PROVIDER_INFO_TYPE type, PBYTE info,
-                                   size_t *size, DWORD flags, LPINT errno_out);
+/* host_WPUCompleteOverlappedRequest and the host_WSC functions: host_ext.h. */
 
 /* Patches module's ws2_32.dll imports of the functions above. Returns the
  * number of slots patched, or -1 (GetLastError) when the module's import

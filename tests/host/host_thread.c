@@ -27,14 +27,34 @@ static int tls_ready(void)
     return InitOnceExecuteOnce(&tls_once, tls_init, NULL, NULL);
 }
 
+/* Where the last error lives: the host's own slot (the default), or the
+ * thread's Win32 last error, as on Windows, where WSAGetLastError is
+ * GetLastError. Set once, before any call, by peerlsp-run's router: an
+ * unmodified program reads GetLastError() after a failed socket call. */
+static int system_last_error;
+
+void host_use_system_last_error(int on)
+{
+    system_last_error = on;
+}
+
+int host_system_last_error(void)
+{
+    return system_last_error;
+}
+
 void host_set_last_error(int err)
 {
-    if (tls_ready())
+    if (system_last_error)
+        SetLastError((DWORD)err);
+    else if (tls_ready())
         TlsSetValue(tls_error, (void *)(intptr_t)err);
 }
 
 int host_last_error(void)
 {
+    if (system_last_error)
+        return (int)GetLastError();
     if (!tls_ready())
         return WSASYSCALLFAILURE;
     /* TlsGetValue sets the thread's Win32 last error; keep it as it was. */
@@ -50,6 +70,19 @@ int host_fail(int err)
      * reports that as WSASYSCALLFAILURE. */
     host_set_last_error(err ? err : WSASYSCALLFAILURE);
     return SOCKET_ERROR;
+}
+
+int host_ok(int ret)
+{
+    if (system_last_error)
+        SetLastError(0);
+    return ret;
+}
+
+SOCKET host_ok_socket(SOCKET s)
+{
+    host_ok(0);
+    return s;
 }
 
 SOCKET host_fail_socket(int err)
