@@ -28,12 +28,14 @@ wine "$run_exe" --write-base-catalog "$(winpath "$work/peerlsp.cat")" >/dev/null
 wine "$top/dist/x64/peerlsp-ctl.exe" --catalog "$(winpath "$work/peerlsp.cat")" install \
   --dll "$(winpath "$top/dist/x64/peerlsp.dll")" >/dev/null
 echo "\$ peerlsp-run --catalog peerlsp.cat --stats stats.json -- node.exe tests/apps/node/tcp.js"
+echo "(ports the system chose are printed as <portN>: the same name is the same port)"
 wine "$run_exe" --catalog "$(winpath "$work/peerlsp.cat")" --stats "$(winpath "$work/stats.json")" \
   -- "$(winpath "$node_exe")" "$(winpath "$top/tests/apps/node/tcp.js")" >"$work/out.txt" 2>"$work/err.txt" \
   || { cat "$work/out.txt" "$work/err.txt" >&2; die "node.exe through peerlsp-run failed"; }
 cat "$work/out.txt"
-node -e '
-const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-console.log(`getpeername answered from peerlsp's table: ${s.getpeername_from_table}, asked of the provider below: ${s.getpeername_asked_below}, bypasses: ${s.bypasses}`);
+node - "$work/stats.json" <<'JS' || die "the statistics do not show peerlsp answering"
+const s = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
+console.log(`getpeername answered from peerlsp's table: ${s.getpeername_from_table}, ` +
+  `asked of the provider below: ${s.getpeername_asked_below}, bypasses: ${s.bypasses}`);
 if (!(s.getpeername_from_table > 0) || s.bypasses !== 0) process.exit(1);
-' "$work/stats.json" || die "the statistics do not show peerlsp answering"
+JS
