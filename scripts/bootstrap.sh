@@ -55,6 +55,10 @@ fi
 if [ ! -f /usr/include/cmocka.h ]; then
   missing+=(libcmocka-dev)
 fi
+# make test checks the Windows workflow's YAML with Debian's parser.
+if ! python3 -c 'import yaml' >/dev/null 2>&1; then
+  missing+=(python3-yaml)
+fi
 # gcc alone does not bring the C library's headers and start files (a
 # minimal Debian 12 has none; seen in a debootstrap --variant=minbase root).
 if [ ! -f /usr/include/stdio.h ]; then

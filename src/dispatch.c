@@ -79,12 +79,6 @@ static int WSPAPI d_DuplicateSocket(SOCKET s, DWORD pid, LPWSAPROTOCOL_INFOW inf
     return lower->procs.lpWSPDuplicateSocket(s, pid, info, lpErrno);
 }
 
-static int WSPAPI d_EnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS events,
-                                      LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPEnumNetworkEvents(s, event, events, lpErrno);
-}
 
 static int WSPAPI d_EventSelect(SOCKET s, WSAEVENT event, __LONG32 events, LPINT lpErrno)
 {
@@ -92,12 +86,6 @@ static int WSPAPI d_EventSelect(SOCKET s, WSAEVENT event, __LONG32 events, LPINT
     return lower->procs.lpWSPEventSelect(s, event, events, lpErrno);
 }
 
-static WINBOOL WSPAPI d_GetOverlappedResult(SOCKET s, LPWSAOVERLAPPED ov, LPDWORD transferred,
-                                            WINBOOL wait, LPDWORD flags, LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, FALSE);
-    return lower->procs.lpWSPGetOverlappedResult(s, ov, transferred, wait, flags, lpErrno);
-}
 
 static int WSPAPI d_GetSockName(SOCKET s, struct sockaddr *name, LPINT namelen, LPINT lpErrno)
 {
@@ -105,12 +93,6 @@ static int WSPAPI d_GetSockName(SOCKET s, struct sockaddr *name, LPINT namelen, 
     return lower->procs.lpWSPGetSockName(s, name, namelen, lpErrno);
 }
 
-static int WSPAPI d_GetSockOpt(SOCKET s, int level, int name, char *val, LPINT len,
-                               LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPGetSockOpt(s, level, name, val, len, lpErrno);
-}
 
 static WINBOOL WSPAPI d_GetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT lpErrno)
 {
@@ -134,14 +116,6 @@ static int WSPAPI d_Listen(SOCKET s, int backlog, LPINT lpErrno)
     return lower->procs.lpWSPListen(s, backlog, lpErrno);
 }
 
-static int WSPAPI d_Recv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received, LPDWORD flags,
-                         LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
-                         LPWSATHREADID thread, LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPRecv(s, bufs, count, received, flags, ov, completion, thread,
-                                  lpErrno);
-}
 
 static int WSPAPI d_RecvDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
 {
@@ -149,15 +123,6 @@ static int WSPAPI d_RecvDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
     return lower->procs.lpWSPRecvDisconnect(s, data, lpErrno);
 }
 
-static int WSPAPI d_RecvFrom(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received,
-                             LPDWORD flags, struct sockaddr *from, LPINT fromlen,
-                             LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
-                             LPWSATHREADID thread, LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPRecvFrom(s, bufs, count, received, flags, from, fromlen, ov,
-                                      completion, thread, lpErrno);
-}
 
 /* select names no single socket: the first one in the sets decides, as in
  * ws2_32 itself. */
@@ -184,13 +149,6 @@ static int WSPAPI d_Select(int nfds, fd_set *r, fd_set *w, fd_set *e, const PTIM
     return lower->procs.lpWSPSelect(nfds, r, w, e, timeout, lpErrno);
 }
 
-static int WSPAPI d_Send(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
-                         LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
-                         LPWSATHREADID thread, LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPSend(s, bufs, count, sent, flags, ov, completion, thread, lpErrno);
-}
 
 static int WSPAPI d_SendDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
 {
@@ -198,15 +156,6 @@ static int WSPAPI d_SendDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
     return lower->procs.lpWSPSendDisconnect(s, data, lpErrno);
 }
 
-static int WSPAPI d_SendTo(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
-                           const struct sockaddr *to, int tolen, LPWSAOVERLAPPED ov,
-                           LPWSAOVERLAPPED_COMPLETION_ROUTINE completion, LPWSATHREADID thread,
-                           LPINT lpErrno)
-{
-    PLSP_LOWER_OF(s, SOCKET_ERROR);
-    return lower->procs.lpWSPSendTo(s, bufs, count, sent, flags, to, tolen, ov, completion,
-                                    thread, lpErrno);
-}
 
 static int WSPAPI d_SetSockOpt(SOCKET s, int level, int name, const char *val, int len,
                                LPINT lpErrno)
@@ -229,21 +178,14 @@ const WSPPROC_TABLE plsp_dispatch_procs = {
     .lpWSPBind = d_Bind,
     .lpWSPCancelBlockingCall = d_CancelBlockingCall,
     .lpWSPDuplicateSocket = d_DuplicateSocket,
-    .lpWSPEnumNetworkEvents = d_EnumNetworkEvents,
     .lpWSPEventSelect = d_EventSelect,
-    .lpWSPGetOverlappedResult = d_GetOverlappedResult,
     .lpWSPGetSockName = d_GetSockName,
-    .lpWSPGetSockOpt = d_GetSockOpt,
     .lpWSPGetQOSByName = d_GetQOSByName,
     .lpWSPIoctl = d_Ioctl,
     .lpWSPListen = d_Listen,
-    .lpWSPRecv = d_Recv,
     .lpWSPRecvDisconnect = d_RecvDisconnect,
-    .lpWSPRecvFrom = d_RecvFrom,
     .lpWSPSelect = d_Select,
-    .lpWSPSend = d_Send,
     .lpWSPSendDisconnect = d_SendDisconnect,
-    .lpWSPSendTo = d_SendTo,
     .lpWSPSetSockOpt = d_SetSockOpt,
     .lpWSPShutdown = d_Shutdown,
     .lpWSPStringToAddress = d_StringToAddress,

@@ -4,6 +4,8 @@
  * peerlsp runs inside every Winsock program on the machine, so DllMain does
  * nothing that could take another lock under the loader lock: no library
  * loads, no Winsock calls, no waiting. All work happens in WSPStartup.
+ * DllMain is the DLL's entry point itself (src/CMakeLists.txt links no CRT
+ * start-up code), so nothing else runs at attach either.
  */
 #include "internal.h"
 

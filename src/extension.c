@@ -116,9 +116,21 @@ static BOOL WINAPI plsp_AcceptEx(SOCKET listener, SOCKET accepted, PVOID buf, DW
 {
     struct plsp_conn rec;
     int found;
-    LPFN_ACCEPTEX fn = (LPFN_ACCEPTEX)ext_prepare(listener, PLSP_EXT_ACCEPTEX, &rec, &found);
-    if (!fn)
+    int err = 0;
+    /* The lower provider of the listening socket; when that is not a
+     * socket peerlsp can place (an invalid handle), the accept socket's:
+     * its AcceptEx then reports the bad listener exactly as it would
+     * without peerlsp (the OVERLAPPED marked pending, WSAENOTSOCK). */
+    SOCKET placed = listener;
+    struct plsp_lower *lower = plsp_socket_lower(listener, &rec, &found, &err);
+    if (!lower)
+        lower = plsp_socket_lower(placed = accepted, &rec, &found, &err);
+    LPFN_ACCEPTEX fn =
+        lower ? (LPFN_ACCEPTEX)ext_lower_fn(lower, placed, PLSP_EXT_ACCEPTEX, &err) : NULL;
+    if (!fn) {
+        WSASetLastError(err);
         return FALSE;
+    }
     /* The accept socket may be a handle reused after DisconnectEx or
      * TransmitFile(TF_REUSE_SOCKET): its old peer is gone. */
     plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)accepted);

@@ -34,6 +34,9 @@ struct plsp_lower {
     HMODULE module;
     WSPPROC_TABLE procs;
     WSPDATA data;
+    /* Its catalog entry has XP1_IFS_HANDLES: its handles are kernel handles
+     * (socket.c asks only such providers about a handle of unknown owner). */
+    int ifs_handles;
     /* Its extension functions peerlsp wraps (extension.c), learned when an
      * application first asks for them. */
     void *volatile ext[PLSP_EXT_SLOTS];
@@ -50,11 +53,17 @@ struct plsp_chain {
     /* What the lower WSPSocket gets: the base entry's own info when the
      * next layer is the base provider, the chain entry itself otherwise. */
     WSAPROTOCOL_INFOW lower_info;
+    /* Set when the WSPStartup that published this chain failed after all:
+     * the slot stays (other threads may be reading it) but no lookup finds
+     * it; it is freed with everything else by the last WSPCleanup. */
+    volatile LONG unusable;
 };
 
 /* Process-wide state. chains[] and lowers[] only grow while peerlsp is
  * started (under the startup lock) and are read without a lock: a slot is
- * published, with a release store of the count, after it is complete. */
+ * published, with a release store of the count, after it is complete, and
+ * is never freed, unloaded or reused before the last WSPCleanup (a failed
+ * WSPStartup marks the chains it published unusable instead). */
 struct plsp_state {
     struct plsp_ctab *table;
     WSPUPCALLTABLE upcalls;
@@ -62,6 +71,10 @@ struct plsp_state {
     volatile LONG chain_count;
     struct plsp_lower *lowers[PLSP_MAX_LOWERS];
     volatile LONG lower_count;
+    /* The proc table of lowers[0] when every lower provider has the same
+     * send/receive functions (transfer.c), else NULL: those calls then
+     * need no lookup to find their provider. */
+    const WSPPROC_TABLE *volatile data_procs;
 };
 
 extern struct plsp_state plsp_g;
@@ -72,7 +85,7 @@ static inline struct plsp_chain *plsp_chain_of(const struct plsp_conn *rec)
     return plsp_g.chains[rec->provider];
 }
 
-/* The chain whose catalog entry id is entry_id, or NULL. */
+/* The usable chain whose catalog entry id is entry_id, or NULL. */
 struct plsp_chain *plsp_chain_by_entry(DWORD entry_id);
 
 /* lower.c: loads and starts the provider whose catalog entry is next_entry.
@@ -95,8 +108,10 @@ struct plsp_lower *plsp_socket_lower(SOCKET s, struct plsp_conn *rec, int *found
 
 /* Records a socket the lower provider just created for chain, and binds the
  * handle to chain's catalog entry so ws2_32 routes later calls to peerlsp.
- * *gen (when not NULL) receives the new record's gen.
- * On failure closes the socket below, and returns SOCKET_ERROR with *lpErrno. */
+ * Returns 0 (recorded; *gen, when not NULL, receives the record's gen), 1
+ * (bound, but no memory for a record: the socket works without one), or
+ * SOCKET_ERROR with *lpErrno after closing the socket below (the binding
+ * failed). */
 int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, uint32_t *gen, LPINT lpErrno);
 
 /* Forgets every shared handle: the last cleanup calls it. */
@@ -150,8 +165,36 @@ int WSPAPI plsp_WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_len, LPVOID o
                          DWORD out_len, LPDWORD returned, LPWSAOVERLAPPED ov,
                          LPWSAOVERLAPPED_COMPLETION_ROUTINE completion, LPWSATHREADID thread,
                          LPINT lpErrno);
+int WSPAPI plsp_WSPGetSockOpt(SOCKET s, int level, int name, char *val, LPINT len,
+                              LPINT lpErrno);
 int WSPAPI plsp_WSPSetSockOpt(SOCKET s, int level, int name, const char *val, int len,
                               LPINT lpErrno);
+
+/* ---- Send and receive (transfer.c) -------------------------------------- */
+
+int WSPAPI plsp_WSPRecv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received, LPDWORD flags,
+                        LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
+                        LPWSATHREADID thread, LPINT lpErrno);
+int WSPAPI plsp_WSPRecvFrom(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received,
+                            LPDWORD flags, struct sockaddr *from, LPINT fromlen,
+                            LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
+                            LPWSATHREADID thread, LPINT lpErrno);
+int WSPAPI plsp_WSPSend(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
+                        LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
+                        LPWSATHREADID thread, LPINT lpErrno);
+int WSPAPI plsp_WSPSendTo(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
+                          const struct sockaddr *to, int tolen, LPWSAOVERLAPPED ov,
+                          LPWSAOVERLAPPED_COMPLETION_ROUTINE completion, LPWSATHREADID thread,
+                          LPINT lpErrno);
+BOOL WSPAPI plsp_WSPGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED ov, LPDWORD transferred,
+                                        BOOL wait, LPDWORD flags, LPINT lpErrno);
+int WSPAPI plsp_WSPEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS events,
+                                     LPINT lpErrno);
+
+/* Recomputes plsp_g.data_procs. Startup lock held; called after a lower
+ * provider is added and before any chain over it is published (lower
+ * providers are only removed all at once, by the last WSPCleanup). */
+void plsp_data_procs_update(void);
 
 /* ---- Proc tables (proctable.c, dispatch.c) ------------------------------ */
 

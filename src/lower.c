@@ -50,6 +50,9 @@ int plsp_lower_start(const WSAPROTOCOL_INFOW *next_entry, WORD version,
     if (!lower)
         return WSA_NOT_ENOUGH_MEMORY;
     lower->guid = next_entry->ProviderId;
+    /* What its sockets are: for a base provider its own entry says, for
+     * another LSP the chain entry (a chain is IFS only if every layer is). */
+    lower->ifs_handles = (start_info->dwServiceFlags1 & XP1_IFS_HANDLES) != 0;
     /* LOAD_WITH_ALTERED_SEARCH_PATH: the lower DLL's own dependencies are
      * found next to it, as they would be for ws2_32's own load. */
     lower->module = LoadLibraryExW(path, NULL, LOAD_WITH_ALTERED_SEARCH_PATH);

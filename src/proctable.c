@@ -64,7 +64,16 @@ void plsp_proctable_fill(WSPPROC_TABLE *table, struct plsp_chain *const *chains,
     table->lpWSPDuplicateSocket = plsp_WSPDuplicateSocket;
     table->lpWSPGetPeerName = plsp_WSPGetPeerName;
     table->lpWSPCleanup = plsp_WSPCleanup;
+    /* Where a connection can be seen to end (transfer.c). */
+    table->lpWSPRecv = plsp_WSPRecv;
+    table->lpWSPRecvFrom = plsp_WSPRecvFrom;
+    table->lpWSPSend = plsp_WSPSend;
+    table->lpWSPSendTo = plsp_WSPSendTo;
+    table->lpWSPGetOverlappedResult = plsp_WSPGetOverlappedResult;
+    table->lpWSPEnumNetworkEvents = plsp_WSPEnumNetworkEvents;
     /* Extension functions and the options that complete them. */
     table->lpWSPIoctl = plsp_WSPIoctl;
     table->lpWSPSetSockOpt = plsp_WSPSetSockOpt;
+    /* SO_PROTOCOL_INFO names peerlsp's chain entry (options.c). */
+    table->lpWSPGetSockOpt = plsp_WSPGetSockOpt;
 }

@@ -24,11 +24,17 @@
  * Duplicated sockets are rare, so the set is a plain array under a lock,
  * scanned only on the paths that would record a peer; the count lets every
  * other process skip the lock entirely. A value leaves the set when its
- * socket is closed or the value is taken by a new socket. */
+ * socket is closed or the value is taken by a new socket.
+ *
+ * When the set cannot grow (out of memory), the handle it could not hold
+ * is shared all the same: from then on every handle counts as shared (no
+ * peer is recorded for any socket, every getpeername asks below) until the
+ * last WSPCleanup. Slower, never wrong. */
 static SRWLOCK shared_lock = SRWLOCK_INIT;
 static SOCKET *shared_handles;
 static size_t shared_cap;
 static volatile LONG shared_count;
+static volatile LONG shared_overflow;
 
 static size_t shared_find(SOCKET s)
 {
@@ -39,11 +45,10 @@ static size_t shared_find(SOCKET s)
     return SIZE_MAX;
 }
 
-/* Returns 0, or -1 when out of memory (the caller then keeps the record
- * VOLATILE, which is right until the next connect through this handle). */
-static int shared_add(SOCKET s)
+/* Adds s to the set; when the set cannot grow, every handle becomes
+ * shared (shared_overflow). */
+static void shared_add(SOCKET s)
 {
-    int ret = 0;
     AcquireSRWLockExclusive(&shared_lock);
     if (shared_find(s) == SIZE_MAX) {
         if ((size_t)shared_count == shared_cap) {
@@ -57,10 +62,9 @@ static int shared_add(SOCKET s)
         if ((size_t)shared_count < shared_cap)
             shared_handles[shared_count++] = s;
         else
-            ret = -1;
+            InterlockedExchange(&shared_overflow, 1);
     }
     ReleaseSRWLockExclusive(&shared_lock);
-    return ret;
 }
 
 void plsp_socket_reset_shared(void)
@@ -70,6 +74,7 @@ void plsp_socket_reset_shared(void)
     shared_handles = NULL;
     shared_cap = 0;
     shared_count = 0;
+    shared_overflow = 0;
     ReleaseSRWLockExclusive(&shared_lock);
 }
 
@@ -93,6 +98,8 @@ static void shared_remove(SOCKET s)
 
 int plsp_socket_is_shared(SOCKET s)
 {
+    if (shared_overflow) /* a plain load: set once, never cleared while started */
+        return 1;
     if (!shared_count)
         return 0;
     AcquireSRWLockShared(&shared_lock);
@@ -104,7 +111,7 @@ int plsp_socket_is_shared(SOCKET s)
 /* Marks s shared and stops its record from answering. */
 static void socket_share(SOCKET s)
 {
-    (void)shared_add(s);
+    shared_add(s);
     plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
 }
 
@@ -112,12 +119,24 @@ static void socket_share(SOCKET s)
  * record is found by asking: each is asked for the handle's protocol
  * information, and the one whose own catalog entry it names is the owner.
  * A slow path, taken only for handles peerlsp did not record; without it
- * such a handle could not even be closed. */
+ * such a handle could not even be closed.
+ *
+ * Only IFS providers are asked (XP1_IFS_HANDLES in their catalog entry).
+ * Their handles are kernel handles: given one it does not own, an IFS
+ * provider's call fails on the handle itself (WSAENOTSOCK), as mswsock's
+ * does. A non-IFS provider's handles come from WPUCreateSocketHandle and
+ * it finds its own state through WPUQuerySocketHandleContext; handed a
+ * handle of another provider it may take that provider's context for its
+ * own. Such a provider cannot own a handle peerlsp adopted anyway
+ * (plsp_socket_adopt requires the handle to stay as it is). */
 static struct plsp_lower *lower_by_protocol_info(SOCKET s)
 {
     LONG chains = InterlockedCompareExchange(&plsp_g.chain_count, 0, 0);
-    for (LONG i = 0; i < plsp_g.lower_count; i++) {
+    LONG lowers = InterlockedCompareExchange(&plsp_g.lower_count, 0, 0);
+    for (LONG i = 0; i < lowers; i++) {
         struct plsp_lower *lower = plsp_g.lowers[i];
+        if (!lower->ifs_handles)
+            continue;
         WSAPROTOCOL_INFOW info;
         int len = (int)sizeof info, err = 0;
         if (lower->procs.lpWSPGetSockOpt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len,
@@ -173,21 +192,23 @@ int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, uint32_t *gen, LPINT l
      * with CloseHandle, which no provider sees: whatever was recorded under
      * this value belongs to a socket that is gone, and insert replaces it. */
     shared_remove(s);
-    if (plsp_ctab_insert_get(plsp_g.table, (uint64_t)s, chain->tag, gen) != 0) {
-        close_below(chain->lower, s);
-        *lpErrno = WSAENOBUFS;
-        return SOCKET_ERROR;
-    }
+    /* A record is an optimisation: without memory for one (insert fails
+     * only for a value not in the table, so nothing stale is left under
+     * it) the socket works all the same, bound to the chain, and every
+     * call on it finds its provider without a record (plsp_socket_lower):
+     * getpeername asks below. */
+    int recorded = plsp_ctab_insert_get(plsp_g.table, (uint64_t)s, chain->tag, gen) == 0;
     SOCKET bound = plsp_g.upcalls.lpWPUModifyIFSHandle(chain->entry_id, s, &err);
     if (bound != s) {
         /* INVALID_SOCKET, or another handle: peerlsp only layers over IFS
          * providers, whose handles ws2_32 keeps as they are. */
-        plsp_ctab_remove(plsp_g.table, (uint64_t)s);
+        if (recorded)
+            plsp_ctab_remove(plsp_g.table, (uint64_t)s);
         close_below(chain->lower, s);
         *lpErrno = (bound == INVALID_SOCKET && err) ? err : WSAEPROVIDERFAILEDINIT;
         return SOCKET_ERROR;
     }
-    return 0;
+    return recorded ? 0 : 1;
 }
 
 /***********************************************************************
@@ -201,16 +222,22 @@ SOCKET WSPAPI plsp_WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW
         *lpErrno = WSAEINVAL;
         return INVALID_SOCKET;
     }
-    /* Information made by WSPDuplicateSocket names peerlsp's chain (so the
+    /* The caller's information describes the socket to make: its family,
+     * type and protocol (which the provider reads when the arguments are 0
+     * or FROM_PROTOCOL_INFO) may differ from the catalog entry's. Only the
+     * identity is the lower provider's: its entry id, GUID and chain.
+     * Information made by WSPDuplicateSocket names peerlsp's chain (so the
      * target process comes through peerlsp too) and carries the lower
-     * provider's reference to the original socket in dwProviderReserved:
-     * the lower provider gets its own information with that reference. */
-    WSAPROTOCOL_INFOW below = chain->lower_info;
-    below.dwProviderReserved = info->dwProviderReserved;
+     * provider's reference to the original socket in dwProviderReserved,
+     * which goes down as it is. */
+    WSAPROTOCOL_INFOW below = *info;
+    below.dwCatalogEntryId = chain->lower_info.dwCatalogEntryId;
+    below.ProviderId = chain->lower_info.ProviderId;
+    below.ProtocolChain = chain->lower_info.ProtocolChain;
     SOCKET s = chain->lower->procs.lpWSPSocket(af, type, protocol, &below, g, flags, lpErrno);
     if (s == INVALID_SOCKET)
         return s;
-    if (plsp_socket_adopt(s, chain, NULL, lpErrno))
+    if (plsp_socket_adopt(s, chain, NULL, lpErrno) == SOCKET_ERROR)
         return INVALID_SOCKET;
     /* Catalog entries carry 0 in dwProviderReserved; duplicate information
      * carries the lower provider's reference: another handle of a socket
@@ -240,9 +267,11 @@ SOCKET WSPAPI plsp_WSPAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen,
         return ns;
     struct plsp_chain *chain = plsp_chain_of(&rec);
     uint32_t gen;
-    if (plsp_socket_adopt(ns, chain, &gen, lpErrno))
+    int adopted = plsp_socket_adopt(ns, chain, &gen, lpErrno);
+    if (adopted == SOCKET_ERROR)
         return INVALID_SOCKET;
-    plsp_peer_refresh(lower, ns, gen);
+    if (adopted == 0)
+        plsp_peer_refresh(lower, ns, gen);
     return ns;
 }
 
@@ -278,8 +307,11 @@ SOCKET WSPAPI plsp_WSPJoinLeaf(SOCKET s, const struct sockaddr *name, int namele
     }
     struct plsp_chain *chain = plsp_chain_of(&rec);
     if (r != s) {
-        if (plsp_socket_adopt(r, chain, &gen, lpErrno))
+        int adopted = plsp_socket_adopt(r, chain, &gen, lpErrno);
+        if (adopted == SOCKET_ERROR)
             return INVALID_SOCKET;
+        if (adopted == 1)
+            return r; /* no record: nothing to refresh */
     } else {
         int ignored = 0;
         /* Same handle: start its record afresh (if memory is short, the

@@ -42,7 +42,8 @@ struct plsp_chain *plsp_chain_by_entry(DWORD entry_id)
 {
     LONG count = InterlockedCompareExchange(&plsp_g.chain_count, 0, 0);
     for (LONG i = 0; i < count; i++) {
-        if (plsp_g.chains[i]->entry_id == entry_id)
+        const struct plsp_chain *chain = plsp_g.chains[i];
+        if (chain->entry_id == entry_id && !chain->unusable)
             return plsp_g.chains[i];
     }
     return NULL;
@@ -105,6 +106,7 @@ static int chain_load(const struct plsp_catalog *cat, const WSAPROTOCOL_INFOW *e
         }
         plsp_g.lowers[plsp_g.lower_count] = lower;
         InterlockedIncrement(&plsp_g.lower_count);
+        plsp_data_procs_update(); /* before any socket of it can exist */
     }
     chain->lower = lower;
     chain->tag = (uint8_t)plsp_g.chain_count;
@@ -127,22 +129,19 @@ static void state_reset(void)
     plsp_socket_reset_shared();
 }
 
-/* Undoes what a failed WSPStartup added on top of earlier successful ones:
- * the chains and lowers past the counts it started from. Lock held. */
-static void state_truncate(LONG chains, LONG lowers)
+/* What a failed WSPStartup published on top of earlier successful ones
+ * (chains past `chains`, and the lower providers they started) cannot be
+ * freed: other threads, in calls through the proc tables already handed
+ * out, may be iterating the slots from a count read before (a chain
+ * lookup, the search for a handle's owner). The chains are marked unusable
+ * and the lower providers stay started and loaded; the last WSPCleanup
+ * frees and stops them with everything else. A later WSPStartup for the
+ * same chains publishes new slots (reusing a lower provider already
+ * started). Lock held. */
+static void state_retire(LONG chains)
 {
-    while (plsp_g.lower_count > lowers) {
-        LONG i = plsp_g.lower_count - 1;
-        plsp_lower_stop(plsp_g.lowers[i]);
-        plsp_g.lowers[i] = NULL;
-        plsp_g.lower_count = i;
-    }
-    while (plsp_g.chain_count > chains) {
-        LONG i = plsp_g.chain_count - 1;
-        HeapFree(GetProcessHeap(), 0, plsp_g.chains[i]);
-        plsp_g.chains[i] = NULL;
-        plsp_g.chain_count = i;
-    }
+    for (LONG i = chains; i < plsp_g.chain_count; i++)
+        InterlockedExchange(&plsp_g.chains[i]->unusable, 1);
 }
 
 /* Loads every chain of peerlsp's whose provider GUID is `guid` (one chain
@@ -154,7 +153,7 @@ static int startup_locked(WORD version, const WSAPROTOCOL_INFOW *info,
     struct plsp_catalog cat;
     struct plsp_chain *served[PLSP_MAX_CHAINS];
     size_t served_count = 0;
-    LONG chains_before = plsp_g.chain_count, lowers_before = plsp_g.lower_count;
+    LONG chains_before = plsp_g.chain_count;
     int err = plsp_catalog_read(&cat);
     if (err)
         return err;
@@ -205,10 +204,12 @@ static int startup_locked(WORD version, const WSAPROTOCOL_INFOW *info,
 
 done:
     if (err) {
+        /* With no start-up left, no proc table is out and no other thread
+         * can be in peerlsp: everything goes. */
         if (plsp_startup_refs == 0)
             state_reset();
         else
-            state_truncate(chains_before, lowers_before);
+            state_retire(chains_before);
     }
     plsp_catalog_free(&cat);
     return err;

@@ -5,7 +5,6 @@
  * for getpeername, accept and connect, the peer. Errors travel as they do
  * without tracing: the wrappers only read what the real function returned.
  */
-#include <stdio.h>
 #include <wchar.h>
 
 #include "internal.h"
@@ -30,8 +29,6 @@ int plsp_trace_configured(void)
 /* "a.b.c.d:port" or "[v6]:port"; "-" for anything else. Bounded by n. */
 static void format_peer(const struct sockaddr *name, const int *namelen, WCHAR *out, size_t n)
 {
-    char ip[INET6_ADDRSTRLEN];
-
     if (name && namelen && *namelen == (int)sizeof(struct sockaddr_in) &&
         name->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)name;
@@ -41,11 +38,14 @@ static void format_peer(const struct sockaddr *name, const int *namelen, WCHAR *
                name->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)name;
         const unsigned char *b = in6->sin6_addr.s6_addr;
-        int len = 0;
-        for (int i = 0; i < 16; i += 2)
-            len += snprintf(ip + len, sizeof ip - (size_t)len, i ? ":%x" : "%x",
-                            (unsigned)(b[i] << 8 | b[i + 1]));
-        _snwprintf(out, n, L"[%hs]:%u", ip, ntohs(in6->sin6_port));
+        unsigned g[8];
+        for (int i = 0; i < 8; i++)
+            g[i] = (unsigned)(b[2 * i] << 8 | b[2 * i + 1]);
+        /* msvcrt's _snwprintf, not MinGW's C99 snprintf: that one brings
+         * gdtoa and its atexit, which a DLL without CRT start-up code
+         * cannot have (src/CMakeLists.txt). */
+        _snwprintf(out, n, L"[%x:%x:%x:%x:%x:%x:%x:%x]:%u", g[0], g[1], g[2], g[3], g[4], g[5],
+                   g[6], g[7], ntohs(in6->sin6_port));
     } else {
         _snwprintf(out, n, L"-");
     }

@@ -120,6 +120,13 @@ SOCKET WSPAPI WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW lpPr
         entry.dwProviderReserved = 0;
         entry.dwServiceFlags3 = 0;
         entry.dwServiceFlags4 = 0;
+    } else if (!from_entry(af, lpProtocolInfo->iAddressFamily)) {
+        /* A family neither given nor in the information: no socket can be
+         * made (Windows' base provider and Wine's WSASocketW with protocol
+         * information both answer so). */
+        tbase__sock_free(rec);
+        *lpErrno = WSAEAFNOSUPPORT;
+        return INVALID_SOCKET;
     } else {
         s = WSASocketW(from_entry(af, lpProtocolInfo->iAddressFamily),
                        from_entry(type, lpProtocolInfo->iSocketType),
@@ -236,12 +243,14 @@ int WSPAPI WSPDuplicateSocket(SOCKET s, DWORD dwProcessId, LPWSAPROTOCOL_INFOW l
 
     TBASE__COUNT(WSPDuplicateSocket);
 
-    if (!lpProtocolInfo) {
-        *lpErrno = WSAEFAULT;
-        return SOCKET_ERROR;
-    }
     if (!tbase__sock_find(s, &entry, NULL)) {
         *lpErrno = WSAENOTSOCK;
+        return SOCKET_ERROR;
+    }
+    /* Windows' base provider answers a missing structure with WSAEINVAL
+     * (Wine's sock.c test_WSADuplicateSocket). */
+    if (!lpProtocolInfo) {
+        *lpErrno = WSAEINVAL;
         return SOCKET_ERROR;
     }
     if (WSADuplicateSocketW(s, dwProcessId, &info) == SOCKET_ERROR) {

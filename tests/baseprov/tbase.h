@@ -43,8 +43,14 @@
 #define TBASE_GUID_IPV6_INIT \
     { 0xb61ced34, 0x3daf, 0x43e1, { 0x8d, 0x5d, 0xa3, 0xa9, 0x5a, 0xbc, 0x73, 0x81 } }
 
+/* {4f1c2d7e-6a35-4b8e-9d41-0c7f2e8a5b19}: provider GUID of tbase's other
+ * entries (Wine's IPX and SPX), used by peerlsp-run's base catalog. */
+#define TBASE_GUID_OTHER_INIT \
+    { 0x4f1c2d7e, 0x6a35, 0x4b8e, { 0x9d, 0x41, 0x0c, 0x7f, 0x2e, 0x8a, 0x5b, 0x19 } }
+
 static const GUID TBASE_GUID_IPV4 = TBASE_GUID_IPV4_INIT;
 static const GUID TBASE_GUID_IPV6 = TBASE_GUID_IPV6_INIT;
+static const GUID TBASE_GUID_OTHER = TBASE_GUID_OTHER_INIT;
 
 /* File name of the DLL; the build puts it in <build>/tests/baseprov. */
 #define TBASE_DLL_NAME L"tbase.dll"

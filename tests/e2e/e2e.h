@@ -24,7 +24,8 @@
 enum e2e_layout {
     E2E_BASE_ONLY,      /* tbase alone: the reference */
     E2E_LSP_SHARED,     /* peerlsp's chains share its GUID: one WSPStartup */
-    E2E_LSP_OWN         /* each chain its own GUID: one WSPStartup per chain */
+    E2E_LSP_OWN,        /* each chain its own GUID: one WSPStartup per chain */
+    E2E_WS2_32          /* --ws2_32: this process's own ws2_32, the machine's catalog */
 };
 
 extern const char *const e2e_layout_names[];
@@ -35,6 +36,7 @@ struct e2e_session {
     DWORD base_ids[HOST_BASE_COUNT];
     struct host_lsp_ids lsp;
     const struct wsapi *api;
+    int through_lsp;    /* sockets go through peerlsp (its layouts; Windows in --ws2_32) */
 };
 
 /* Builds the catalog for layout, points the host at it and starts it.
@@ -107,7 +109,8 @@ void *e2e_base_ext_fn(const struct e2e_session *s, SOCKET sock, int af, const GU
 
 /* Handles bound now to the entries new sockets of this layout are bound
  * to (peerlsp's four chains, or tbase's four entries): the host's view of
- * how many sockets peerlsp (or tbase) still has records for. */
+ * how many sockets peerlsp (or tbase) still has records for. -1 in
+ * --ws2_32 mode (only the host counts them; the caller skips the check). */
 LONG e2e_live_handles(const struct e2e_session *s);
 
 /* Waits up to ms for an overlapped operation on sock to finish (through
@@ -132,7 +135,53 @@ int e2e_teardown_layout(void **state);
     cmocka_unit_test_prestate_setup_teardown(fn, e2e_setup_layout, e2e_teardown_layout,  \
                                              &(layouts)[E2E_LSP_OWN])
 
-#define E2E_IS_LSP(s) ((s)->layout != E2E_BASE_ONLY)
+#define E2E_IS_LSP(s) ((s)->through_lsp)
+
+/* ---- the --ws2_32 mode (e2e_ws2.c) --------------------------------------- */
+
+/* A test program's main: `prog` runs every test on the test host;
+ * `prog --ws2_32` runs each E2E_LAYOUT_TESTS scenario once on the process's
+ * own ws2_32 (the layouts are the host's) and names the tests it leaves to
+ * the host. */
+#define E2E_MAIN(group, tests, argc, argv) \
+    e2e_main(group, tests, sizeof(tests) / sizeof((tests)[0]), argc, argv)
+int e2e_main(const char *group, const struct CMUnitTest *tests, size_t count, int argc,
+             char **argv);
+/* Non-zero in --ws2_32 mode. */
+int e2e_ws2_mode(void);
+/* Non-zero under Wine (ntdll exports wine_get_version). */
+int e2e_on_wine(void);
+/* Prints "skipped: what: why" once per program for each `what` (kept by
+ * pointer: a string literal). */
+void e2e_note_skip(const char *what, const char *why);
+/* The catalog entry sock is bound to: the host's record, or in --ws2_32
+ * mode its SO_PROTOCOL_INFOW (whose chain must start at peerlsp's layered
+ * entry when sockets go through peerlsp). */
+DWORD e2e_socket_entry(const struct e2e_session *s, SOCKET sock);
+/* --ws2_32: fills s from the machine's catalog (the entries ws2_32 picks;
+ * on Windows they must be peerlsp's chains). */
+void e2e_ws2_catalog(struct e2e_session *s);
+/* 1 when the kernel's TCP table holds a connection local -> peer, 0 when
+ * not, -1 when the table cannot be read. */
+int e2e_kernel_has_connection(const SOCKADDR_STORAGE *local, const SOCKADDR_STORAGE *peer);
+/* Reading the kernel's table takes tens of milliseconds under Wine: the
+ * scenarios that make hundreds of connections ask it for one in this many
+ * (and say so); each answer is still compared with its expected address. */
+#define E2E_KERNEL_SAMPLE 8
+/* peerlsp's trace of the calling thread: begin before a getpeername, then
+ * expect its line (nothing to check unless sockets go through peerlsp in
+ * --ws2_32 mode). */
+void e2e_trace_begin(void);
+/* The handles peerlsp made in this process and has not closed, as its
+ * trace lines tell (WSPSocket/WSPAccept/WSPJoinLeaf add, WSPCloseSocket
+ * removes). --ws2_32 feeds every line it sees; test_trace feeds the lines
+ * it captures, to check the reading against the real DLL's lines. */
+void e2e_trace_line_seen(const char *line);
+int e2e_trace_made(SOCKET sock);
+#define e2e_trace_expect_getpeername(s, sock, ret, err) \
+    e2e_trace_expect_getpeername_(s, sock, ret, err, __FILE__, __LINE__)
+void e2e_trace_expect_getpeername_(const struct e2e_session *s, SOCKET sock, int ret, int err,
+                                   const char *file, int line);
 
 /* getpeername through the host and from the base provider for the same
  * handle, whatever the base provider answers: fails the test (with the

@@ -3,11 +3,14 @@
  * provider and over several.
  *
  * Over one base provider, every slot peerlsp has nothing to do in is the
- * base provider's own function: no peerlsp code on that path at all. When
+ * base provider's own function: no peerlsp code on that path at all (send,
+ * receive and their results are peerlsp's own: they watch for the
+ * connection ending, see src/transfer.c). When
  * one proc table serves chains over two different lower providers (chains
  * sharing peerlsp's GUID over two different base DLLs), those slots must
  * find each socket's own lower provider instead; traffic of both kinds then
- * reaches the right provider.
+ * reaches the right provider. A handle peerlsp has no record of is only
+ * asked about of IFS lower providers.
  */
 #include "e2e.h"
 
@@ -16,6 +19,8 @@
 
 #include <peerlsp/peerlsp.h>
 
+#include "simprov.h"
+
 static const GUID lsp_guid = PEERLSP_GUID_INIT;
 /* The second base DLL's entries: another file, other GUIDs. */
 static const GUID second_v4 = { 0x5e11c0de, 0x1, 0x4a4a, { 1, 2, 3, 4, 5, 6, 7, 8 } };
@@ -23,15 +28,21 @@ static const GUID second_v6 = { 0x5e11c0de, 0x2, 0x4a4a, { 1, 2, 3, 4, 5, 6, 7, 
 
 /* Pass-through slots: peerlsp intercepts none of these. */
 #define PASS_SLOTS(X)                                                                      \
-    X(lpWSPBind) X(lpWSPListen) X(lpWSPSend) X(lpWSPRecv) X(lpWSPSendTo) X(lpWSPRecvFrom)  \
-    X(lpWSPGetSockName) X(lpWSPGetSockOpt) X(lpWSPSelect)                                   \
-    X(lpWSPEventSelect) X(lpWSPEnumNetworkEvents) X(lpWSPGetOverlappedResult)
+    X(lpWSPBind) X(lpWSPListen) X(lpWSPGetSockName) X(lpWSPSelect)                         \
+    X(lpWSPEventSelect)
+
+/* Slots where peerlsp passes the call down and only watches for the
+ * connection ending (transfer.c): its own functions, over any number of
+ * lower providers. */
+#define OBSERVED_SLOTS(X)                                                                  \
+    X(lpWSPSend) X(lpWSPRecv) X(lpWSPSendTo) X(lpWSPRecvFrom) X(lpWSPEnumNetworkEvents)    \
+    X(lpWSPGetOverlappedResult)
 
 /* Slots peerlsp always fills with its own functions. */
 #define OWN_SLOTS(X)                                                                       \
     X(lpWSPSocket) X(lpWSPAccept) X(lpWSPConnect) X(lpWSPCloseSocket) X(lpWSPGetPeerName)  \
     X(lpWSPIoctl) X(lpWSPSetSockOpt) X(lpWSPJoinLeaf) X(lpWSPDuplicateSocket)              \
-    X(lpWSPShutdown) X(lpWSPSendDisconnect) X(lpWSPRecvDisconnect)
+    X(lpWSPShutdown) X(lpWSPSendDisconnect) X(lpWSPRecvDisconnect) X(lpWSPGetSockOpt)
 
 static void base_procs(const GUID *guid, SOCKET any_socket_of_it, WSPPROC_TABLE *procs)
 {
@@ -62,6 +73,7 @@ static void test_one_lower_direct_pointers(void **state)
     if ((void *)lsp.slot == (void *)base.slot)                                         \
         fail_msg(#slot ": peerlsp's table has the base provider's own function");
     OWN_SLOTS(OWN)
+    OBSERVED_SLOTS(OWN)
     assert_int_equal(s->api->closesocket(sock), 0);
     e2e_stop(s);
 }
@@ -119,7 +131,7 @@ static void test_two_lowers_dispatch(void **state)
     assert_non_null(second_calls);
 
     /* TCP through the first lower provider. */
-    struct e2e_session session = { .layout = E2E_LSP_SHARED, .cat = cat, .api = api };
+    struct e2e_session session = { .layout = E2E_LSP_SHARED, .cat = cat, .api = api, .through_lsp = 1 };
     struct e2e_session *s = &session;
     memcpy(s->base_ids, first, sizeof first);
     s->lsp = ids;
@@ -167,6 +179,7 @@ static void test_two_lowers_dispatch(void **state)
     if ((void *)lsp.slot == (void *)a.slot || (void *)lsp.slot == (void *)b.slot)      \
         fail_msg(#slot ": one lower provider's function serves both chains");
     PASS_SLOTS(DISPATCHED)
+    OBSERVED_SLOTS(DISPATCHED)
 
     /* A handle peerlsp has no record of (made on the second base provider
      * directly, past peerlsp), handed to peerlsp's own functions: with two
@@ -210,11 +223,104 @@ static void test_two_lowers_dispatch(void **state)
     DeleteFileW(copy);
 }
 
+/* A lower provider whose catalog entry is not IFS (XP1_IFS_HANDLES clear:
+ * its handles would come from WPUCreateSocketHandle) is never asked about
+ * a handle peerlsp has no record of: only IFS providers, whose handles are
+ * kernel handles, can be asked safely about a handle they may not own.
+ * simprov plays the non-IFS provider (its entry declared without the
+ * flag), loaded first, below one chain; tbase below the other. */
+static void test_non_ifs_lower_not_asked(void **state)
+{
+    (void)state;
+    struct simcat *cat = simcat_create();
+    DWORD base[HOST_BASE_COUNT], sim_id = 0;
+    assert_non_null(cat);
+    assert_int_equal(host_catalog_add_base(cat, PEERLSP_TEST_BASE_DLL, base), 0);
+    WSAPROTOCOL_INFOW entries[32], sim_entry;
+    DWORD size = sizeof entries;
+    int err = 0, count = simcat_enum(cat, NULL, entries, &size, &err), found = 0;
+    for (int i = 0; i < count; i++) {
+        if (entries[i].dwCatalogEntryId == base[HOST_BASE_TCP4]) {
+            sim_entry = entries[i];
+            found = 1;
+        }
+    }
+    assert_true(found);
+    GUID sim_guid = SIMPROV_GUID;
+    sim_entry.ProviderId = sim_guid;
+    sim_entry.dwServiceFlags1 &= ~(DWORD)XP1_IFS_HANDLES;
+    wcscpy(sim_entry.szProtocol, L"simprov, declared non-IFS");
+    assert_int_equal(simcat_install(cat, &sim_guid, PEERLSP_TEST_SIM_DLL, &sim_entry, 1, &sim_id,
+                                    &err), 0);
+    /* The chain over simprov first: its provider is peerlsp's first lower. */
+    DWORD over[] = { sim_id, base[HOST_BASE_TCP4] };
+    struct host_lsp_ids ids;
+    assert_int_equal(host_catalog_install_lsp_over(cat, PEERLSP_TEST_LSP_DLL, &lsp_guid, NULL,
+                                                   HOST_CHAINS_SHARE_GUID, over, 2, &ids), 0);
+    host_set_catalog(cat);
+    assert_int_equal(host_startup(), 0);
+    const struct wsapi *api = host_api();
+
+    HMODULE sim = LoadLibraryW(PEERLSP_TEST_SIM_DLL);
+    assert_non_null(sim);
+    SIMPROV_CALLS_FN sim_calls =
+        (SIMPROV_CALLS_FN)(void (*)(void))GetProcAddress(sim, "simprov_calls");
+    assert_non_null(sim_calls);
+
+    /* A peerlsp socket on the simprov chain starts peerlsp (both chains). */
+    SOCKET on_sim = api->socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(on_sim != INVALID_SOCKET);
+    assert_int_equal(host_socket_entry(on_sim), ids.chain_ids[0]);
+    WSPPROC_TABLE lsp, b;
+    assert_int_equal(host_provider(&lsp_guid, &lsp, NULL), 0);
+
+    /* A tbase handle made past peerlsp, then a listener to connect it to. */
+    WSAPROTOCOL_INFOW *direct_info = NULL;
+    size = sizeof entries;
+    count = simcat_enum(cat, NULL, entries, &size, &err);
+    for (int i = 0; i < count; i++) {
+        if (entries[i].dwCatalogEntryId == base[HOST_BASE_TCP4])
+            direct_info = &entries[i];
+    }
+    assert_non_null(direct_info);
+    SOCKET direct = api->WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, direct_info, 0, 0);
+    SOCKET l = api->WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, direct_info, 0, 0);
+    assert_true(direct != INVALID_SOCKET && l != INVALID_SOCKET);
+    SOCKADDR_STORAGE addr, via_lsp, via_base;
+    int len;
+    e2e_loopback(AF_INET, 0, &addr, &len);
+    assert_int_equal(api->bind(l, (struct sockaddr *)&addr, len), 0);
+    assert_int_equal(api->getsockname(l, (struct sockaddr *)&addr, &len), 0);
+    assert_int_equal(api->listen(l, 4), 0);
+    assert_int_equal(api->connect(direct, (struct sockaddr *)&addr, len), 0);
+    base_procs(&TBASE_GUID_IPV4, direct, &b);
+
+    LONG asked_before = sim_calls("WSPGetSockOpt");
+    int vlen = sizeof via_lsp, blen = sizeof via_base, lerr = (int)0xdeadbeef, berr = 0;
+    if (lsp.lpWSPGetPeerName(direct, (struct sockaddr *)&via_lsp, &vlen, &lerr) != 0)
+        fail_msg("peerlsp's WSPGetPeerName on a handle it has no record of: error %d", lerr);
+    assert_int_equal(b.lpWSPGetPeerName(direct, (struct sockaddr *)&via_base, &blen, &berr), 0);
+    e2e_addr_equal(&via_lsp, vlen, &via_base, blen);
+    e2e_addr_equal(&via_lsp, vlen, &addr, len);
+    if (sim_calls("WSPGetSockOpt") != asked_before)
+        fail_msg("the non-IFS lower provider was asked %ld times about a handle it does not own",
+                 sim_calls("WSPGetSockOpt") - asked_before);
+
+    assert_int_equal(api->closesocket(direct), 0);
+    assert_int_equal(api->closesocket(l), 0);
+    assert_int_equal(api->closesocket(on_sim), 0);
+    assert_int_equal(host_cleanup(), 0);
+    host_set_catalog(NULL);
+    simcat_destroy(cat);
+    FreeLibrary(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_lower_direct_pointers),
         cmocka_unit_test(test_two_lowers_dispatch),
+        cmocka_unit_test(test_non_ifs_lower_not_asked),
     };
     return cmocka_run_group_tests_name("proc tables over one and two lower providers", tests,
                                        NULL, NULL);

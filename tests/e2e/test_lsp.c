@@ -14,25 +14,9 @@
 
 static const int families[] = { AF_INET, AF_INET6 };
 
-static int setup(void **state)
-{
-    struct e2e_session *s = test_malloc(sizeof *s);
-    e2e_start(s, *(enum e2e_layout *)*state);
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct e2e_session *s = *state;
-    e2e_stop(s);
-    test_free(s);
-    return 0;
-}
-
 static int is_lsp(const struct e2e_session *s)
 {
-    return s->layout != E2E_BASE_ONLY;
+    return E2E_IS_LSP(s);
 }
 
 static int addr_len_of(int af)
@@ -154,6 +138,16 @@ static void test_getpeername_efault(void **state)
             int start = row->len_delta == INT_MIN ? row->len_abs
                                                   : addr_len_of(families[i]) + row->len_delta;
             int alen = start, blen = start, eb = (int)0xdeadbeef;
+            if (s->layout == E2E_WS2_32 && !s->through_lsp && e2e_on_wine() &&
+                !row->null_len && start < 0) {
+                /* Seen: test_lsp --ws2_32 dies inside Wine's getpeername
+                 * here (the test base provider answers WSAEFAULT before
+                 * asking Wine, as Windows does). */
+                e2e_note_skip("getpeername with a negative namelen on Wine's own ws2_32",
+                              "Wine 8's getpeername destroys the process instead of answering "
+                              "WSAEFAULT (a Wine bug, not peerlsp's)");
+                continue;
+            }
             memset(&a, 0xcc, sizeof a);
             memset(&b, 0xcc, sizeof b);
             memset(&sentinel, 0xcc, sizeof sentinel);
@@ -162,8 +156,16 @@ static void test_getpeername_efault(void **state)
             int ra = s->api->getpeername(c, row->null_name ? NULL : (struct sockaddr *)&a,
                                          row->null_len ? NULL : &alen);
             int ea = s->api->WSAGetLastError();
-            int rb = host_lower_getpeername(c, row->null_name ? NULL : (struct sockaddr *)&b,
+            int rb = ra;
+            if (s->layout == E2E_WS2_32) {
+                eb = ea;
+                e2e_note_skip("the base provider's answer to each WSAEFAULT row",
+                              "on ws2_32 nothing below the provider in use can be asked; the "
+                              "documented WSAEFAULT, namelen and buffer are checked");
+            } else {
+                rb = host_lower_getpeername(c, row->null_name ? NULL : (struct sockaddr *)&b,
                                             row->null_len ? NULL : &blen, &eb);
+            }
             if (ra != SOCKET_ERROR || ea != WSAEFAULT)
                 fail_msg("af %d, %s: got %d/%d, expected SOCKET_ERROR/WSAEFAULT (%s)",
                          families[i], row->row, ra, ea, e2e_layout_names[s->layout]);
@@ -332,9 +334,19 @@ static DWORD WINAPI worker_main(void *arg)
                     memcmp(&peer, &w->laddr, (size_t)plen))
                     what = "getpeername";
             }
-            if (!what && (host_lower_getpeername(c, (struct sockaddr *)&base, &blen, &berr) ||
-                           blen != plen || memcmp(&base, &peer, (size_t)plen)))
+            if (!what && w->s->layout == E2E_WS2_32) {
+                /* The kernel's connection table stands for the base
+                 * provider, asked for one round in E2E_KERNEL_SAMPLE. */
+                int llocal = sizeof base;
+                if (r % E2E_KERNEL_SAMPLE == 0 &&
+                    (api->getsockname(c, (struct sockaddr *)&base, &llocal) ||
+                     e2e_kernel_has_connection(&base, &peer) != 1))
+                    what = "kernel TCP table comparison";
+            } else if (!what &&
+                       (host_lower_getpeername(c, (struct sockaddr *)&base, &blen, &berr) ||
+                        blen != plen || memcmp(&base, &peer, (size_t)plen))) {
                 what = "base comparison";
+            }
         }
         if (c != INVALID_SOCKET && api->closesocket(c))
             what = what ? what : "closesocket";
@@ -361,6 +373,10 @@ static DWORD WINAPI acceptor_main(void *arg)
 static void test_threads(void **state)
 {
     struct e2e_session *s = *state;
+    if (s->layout == E2E_WS2_32)
+        e2e_note_skip("the kernel's TCP table for every round of test_threads",
+                      "one round in E2E_KERNEL_SAMPLE is compared with it (each read is slow "
+                      "under Wine); every answer is compared with the listener's address");
     for (size_t i = 0; i < 2; i++) {
         struct worker workers[THREADS], acceptor;
         HANDLE threads[THREADS + 1];
@@ -403,6 +419,11 @@ static void test_startups_per_guid(void **state)
 {
     struct e2e_session *s = *state;
     static const GUID lsp_guid = PEERLSP_GUID_INIT;
+    if (s->layout == E2E_WS2_32) {
+        e2e_note_skip("test_startups_per_guid",
+                      "counting WSPStartups per provider GUID needs the test host");
+        skip();
+    }
     LONG lsp_before = host_provider_startups(&lsp_guid);
     LONG own_before[HOST_MAX_CHAINS];
     for (DWORD c = 0; c < s->lsp.chain_count; c++)
@@ -446,6 +467,16 @@ static void test_cleanup_restart(void **state)
         E2E_OK(s->api->closesocket(c));
         E2E_OK(s->api->closesocket(server));
         E2E_OK(s->api->closesocket(l));
+        if (s->layout == E2E_WS2_32) {
+            /* ws2_32's last WSACleanup stops the providers; the session's
+             * own reference comes back for the next round. */
+            WSADATA data;
+            E2E_OK(s->api->WSACleanup());
+            assert_int_equal(s->api->WSAStartup(MAKEWORD(2, 2), &data), 0);
+            e2e_note_skip("the base provider's start-ups after the last cleanup",
+                          "only the test base provider counts them; cleanup and restart run");
+            continue;
+        }
         assert_int_equal(host_cleanup(), 0);
         if (e2e_base_startups() != 0)
             fail_msg("round %d: %ld WSPStartups of tbase left after the last cleanup", round,
@@ -497,12 +528,9 @@ static void test_ifs_handle(void **state)
     E2E_OK(s->api->closesocket(l));
 }
 
-#define LAYOUT_TESTS(fn)                                                                   \
-    cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &layouts[E2E_BASE_ONLY]), \
-    cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &layouts[E2E_LSP_SHARED]), \
-    cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &layouts[E2E_LSP_OWN])
+#define LAYOUT_TESTS(fn) E2E_LAYOUT_TESTS(fn, layouts)
 
-int main(void)
+int main(int argc, char **argv)
 {
     static enum e2e_layout layouts[] = { E2E_BASE_ONLY, E2E_LSP_SHARED, E2E_LSP_OWN };
     const struct CMUnitTest tests[] = {
@@ -518,5 +546,5 @@ int main(void)
         LAYOUT_TESTS(test_cleanup_restart),
         LAYOUT_TESTS(test_ifs_handle),
     };
-    return cmocka_run_group_tests_name("peerlsp end to end", tests, NULL, NULL);
+    return E2E_MAIN("peerlsp end to end", tests, argc, argv);
 }

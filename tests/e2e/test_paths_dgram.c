@@ -403,7 +403,7 @@ static void test_link_local(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     static enum e2e_layout layouts[] = { E2E_BASE_ONLY, E2E_LSP_SHARED, E2E_LSP_OWN };
     const struct CMUnitTest tests[] = {
@@ -411,6 +411,5 @@ int main(void)
         E2E_LAYOUT_TESTS(test_address_details, layouts),
         E2E_LAYOUT_TESTS(test_link_local, layouts),
     };
-    return cmocka_run_group_tests_name("peerlsp connect paths: datagrams and addresses", tests,
-                                       NULL, NULL);
+    return E2E_MAIN("peerlsp connect paths: datagrams and addresses", tests, argc, argv);
 }

@@ -2,8 +2,9 @@
  * test_paths_misc.c - the other ways a socket's peer appears, changes or
  * goes: non-blocking connect (FIONBIO, WSAEventSelect, WSAAsyncSelect),
  * WSAAccept with a condition function (CF_ACCEPT, CF_REJECT, CF_DEFER),
- * WSAJoinLeaf, WSADuplicateSocket in this process, shutdown, and a socket
- * closed with CloseHandle whose handle value is reused.
+ * WSAJoinLeaf, WSADuplicateSocket in this process, shutdown, a socket
+ * closed with CloseHandle whose handle value is reused, and a socket
+ * re-created from its SO_PROTOCOL_INFO.
  *
  * Every scenario runs on the base provider alone and through both peerlsp
  * layouts; every getpeername is compared with the base provider's answer
@@ -137,6 +138,11 @@ static void test_nonblocking_connect(void **state)
                 WSPPROC_TABLE procs;
                 int err = 0;
                 const GUID *guid = NULL;
+                if (s->layout == E2E_WS2_32) {
+                    if (WSAAsyncSelect(c, wnd, WM_SOCKET, FD_CONNECT))
+                        fail_msg("WSAAsyncSelect: error %d", WSAGetLastError());
+                    goto selected;
+                }
                 WSAPROTOCOL_INFOW info;
                 int ilen = sizeof info;
                 E2E_OK(s->api->getsockopt(c, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info,
@@ -157,6 +163,7 @@ static void test_nonblocking_connect(void **state)
                 if (procs.lpWSPAsyncSelect(c, wnd, WM_SOCKET, FD_CONNECT, &err))
                     fail_msg("WSPAsyncSelect: error %d", err);
             }
+        selected:
             e2e_peer_matches_base(s, c, SOCKET_ERROR);
 
             s->api->WSASetLastError((int)0xdeadbeef);
@@ -268,7 +275,7 @@ static void test_accept_condition(void **state)
                      (unsigned long long)a, s->api->WSAGetLastError(),
                      e2e_layout_names[s->layout]);
         assert_int_equal(cc.calls, 1);
-        if (e2e_live_handles(s) != live + 1)
+        if (live >= 0 && e2e_live_handles(s) != live + 1)
             fail_msg("af %d, CF_REJECT: %ld handles bound, expected %ld", families[i],
                      e2e_live_handles(s), live + 1);
         e2e_peer_agrees(s, c);
@@ -296,18 +303,22 @@ static void test_accept_condition(void **state)
         e2e_addr_equal(&from, fromlen, &cname, clen);
         if (cc.caller_len)
             e2e_addr_equal(&cc.caller, cc.caller_len, &cname, clen);
-        assert_int_equal(host_socket_entry(a), e2e_expected_entry(s, families[i], SOCK_STREAM));
+        assert_int_equal(e2e_socket_entry(s, a), e2e_expected_entry(s, families[i], SOCK_STREAM));
         e2e_peer_matches_base(s, a, 0);
         e2e_peer_is(s, a, &cname, clen);
-        LONG before = e2e_base_calls("WSPGetPeerName");
+        LONG before = s->layout == E2E_WS2_32 ? 0 : e2e_base_calls("WSPGetPeerName");
         e2e_peer_is(s, a, &cname, clen);
-        if (e2e_base_calls("WSPGetPeerName") - before != (E2E_IS_LSP(s) ? 0 : 1))
+        if (s->layout == E2E_WS2_32)
+            e2e_note_skip("how often the base provider was asked",
+                          "only the test base provider counts its calls; each answer is checked");
+        else if (e2e_base_calls("WSPGetPeerName") - before != (E2E_IS_LSP(s) ? 0 : 1))
             fail_msg("af %d, CF_ACCEPT: the accepted peer was not recorded (%s)", families[i],
                      e2e_layout_names[s->layout]);
         E2E_OK(s->api->closesocket(a));
         E2E_OK(s->api->closesocket(c));
         E2E_OK(s->api->closesocket(l));
-        assert_int_equal(e2e_live_handles(s), live - 1);
+        if (live >= 0)
+            assert_int_equal(e2e_live_handles(s), live - 1);
     }
 }
 
@@ -334,11 +345,29 @@ static void test_joinleaf(void **state)
         SOCKET j = s->api->WSAJoinLeaf(u, (struct sockaddr *)&a, alen, NULL, NULL, NULL, NULL,
                                        JL_BOTH);
         int err = s->api->WSAGetLastError();
+        if (s->layout == E2E_WS2_32 && !e2e_on_wine() && j == INVALID_SOCKET) {
+            /* Windows' own code for a join without a multipoint protocol
+             * cannot be told apart from peerlsp's here: it only has to fail. */
+            e2e_note_skip("WSAJoinLeaf's error code on Windows",
+                          "nothing below peerlsp can be asked; the join must fail");
+            err = WSAEOPNOTSUPP;
+        }
+        if (s->layout == E2E_WS2_32 && e2e_on_wine() && j == INVALID_SOCKET &&
+            err == (int)0xdeadbeef) {
+            /* Seen: Wine 8's own WSAJoinLeaf is a stub that returns
+             * INVALID_SOCKET without setting any error (tbase answers
+             * WSAEOPNOTSUPP for it in the host's layouts). */
+            e2e_note_skip("WSAJoinLeaf's error code on Wine's own ws2_32",
+                          "Wine 8's WSAJoinLeaf stub fails without setting an error (a Wine "
+                          "gap, not peerlsp's); the join must fail");
+            err = WSAEOPNOTSUPP;
+        }
         if (j != INVALID_SOCKET || err != WSAEOPNOTSUPP)
             fail_msg("af %d: WSAJoinLeaf gave %#llx, error %d; Wine's stub fails with "
                      "WSAEOPNOTSUPP (%s)",
                      families[i], (unsigned long long)j, err, e2e_layout_names[s->layout]);
-        assert_int_equal(e2e_live_handles(s), live);
+        if (live >= 0)
+            assert_int_equal(e2e_live_handles(s), live);
         e2e_peer_matches_base(s, u, 0);
         e2e_peer_is(s, u, &a, alen);
         E2E_OK(s->api->closesocket(u));
@@ -363,7 +392,7 @@ static SOCKET duplicate(const struct e2e_session *s, SOCKET sock, int af, int ty
                  e2e_layout_names[s->layout]);
     if (d == sock)
         fail_msg("the duplicate has the original's handle value");
-    assert_int_equal(host_socket_entry(d), e2e_expected_entry(s, af, type));
+    assert_int_equal(e2e_socket_entry(s, d), e2e_expected_entry(s, af, type));
     return d;
 }
 
@@ -423,7 +452,8 @@ static void test_duplicate(void **state)
         E2E_OK(s->api->closesocket(sa));
         E2E_OK(s->api->closesocket(sb));
     }
-    assert_int_equal(e2e_live_handles(s), 0);
+    if (s->layout != E2E_WS2_32)
+        assert_int_equal(e2e_live_handles(s), 0);
 }
 
 /* ---- shutdown ---------------------------------------------------------------- */
@@ -517,7 +547,7 @@ static void test_closehandle_reuse(void **state)
         fail_msg("handle value %#llx was not reused by 64 new sockets",
                  (unsigned long long)old);
     SOCKET nu = kept[reused];
-    assert_int_equal(host_socket_entry(nu), e2e_expected_entry(s, AF_INET, SOCK_DGRAM));
+    assert_int_equal(e2e_socket_entry(s, nu), e2e_expected_entry(s, AF_INET, SOCK_DGRAM));
     e2e_peer_matches_base(s, nu, SOCKET_ERROR);
     E2E_OK(s->api->connect(nu, (struct sockaddr *)&uaddr, ulen));
     e2e_peer_matches_base(s, nu, 0);
@@ -529,7 +559,90 @@ static void test_closehandle_reuse(void **state)
     E2E_OK(s->api->closesocket(l));
 }
 
-int main(void)
+/* ---- SO_PROTOCOL_INFO and a socket re-created from it ------------------ */
+
+/* The catalog entry with this id, as WSAEnumProtocolsW lists it. */
+static void catalog_entry(const struct e2e_session *s, DWORD id, WSAPROTOCOL_INFOW *out)
+{
+    WSAPROTOCOL_INFOW all[32];
+    DWORD size = sizeof all;
+    int n = s->api->WSAEnumProtocolsW(NULL, all, &size);
+    for (int i = 0; i < n; i++) {
+        if (all[i].dwCatalogEntryId == id) {
+            *out = all[i];
+            return;
+        }
+    }
+    fail_msg("entry %lu not in WSAEnumProtocolsW (%d entries)", id, n);
+}
+
+/* getsockopt(SO_PROTOCOL_INFOW / A) names the entry the socket is bound to
+ * (peerlsp's chain through peerlsp, exactly as the catalog holds it), and a
+ * socket re-created from that information (WSASocket(FROM_PROTOCOL_INFO))
+ * is bound to the same entry: through peerlsp it is peerlsp's socket, its
+ * peer recorded and answered from the table. */
+static void test_protocol_info_recreate(void **state)
+{
+    const struct e2e_session *s = *state;
+    for (size_t f = 0; f < 2; f++) {
+        for (int type = SOCK_STREAM; type <= SOCK_DGRAM; type++) {
+            int af = families[f];
+            DWORD expected = e2e_expected_entry(s, af, type);
+            WSAPROTOCOL_INFOW want, w;
+            WSAPROTOCOL_INFOA a;
+            int len = sizeof w;
+            char name[WSAPROTOCOL_LEN + 1];
+            catalog_entry(s, expected, &want);
+
+            SOCKET sock = s->api->socket(af, type, 0);
+            assert_true(sock != INVALID_SOCKET);
+            E2E_OK(s->api->getsockopt(sock, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&w, &len));
+            assert_int_equal(len, sizeof w);
+            if (w.dwCatalogEntryId != expected)
+                fail_msg("af %d type %d: SO_PROTOCOL_INFOW names entry %lu, the socket is bound "
+                         "to %lu (%s)", af, type, w.dwCatalogEntryId, expected,
+                         e2e_layout_names[s->layout]);
+            if (memcmp(&w, &want, sizeof w))
+                fail_msg("af %d type %d: SO_PROTOCOL_INFOW differs from catalog entry %lu (%s)",
+                         af, type, expected, e2e_layout_names[s->layout]);
+            len = sizeof a;
+            E2E_OK(s->api->getsockopt(sock, SOL_SOCKET, SO_PROTOCOL_INFOA, (char *)&a, &len));
+            assert_int_equal(len, sizeof a);
+            assert_int_equal(a.dwCatalogEntryId, expected);
+            assert_int_equal(a.ProtocolChain.ChainLen, want.ProtocolChain.ChainLen);
+            assert_true(WideCharToMultiByte(CP_ACP, 0, want.szProtocol, -1, name, sizeof name,
+                                            NULL, NULL) > 0);
+            assert_string_equal(a.szProtocol, name);
+
+            /* A buffer one byte short gets the lower provider's WSAEFAULT. */
+            len = sizeof w - 1;
+            assert_int_equal(s->api->getsockopt(sock, SOL_SOCKET, SO_PROTOCOL_INFOW,
+                                                (char *)&w, &len), SOCKET_ERROR);
+            assert_int_equal(s->api->WSAGetLastError(), WSAEFAULT);
+
+            SOCKET again = s->api->WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO,
+                                              FROM_PROTOCOL_INFO, &want, 0, WSA_FLAG_OVERLAPPED);
+            if (again == INVALID_SOCKET)
+                fail_msg("WSASocketW(FROM_PROTOCOL_INFO): error %d", s->api->WSAGetLastError());
+            if (e2e_socket_entry(s, again) != expected)
+                fail_msg("af %d type %d: the re-created socket is bound to entry %lu, expected "
+                         "%lu (%s)", af, type, e2e_socket_entry(s, again), expected,
+                         e2e_layout_names[s->layout]);
+            SOCKADDR_STORAGE addr;
+            int alen;
+            SOCKET server = type == SOCK_STREAM ? e2e_listener(s, af, &addr, &alen)
+                                                : e2e_udp_bound(s, af, &addr, &alen);
+            E2E_OK(s->api->connect(again, (struct sockaddr *)&addr, alen));
+            e2e_peer_matches_base(s, again, 0);
+            e2e_peer_from_table(s, again, &addr, alen, 2);
+            E2E_OK(s->api->closesocket(again));
+            E2E_OK(s->api->closesocket(server));
+            E2E_OK(s->api->closesocket(sock));
+        }
+    }
+}
+
+int main(int argc, char **argv)
 {
     static enum e2e_layout layouts[] = { E2E_BASE_ONLY, E2E_LSP_SHARED, E2E_LSP_OWN };
     const struct CMUnitTest tests[] = {
@@ -540,6 +653,7 @@ int main(void)
         E2E_LAYOUT_TESTS(test_duplicate, layouts),
         E2E_LAYOUT_TESTS(test_shutdown, layouts),
         E2E_LAYOUT_TESTS(test_closehandle_reuse, layouts),
+        E2E_LAYOUT_TESTS(test_protocol_info_recreate, layouts),
     };
-    return cmocka_run_group_tests_name("peerlsp connect paths: the rest", tests, NULL, NULL);
+    return E2E_MAIN("peerlsp connect paths: the rest", tests, argc, argv);
 }

@@ -10,7 +10,9 @@
  *  - a getpeername while the disconnect (or the new ConnectEx) is still
  *    pending: simprov holds the operation back until the test completes it;
  *  - a successful WSAJoinLeaf that returns the socket itself or a new one.
- *    Wine 8's WSAJoinLeaf is a stub that always fails.
+ *    Wine 8's WSAJoinLeaf is a stub that always fails;
+ *  - a connection reset by the other end, seen with Windows' codes
+ *    (WSAECONNRESET; Wine reports a reset to recv as 0 bytes).
  *
  * Like every connect-path test, each scenario runs on the base provider
  * (here simprov) alone and through both peerlsp layouts, and every
@@ -103,6 +105,7 @@ static int sim_setup(void **state)
     int err;
 
     s->layout = layout;
+    s->through_lsp = layout != E2E_BASE_ONLY;
     s->cat = simcat_create();
     assert_non_null(s->cat);
     sim_install_base(s->cat, s->base_ids);
@@ -654,6 +657,79 @@ static void test_peer_shape_not_stored(void **state)
     }
 }
 
+/* The other end resets a connection whose peer peerlsp holds, and the
+ * application sees it through one call that passes through peerlsp, with
+ * Windows' codes (under Wine, a reset reaches recv as 0 bytes; that path
+ * is test_paths_end): recv and send fail with WSAECONNRESET, a pending
+ * overlapped WSARecv completes with it (WSAGetOverlappedResult), or
+ * WSAEnumNetworkEvents reports FD_CLOSE with it. simprov then says
+ * WSAENOTCONN, and so must getpeername through the host. */
+enum reset_observer { BY_RECV, BY_SEND, BY_OVERLAPPED_RESULT, BY_NETWORK_EVENTS, BY_COUNT };
+
+static void test_reset_seen(void **state)
+{
+    static const char *const rows[BY_COUNT] = { "reset seen by recv", "reset seen by send",
+                                                "reset seen by WSAGetOverlappedResult",
+                                                "reset seen by WSAEnumNetworkEvents" };
+    struct e2e_session *s = *state;
+    for (size_t i = 0; i < 2; i++) {
+        for (int how = 0; how < BY_COUNT; how++) {
+            int af = families[i];
+            const char *row = rows[how];
+            SOCKADDR_STORAGE laddr;
+            int llen;
+            char buf[8];
+            WSABUF wb = { sizeof buf, buf };
+            DWORD got = 0, flags = 0;
+            WSAOVERLAPPED ov;
+            SOCKET l = sim_bound(s, af, &laddr, &llen);
+            E2E_OK(s->api->listen(l, 4));
+            SOCKET c = sim_socket(s, af, SOCK_STREAM);
+            E2E_OK(s->api->connect(c, (struct sockaddr *)&laddr, llen));
+            CHECK_RECORDED(row, af, c, &laddr, llen);
+
+            if (how == BY_OVERLAPPED_RESULT) {
+                memset(&ov, 0, sizeof ov);
+                ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+                assert_non_null(ov.hEvent);
+                if (s->api->WSARecv(c, &wb, 1, &got, &flags, &ov, NULL) != SOCKET_ERROR ||
+                    s->api->WSAGetLastError() != WSA_IO_PENDING)
+                    fail_msg("%s, af %d: overlapped WSARecv: error %d, expected pending", row,
+                             af, s->api->WSAGetLastError());
+            }
+            assert_true(SIM_FN(SIMPROV_RESET_FN, "simprov_reset")(c));
+
+            int err = 0;
+            if (how == BY_RECV) {
+                if (s->api->recv(c, buf, sizeof buf, 0) != SOCKET_ERROR)
+                    fail_msg("%s, af %d: recv succeeded", row, af);
+                err = s->api->WSAGetLastError();
+            } else if (how == BY_SEND) {
+                if (s->api->send(c, "x", 1, 0) != SOCKET_ERROR)
+                    fail_msg("%s, af %d: send succeeded", row, af);
+                err = s->api->WSAGetLastError();
+            } else if (how == BY_OVERLAPPED_RESULT) {
+                if (e2e_overlapped_wait(s, c, &ov, INFINITE, &got, &err))
+                    fail_msg("%s, af %d: the overlapped WSARecv succeeded", row, af);
+                CloseHandle(ov.hEvent);
+            } else {
+                WSANETWORKEVENTS events;
+                E2E_OK(s->api->WSAEnumNetworkEvents(c, NULL, &events));
+                if (!(events.lNetworkEvents & FD_CLOSE))
+                    fail_msg("%s, af %d: no FD_CLOSE (events %#lx)", row, af,
+                             events.lNetworkEvents);
+                err = events.iErrorCode[FD_CLOSE_BIT];
+            }
+            if (err != WSAECONNRESET)
+                fail_msg("%s, af %d: error %d, expected WSAECONNRESET (%s)", row, af, err,
+                         e2e_layout_names[s->layout]);
+            CHECK_PEER(row, af, c, NULL, 0);
+            E2E_OK(s->api->closesocket(c));
+            E2E_OK(s->api->closesocket(l));
+        }
+    }
+}
+
 #define SIM_LAYOUT_TESTS(fn, layouts)                                                        \
     cmocka_unit_test_prestate_setup_teardown(fn, sim_setup, sim_teardown,                    \
                                              &(layouts)[E2E_BASE_ONLY]),                     \
@@ -670,6 +746,7 @@ int main(void)
         SIM_LAYOUT_TESTS(test_reuse_twice, layouts),
         SIM_LAYOUT_TESTS(test_joinleaf, layouts),
         SIM_LAYOUT_TESTS(test_peer_shape_not_stored, layouts),
+        SIM_LAYOUT_TESTS(test_reset_seen, layouts),
     };
     return cmocka_run_group_tests_name("peerlsp connect paths over simprov (simulated base)",
                                        tests, NULL, NULL);

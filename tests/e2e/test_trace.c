@@ -24,6 +24,7 @@ static volatile LONG captured_len;
 
 static void capture(const char *text, size_t len)
 {
+    e2e_trace_line_seen(text); /* the --ws2_32 mode's reading of the same lines */
     LONG at = InterlockedExchangeAdd(&captured_len, (LONG)len);
     if (at >= 0 && (size_t)at + len < CAPTURE_MAX)
         memcpy(captured + at, text, len);
@@ -71,9 +72,19 @@ static SOCKET run_traffic(struct e2e_session *s, SOCKADDR_STORAGE *laddr, int *l
     SOCKADDR_STORAGE peer;
     int plen = sizeof peer;
     E2E_OK(s->api->getpeername(c, (struct sockaddr *)&peer, &plen));
+    /* Traced: the handles peerlsp made, read from its lines (e2e_ws2.c),
+     * including the accepted one; none of them once closed. */
+    int traced = captured_len > 0, made_l = e2e_trace_made(l), made_c = e2e_trace_made(c),
+        made_server = e2e_trace_made(server);
     E2E_OK(s->api->closesocket(c));
     E2E_OK(s->api->closesocket(server));
     E2E_OK(s->api->closesocket(l));
+    if (traced != made_l || traced != made_c || traced != made_server)
+        fail_msg("handles made by peerlsp read from its trace: listener %d, client %d, "
+                 "accepted %d; traced %d",
+                 made_l, made_c, made_server, traced);
+    if (e2e_trace_made(c) || e2e_trace_made(server) || e2e_trace_made(l))
+        fail_msg("a closed handle is still among those peerlsp made");
     return c;
 }
 

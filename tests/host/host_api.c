@@ -93,28 +93,47 @@ static int WSAAPI host_WSAEnumProtocolsW(LPINT protocols, LPWSAPROTOCOL_INFOW bu
 
 /* ---- making sockets ----------------------------------------------------- */
 
-/* The first non-layered entry in catalog order that serves af/type/protocol
- * (type 0 and protocol 0 match anything; a protocol matches an entry's
- * iProtocol .. iProtocol + iProtocolMaxOffset). The error says which part
- * found no match. */
+/* Whether a catalog entry serves af/type/protocol as ws2_32 matches them:
+ * 0 (AF_UNSPEC, no type) matches any family and type; protocol 0 matches
+ * only an entry with PFL_MATCHES_PROTOCOL_ZERO, any other protocol the
+ * entry's range iProtocol .. iProtocol + iProtocolMaxOffset. */
+static int entry_serves(const WSAPROTOCOL_INFOW *info, int af, int type, int protocol)
+{
+    if (info->ProtocolChain.ChainLen == LAYERED_PROTOCOL)
+        return 0;
+    if (af && info->iAddressFamily != af)
+        return 0;
+    if (type && info->iSocketType != type)
+        return 0;
+    if (!protocol)
+        return (info->dwProviderFlags & PFL_MATCHES_PROTOCOL_ZERO) != 0;
+    return protocol >= info->iProtocol &&
+           protocol <= info->iProtocol + info->iProtocolMaxOffset;
+}
+
+/* The first entry in catalog order that serves af/type/protocol. Without
+ * one, the error ws2_32 gives (Wine's sock.c test_WSASocket, which passes
+ * on Windows, pins the order): AF_UNSPEC with no protocol cannot choose a
+ * family, WSAEINVAL; a type no entry of any family has, WSAESOCKTNOSUPPORT;
+ * then a family no entry has, WSAEAFNOSUPPORT; else WSAEPROTONOSUPPORT. */
 static struct host_entry *select_entry(struct host_session *ses, int af, int type, int protocol,
                                        int *err)
 {
-    int af_seen = 0, type_seen = 0;
+    if (!af && !protocol) {
+        *err = WSAEINVAL;
+        return NULL;
+    }
+    int type_known = !type, af_known = !af;
     for (size_t i = 0; i < ses->nentries; i++) {
         const WSAPROTOCOL_INFOW *info = &ses->entries[i].info;
-        if (info->ProtocolChain.ChainLen == LAYERED_PROTOCOL || info->iAddressFamily != af)
+        if (entry_serves(info, af, type, protocol))
+            return &ses->entries[i];
+        if (info->ProtocolChain.ChainLen == LAYERED_PROTOCOL)
             continue;
-        af_seen = 1;
-        if (type && info->iSocketType != type)
-            continue;
-        type_seen = 1;
-        if (protocol && (protocol < info->iProtocol ||
-                         protocol > info->iProtocol + info->iProtocolMaxOffset))
-            continue;
-        return &ses->entries[i];
+        type_known |= info->iSocketType == type;
+        af_known |= info->iAddressFamily == af;
     }
-    *err = !af_seen ? WSAEAFNOSUPPORT : !type_seen ? WSAESOCKTNOSUPPORT : WSAEPROTONOSUPPORT;
+    *err = !type_known ? WSAESOCKTNOSUPPORT : !af_known ? WSAEAFNOSUPPORT : WSAEPROTONOSUPPORT;
     return NULL;
 }
 
@@ -154,8 +173,10 @@ static SOCKET WSAAPI host_WSASocketW(int af, int type, int protocol, LPWSAPROTOC
 
 static SOCKET WSAAPI host_socket(int af, int type, int protocol)
 {
-    /* ws2_32's socket() makes overlapped-capable sockets. */
-    return host_WSASocketW(af, type, protocol, NULL, 0, WSA_FLAG_OVERLAPPED);
+    /* ws2_32's socket() makes overlapped-capable sockets unless the
+     * thread's SO_OPENTYPE asks for synchronous ones. */
+    DWORD flags = host_open_type() ? 0 : WSA_FLAG_OVERLAPPED;
+    return host_WSASocketW(af, type, protocol, NULL, 0, flags);
 }
 
 /* A socket that a call on `from` produced (accept, join) belongs to the
@@ -257,8 +278,31 @@ static int WSAAPI host_getsockname(SOCKET s, struct sockaddr *name, int *namelen
     return wsp->lpWSPGetSockName(s, name, namelen, &err) == SOCKET_ERROR ? host_fail(err) : host_ok(0);
 }
 
+/* SO_OPENTYPE is the thread's, not a socket's: ws2_32 answers it itself,
+ * whatever handle is given (INVALID_SOCKET, a file). */
+static int open_type_option(int set, char *optval, int *optlen, int setlen)
+{
+    if (!host_session())
+        return host_fail(WSANOTINITIALISED);
+    int len = set ? setlen : optlen ? *optlen : 0;
+    if (!optval || len < (int)sizeof(int))
+        return host_fail(WSAEFAULT);
+    if (set) {
+        int value;
+        memcpy(&value, optval, sizeof value);
+        host_set_open_type(value);
+    } else {
+        int value = host_open_type();
+        memcpy(optval, &value, sizeof value);
+        *optlen = sizeof value;
+    }
+    return host_ok(0);
+}
+
 static int WSAAPI host_getsockopt(SOCKET s, int level, int optname, char *optval, int *optlen)
 {
+    if (level == SOL_SOCKET && optname == SO_OPENTYPE)
+        return open_type_option(0, optval, optlen, 0);
     ROUTE(s, WSPGetSockOpt);
     if (wsp->lpWSPGetSockOpt(s, level, optname, optval, optlen, &err) == SOCKET_ERROR)
         return host_fail(err);
@@ -268,6 +312,8 @@ static int WSAAPI host_getsockopt(SOCKET s, int level, int optname, char *optval
 static int WSAAPI host_setsockopt(SOCKET s, int level, int optname, const char *optval,
                                   int optlen)
 {
+    if (level == SOL_SOCKET && optname == SO_OPENTYPE)
+        return open_type_option(1, (char *)optval, NULL, optlen);
     ROUTE(s, WSPSetSockOpt);
     if (wsp->lpWSPSetSockOpt(s, level, optname, optval, optlen, &err) == SOCKET_ERROR)
         return host_fail(err);
@@ -396,13 +442,16 @@ static int WSAAPI host_select(int nfds, fd_set *readfds, fd_set *writefds, fd_se
                               const struct timeval *timeout)
 {
     fd_set *sets[3] = { readfds, writefds, exceptfds };
-    SOCKET first = INVALID_SOCKET;
-    for (int i = 0; i < 3 && first == INVALID_SOCKET; i++) {
+    const fd_set *with_handles = NULL;
+    for (int i = 0; i < 3 && !with_handles; i++) {
         if (sets[i] && sets[i]->fd_count)
-            first = sets[i]->fd_array[0];
+            with_handles = sets[i];
     }
-    if (first == INVALID_SOCKET)
+    /* Every value counts, INVALID_SOCKET too: it is a handle no provider
+     * owns (WSAENOTSOCK), not an empty set (WSAEINVAL). */
+    if (!with_handles)
         return host_fail(host_session() ? WSAEINVAL : WSANOTINITIALISED);
+    SOCKET first = with_handles->fd_array[0];
     ROUTE(first, WSPSelect);
     int n = wsp->lpWSPSelect(nfds, readfds, writefds, exceptfds, (PTIMEVAL)timeout, &err);
     return n == SOCKET_ERROR ? host_fail(err) : host_ok(n);

@@ -48,8 +48,10 @@ SOCKET WSAAPI host_WSASocketA(int af, int type, int protocol, LPWSAPROTOCOL_INFO
 
 int WSAAPI host_WSADuplicateSocketA(SOCKET s, DWORD pid, LPWSAPROTOCOL_INFOA info)
 {
+    /* No structure to convert: the provider checks the socket, then the
+     * pointer, as for the wide call. */
     if (!info)
-        return host_fail(host_session() ? WSAEFAULT : WSANOTINITIALISED);
+        return host_api()->WSADuplicateSocketW(s, pid, NULL);
     WSAPROTOCOL_INFOW wide;
     if (host_api()->WSADuplicateSocketW(s, pid, &wide) == SOCKET_ERROR)
         return SOCKET_ERROR;
@@ -238,11 +240,11 @@ int WSAAPI host_WSAPoll(WSAPOLLFD *fds, ULONG count, int timeout)
             returned == sizeof handle)
             base[i].fd = handle;
     }
+    /* revents are the caller's answer even when the poll fails (every
+     * handle invalid: POLLNVAL each, WSAENOTSOCK). */
     int n = WSAPoll(base, count, timeout);
-    if (n != SOCKET_ERROR) {
-        for (ULONG i = 0; i < count; i++)
-            fds[i].revents = base[i].revents;
-    }
+    for (ULONG i = 0; i < count; i++)
+        fds[i].revents = base[i].revents;
     DWORD saved = GetLastError();
     free(base);
     SetLastError(saved);

@@ -2,6 +2,7 @@
  * host_catalog.c - building test catalogs: tbase as the base provider and
  * LSPs over it, the way Windows' installers lay them out.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -116,6 +117,74 @@ int host_catalog_add_base(struct simcat *cat, const wchar_t *tbase_path,
     if (ids_out)
         memcpy(ids_out, ids, sizeof ids);
     return 0;
+}
+
+/* Every entry of Wine's own catalog, served by tbase, plus the two RAW
+ * entries Windows has and Wine's catalog lacks (Wine's socket() makes raw
+ * sockets without looking at its catalog; ws2_32 on Windows needs an
+ * entry). A routed program then finds an entry for every socket it could
+ * make directly on Wine. */
+static int add_family(struct simcat *cat, const wchar_t *tbase_path, GUID guid,
+                      const WSAPROTOCOL_INFOW *all, int n, int af, int with_raw)
+{
+    WSAPROTOCOL_INFOW *mine = calloc((size_t)n + 1, sizeof *mine);
+    if (!mine)
+        return WSA_NOT_ENOUGH_MEMORY;
+    DWORD count = 0, ids[64];
+    const WSAPROTOCOL_INFOW *udp = NULL;
+    for (int i = 0; i < n && count < ARRAYSIZE(ids) - 1; i++) {
+        if (all[i].iAddressFamily != af || all[i].ProtocolChain.ChainLen != BASE_PROTOCOL)
+            continue;
+        if (all[i].iSocketType == SOCK_DGRAM && all[i].iProtocol == IPPROTO_UDP)
+            udp = &all[i];
+        mine[count++] = all[i];
+    }
+    if (with_raw && udp) {
+        /* As Windows' "MSAFD Tcpip [RAW/IP]": any protocol 0..255. */
+        WSAPROTOCOL_INFOW *raw = &mine[count++];
+        *raw = *udp;
+        raw->iSocketType = SOCK_RAW;
+        raw->iProtocol = 0;
+        raw->iProtocolMaxOffset = 255;
+        raw->dwProviderFlags |= PFL_MATCHES_PROTOCOL_ZERO;
+        swprintf(raw->szProtocol, WSAPROTOCOL_LEN + 1, L"%ls", af == AF_INET6 ? L"RAW/IPv6" : L"RAW/IP");
+    }
+    int err = 0;
+    for (DWORD k = 0; k < count; k++) {
+        mine[k].dwServiceFlags1 |= XP1_IFS_HANDLES;
+        mine[k].ProtocolChain.ChainLen = BASE_PROTOCOL;
+        mine[k].dwProviderReserved = 0; /* tbase reads non-zero as a duplicate */
+    }
+    if (count && simcat_install(cat, &guid, tbase_path, mine, count, ids, &err) == SOCKET_ERROR) {
+        free(mine);
+        return err;
+    }
+    free(mine);
+    return 0;
+}
+
+int host_catalog_add_wine_catalog(struct simcat *cat, const wchar_t *tbase_path)
+{
+    WSADATA data;
+    int err = WSAStartup(MAKEWORD(2, 2), &data);
+    if (err)
+        return err;
+    DWORD len = 0;
+    WSAPROTOCOL_INFOW *all = NULL;
+    int n = WSAEnumProtocolsW(NULL, NULL, &len);
+    if (n == SOCKET_ERROR && WSAGetLastError() == WSAENOBUFS && (all = malloc(len)))
+        n = WSAEnumProtocolsW(NULL, all, &len);
+    err = !all ? WSA_NOT_ENOUGH_MEMORY : n == SOCKET_ERROR ? WSAGetLastError() : 0;
+    GUID v4 = TBASE_GUID_IPV4, v6 = TBASE_GUID_IPV6, other = TBASE_GUID_OTHER;
+    if (!err)
+        err = add_family(cat, tbase_path, v4, all, n, AF_INET, 1);
+    if (!err)
+        err = add_family(cat, tbase_path, v6, all, n, AF_INET6, 1);
+    if (!err)
+        err = add_family(cat, tbase_path, other, all, n, AF_IPX, 0);
+    free(all);
+    WSACleanup();
+    return err;
 }
 
 /* ---- LSPs --------------------------------------------------------------- */

@@ -105,3 +105,42 @@ int host_redirect_imports(HMODULE module)
     }
     return patched;
 }
+
+int host_patch_import(HMODULE module, const char *dll, const char *function, void *replacement)
+{
+    BYTE *base = (BYTE *)module;
+    const IMAGE_DOS_HEADER *dos = (const IMAGE_DOS_HEADER *)base;
+    if (!module || dos->e_magic != IMAGE_DOS_SIGNATURE)
+        return -1;
+    const IMAGE_NT_HEADERS *nt = (const IMAGE_NT_HEADERS *)(base + dos->e_lfanew);
+    if (nt->Signature != IMAGE_NT_SIGNATURE ||
+        nt->OptionalHeader.Magic != IMAGE_NT_OPTIONAL_HDR_MAGIC)
+        return -1;
+    const IMAGE_DATA_DIRECTORY *dir =
+        &nt->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_IMPORT];
+    if (nt->OptionalHeader.NumberOfRvaAndSizes <= IMAGE_DIRECTORY_ENTRY_IMPORT ||
+        !dir->VirtualAddress)
+        return 0;
+
+    int patched = 0;
+    const IMAGE_IMPORT_DESCRIPTOR *d =
+        (const IMAGE_IMPORT_DESCRIPTOR *)(base + dir->VirtualAddress);
+    for (; d->Name; d++) {
+        if (_stricmp((const char *)(base + d->Name), dll) || !d->OriginalFirstThunk)
+            continue;
+        IMAGE_THUNK_DATA *iat = (IMAGE_THUNK_DATA *)(base + d->FirstThunk);
+        const IMAGE_THUNK_DATA *names = (const IMAGE_THUNK_DATA *)(base + d->OriginalFirstThunk);
+        for (size_t i = 0; iat[i].u1.Function; i++) {
+            if (IMAGE_SNAP_BY_ORDINAL(names[i].u1.Ordinal))
+                continue;
+            const IMAGE_IMPORT_BY_NAME *by_name =
+                (const IMAGE_IMPORT_BY_NAME *)(base + names[i].u1.AddressOfData);
+            if (strcmp((const char *)by_name->Name, function))
+                continue;
+            if (!patch_slot((ULONG_PTR *)&iat[i].u1.Function, replacement))
+                return -1;
+            patched++;
+        }
+    }
+    return patched;
+}

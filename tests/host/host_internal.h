@@ -64,6 +64,9 @@ SOCKET host_ok_socket(SOCKET s);
 SOCKET host_fail_socket(int err);
 int host_last_error(void);
 void host_set_last_error(int err);
+/* The calling thread's SO_OPENTYPE (0: overlapped sockets from socket()). */
+int host_open_type(void);
+void host_set_open_type(int value);
 /* The calling thread's WSATHREADID (for overlapped calls), or NULL. */
 LPWSATHREADID host_thread_id(void);
 

@@ -10,6 +10,7 @@
 static INIT_ONCE tls_once = INIT_ONCE_STATIC_INIT;
 static DWORD tls_error = TLS_OUT_OF_INDEXES;
 static DWORD tls_thread = TLS_OUT_OF_INDEXES;
+static DWORD tls_open_type = TLS_OUT_OF_INDEXES;
 
 static BOOL CALLBACK tls_init(PINIT_ONCE once, PVOID param, PVOID *context)
 {
@@ -19,7 +20,9 @@ static BOOL CALLBACK tls_init(PINIT_ONCE once, PVOID param, PVOID *context)
     /* Never freed: the slots outlive every session, like ws2_32's. */
     tls_error = TlsAlloc();
     tls_thread = TlsAlloc();
-    return tls_error != TLS_OUT_OF_INDEXES && tls_thread != TLS_OUT_OF_INDEXES;
+    tls_open_type = TlsAlloc();
+    return tls_error != TLS_OUT_OF_INDEXES && tls_thread != TLS_OUT_OF_INDEXES &&
+           tls_open_type != TLS_OUT_OF_INDEXES;
 }
 
 static int tls_ready(void)
@@ -115,4 +118,22 @@ LPWSATHREADID host_thread_id(void)
     }
     SetLastError(saved);
     return id;
+}
+
+/* SO_OPENTYPE: ws2_32 keeps it per thread (0 in a new thread) and socket()
+ * reads it; the socket argument of the option is ignored. */
+int host_open_type(void)
+{
+    if (!tls_ready())
+        return 0;
+    DWORD saved = GetLastError();
+    int value = (int)(intptr_t)TlsGetValue(tls_open_type);
+    SetLastError(saved);
+    return value;
+}
+
+void host_set_open_type(int value)
+{
+    if (tls_ready())
+        TlsSetValue(tls_open_type, (void *)(intptr_t)value);
 }

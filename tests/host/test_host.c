@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "host_ext.h"
 #include "hostprobe.h"
 #include "tbase.h"
 #include "wshost.h"
@@ -119,6 +120,8 @@ static WSAPROTOCOL_INFOW probe_entry(void)
     e.iMaxSockAddr = e.iMinSockAddr = sizeof(struct sockaddr_in);
     e.iSocketType = SOCK_STREAM;
     e.iProtocol = 0;
+    /* socket(af, type, 0) picks only an entry that says it may. */
+    e.dwProviderFlags = PFL_MATCHES_PROTOCOL_ZERO;
     wcscpy(e.szProtocol, L"hostprobe");
     return e;
 }
@@ -486,7 +489,17 @@ static void test_provider_selection(void **state)
         { "stream with udp", AF_INET, SOCK_STREAM, IPPROTO_UDP, -1, WSAEPROTONOSUPPORT },
         { "raw", AF_INET, SOCK_RAW, 0, -1, WSAESOCKTNOSUPPORT },
         { "ipx", AF_IPX, SOCK_STREAM, 0, -1, WSAEAFNOSUPPORT },
-        { "unspec", AF_UNSPEC, SOCK_STREAM, IPPROTO_TCP, -1, WSAEAFNOSUPPORT },
+        /* The rest as Wine's sock.c test_WSASocket finds Windows: AF_UNSPEC
+         * with a protocol takes the first family that has it; without one
+         * it is WSAEINVAL; a type no family has comes before the family. */
+        { "unspec tcp", AF_UNSPEC, SOCK_STREAM, IPPROTO_TCP, HOST_BASE_TCP4, 0 },
+        { "unspec type 0 udp", AF_UNSPEC, 0, IPPROTO_UDP, HOST_BASE_UDP4, 0 },
+        { "unspec protocol 0", AF_UNSPEC, SOCK_STREAM, 0, -1, WSAEINVAL },
+        { "unspec nothing", AF_UNSPEC, 0, 0, -1, WSAEINVAL },
+        { "unknown family and type", 0xdead, 0xdead, IPPROTO_TCP, -1, WSAESOCKTNOSUPPORT },
+        { "unknown family and protocol", 0xdead, SOCK_STREAM, 0xdead, -1, WSAEAFNOSUPPORT },
+        { "unknown type and protocol", AF_INET, 0xdead, 0xdead, -1, WSAESOCKTNOSUPPORT },
+        { "unknown protocol, any type", AF_INET, 0, 0xdead, -1, WSAEPROTONOSUPPORT },
     };
     assert_int_equal(host_startup(), 0);
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -813,11 +826,92 @@ static void test_unknown_handles(void **state)
     FD_SET(wine, &rd);
     api->WSASetLastError(ERR_SENTINEL);
     expect_fail("select on unknown", api->select(0, &rd, NULL, NULL, NULL), WSAENOTSOCK);
+    /* INVALID_SOCKET in a set is a handle no provider owns, not an empty
+     * set (Wine's sock.c test_select, which passes on Windows), in any of
+     * the three sets. */
+    for (int set = 0; set < 3; set++) {
+        fd_set sets[3];
+        for (int k = 0; k < 3; k++)
+            FD_ZERO(&sets[k]);
+        FD_SET(INVALID_SOCKET, &sets[set]);
+        char row[48];
+        snprintf(row, sizeof row, "select on INVALID_SOCKET in set %d", set);
+        api->WSASetLastError(ERR_SENTINEL);
+        expect_fail(row, api->select(0, &sets[0], &sets[1], &sets[2], NULL), WSAENOTSOCK);
+    }
     FD_ZERO(&rd);
     api->WSASetLastError(ERR_SENTINEL);
     expect_fail("select on nothing", api->select(0, &rd, NULL, NULL, NULL), WSAEINVAL);
     closesocket(wine);
     WSACleanup();
+}
+
+/* The functions peerlsp-run's router adds (host_ext.h), where Wine's sock.c
+ * found the host answering differently from Wine's ws2_32 (and Windows). */
+
+static DWORD WINAPI read_open_type(void *arg)
+{
+    int *value = arg, len = sizeof *value;
+    if (api->getsockopt(INVALID_SOCKET, SOL_SOCKET, SO_OPENTYPE, (char *)value, &len))
+        *value = -1;
+    return 0;
+}
+
+static void test_router_functions(void **state)
+{
+    (void)state;
+    assert_int_equal(host_startup(), 0);
+
+    /* SO_OPENTYPE belongs to the thread, whatever handle is given. */
+    int value = 1, len = sizeof value;
+    check_int("set SO_OPENTYPE", api->setsockopt(INVALID_SOCKET, SOL_SOCKET, SO_OPENTYPE,
+                                                 (char *)&value, sizeof value), 0);
+    value = 0xdead;
+    check_int("get SO_OPENTYPE",
+              api->getsockopt(INVALID_SOCKET, SOL_SOCKET, SO_OPENTYPE, (char *)&value, &len), 0);
+    check_int("SO_OPENTYPE", value, 1);
+    int other = 0xdead;
+    HANDLE thread = CreateThread(NULL, 0, read_open_type, &other, 0, NULL);
+    assert_non_null(thread);
+    WaitForSingleObject(thread, INFINITE);
+    CloseHandle(thread);
+    check_int("SO_OPENTYPE in a new thread", other, 0);
+    len = 2;
+    expect_fail("SO_OPENTYPE short", api->getsockopt(INVALID_SOCKET, SOL_SOCKET, SO_OPENTYPE,
+                                                      (char *)&value, &len), WSAEFAULT);
+    value = 0;
+    check_int("reset SO_OPENTYPE", api->setsockopt(INVALID_SOCKET, SOL_SOCKET, SO_OPENTYPE,
+                                                   (char *)&value, sizeof value), 0);
+
+    /* WSADuplicateSocketA: the socket first, then the structure. */
+    api->WSASetLastError(ERR_SENTINEL);
+    expect_fail("duplicate A, no socket", host_WSADuplicateSocketA(0, 0, NULL), WSAENOTSOCK);
+    SOCKET s = api->socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(s != INVALID_SOCKET);
+    api->WSASetLastError(ERR_SENTINEL);
+    expect_fail("duplicate A, no info", host_WSADuplicateSocketA(s, GetCurrentProcessId(), NULL),
+                WSAEINVAL);
+
+    /* WSAPoll with no valid handle: each marked POLLNVAL, WSAENOTSOCK. */
+    WSAPOLLFD fds[2] = { { INVALID_SOCKET, POLLERR, (SHORT)0xdead },
+                         { (SOCKET)0xabacab, POLLERR, (SHORT)0xdead } };
+    api->WSASetLastError(ERR_SENTINEL);
+    expect_fail("poll on nothing", host_WSAPoll(fds, 2, 0), WSAENOTSOCK);
+    check_int("revents 0", fds[0].revents, POLLNVAL);
+    check_int("revents 1", fds[1].revents, POLLNVAL);
+
+    /* Protocol information whose family is 0, no family given. */
+    WSAPROTOCOL_INFOW info;
+    int info_len = sizeof info;
+    check_int("SO_PROTOCOL_INFOW",
+              api->getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &info_len), 0);
+    info.iAddressFamily = 0;
+    info.iSocketType = 0;
+    info.iProtocol = 0;
+    api->WSASetLastError(ERR_SENTINEL);
+    expect_socket_fail("family 0 in the information",
+                       api->WSASocketW(0, 0, IPPROTO_UDP, &info, 0, 0), WSAEAFNOSUPPORT);
+    check_int("close", api->closesocket(s), 0);
 }
 
 /* ---- bindings ----------------------------------------------------------------- */
@@ -1363,6 +1457,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_conversion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_error_per_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_handles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_router_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closesocket_unbinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binding_replacement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_non_ifs_provider, setup, teardown),

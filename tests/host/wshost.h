@@ -90,6 +90,13 @@ enum host_base_index {
 int host_catalog_add_base(struct simcat *cat, const wchar_t *tbase_path,
                           DWORD ids_out[HOST_BASE_COUNT]);
 
+/* Installs every entry of Wine's own catalog with tbase as its provider,
+ * in Wine's order (IPv4 entries under TBASE_GUID_IPV4, IPv6 under
+ * TBASE_GUID_IPV6, the rest under TBASE_GUID_OTHER), plus RAW/IP and
+ * RAW/IPv6 entries as Windows has them: the catalog peerlsp-run's programs
+ * see. Returns 0 or a WSA error code. */
+int host_catalog_add_wine_catalog(struct simcat *cat, const wchar_t *tbase_path);
+
 /* Whether the protocol chains of an LSP share the layered entry's GUID or
  * each get their own. */
 enum host_chain_guids {
@@ -176,5 +183,13 @@ LONG host_provider_startups(const GUID *guid);
  * WSPStartup could not be loaded, WSAEINVALIDPROCTABLE when the proc table
  * it filled has an empty slot. 0 when none failed. */
 int host_last_startup_error(void);
+
+/* Replaces every import of `function` (by name) from `dll` in the import
+ * address table of the loaded module with `replacement`, as the host does
+ * for the WSC functions: a test can put a failing allocator under a
+ * provider the host loaded, without a test path inside the provider.
+ * Returns the number of slots patched (0: not imported), or -1 when the
+ * module's import table could not be read or written. */
+int host_patch_import(HMODULE module, const char *dll, const char *function, void *replacement);
 
 #endif /* PEERLSP_TESTS_WSHOST_H */

@@ -3,6 +3,7 @@
  */
 #include "pefile.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +69,32 @@ static void read_exports(const struct image *img, const IMAGE_DATA_DIRECTORY *di
     }
 }
 
-static void read_imports(const struct image *img, const IMAGE_DATA_DIRECTORY *dir,
+/* The names of the functions one import descriptor brings in by name. */
+static void read_import_functions(const struct image *img, const IMAGE_IMPORT_DESCRIPTOR *d,
+                                  const char *module, int pe64, struct pefile *pe)
+{
+    DWORD thunks = d->OriginalFirstThunk ? d->OriginalFirstThunk : d->FirstThunk;
+    DWORD off = rva_to_offset(img, thunks), step = pe64 ? 8 : 4;
+    for (;; off += step) {
+        const BYTE *t = at(img, off, step);
+        if (!t || pe->function_count >= PEFILE_MAX_FUNCTIONS)
+            return;
+        ULONGLONG v = pe64 ? *(const ULONGLONG *)t : *(const DWORD *)t;
+        if (!v)
+            return;
+        if (v & (pe64 ? IMAGE_ORDINAL_FLAG64 : IMAGE_ORDINAL_FLAG32))
+            continue; /* by ordinal: no name */
+        char name[80];
+        if (!copy_string(img, (DWORD)v + 2, name, sizeof name)) /* past the hint */
+            continue;
+        snprintf(pe->functions[pe->function_count], sizeof pe->functions[0], "%s!%s", module,
+                 name);
+        pe->functions[pe->function_count][sizeof pe->functions[0] - 1] = 0;
+        pe->function_count++;
+    }
+}
+
+static void read_imports(const struct image *img, const IMAGE_DATA_DIRECTORY *dir, int pe64,
                          struct pefile *pe)
 {
     if (!dir->VirtualAddress)
@@ -78,8 +104,10 @@ static void read_imports(const struct image *img, const IMAGE_DATA_DIRECTORY *di
         const IMAGE_IMPORT_DESCRIPTOR *d = at(img, off, sizeof *d);
         if (!d || !d->Name || pe->import_count >= PEFILE_MAX_NAMES)
             return;
-        if (copy_string(img, d->Name, pe->imports[pe->import_count], sizeof pe->imports[0]))
+        if (copy_string(img, d->Name, pe->imports[pe->import_count], sizeof pe->imports[0])) {
+            read_import_functions(img, d, pe->imports[pe->import_count], pe64, pe);
             pe->import_count++;
+        }
         off += sizeof *d;
     }
 }
@@ -107,21 +135,37 @@ static const char *parse(const struct image *base, struct pefile *pe)
             img.section_count * sizeof(IMAGE_SECTION_HEADER)))
         return "truncated section table";
 
+    for (WORD i = 0; i < img.section_count && pe->section_count < PEFILE_MAX_SECTIONS; i++) {
+        memcpy(pe->sections[pe->section_count], img.sections[i].Name, IMAGE_SIZEOF_SHORT_NAME);
+        pe->sections[pe->section_count][IMAGE_SIZEOF_SHORT_NAME] = 0;
+        pe->section_count++;
+    }
+    static const char libgcc[] = "libgcc_s";
+    for (DWORD i = 0; i + sizeof libgcc - 1 <= img.size && !pe->has_string_libgcc; i++)
+        pe->has_string_libgcc = !memcmp(img.data + i, libgcc, sizeof libgcc - 1);
+
     const IMAGE_DATA_DIRECTORY *dirs;
+    DWORD ndirs;
     WORD magic = *(const WORD *)opt;
     if (magic == IMAGE_NT_OPTIONAL_HDR64_MAGIC) {
         const IMAGE_OPTIONAL_HEADER64 *oh = (const IMAGE_OPTIONAL_HEADER64 *)opt;
         pe->dll_characteristics = oh->DllCharacteristics;
         dirs = oh->DataDirectory;
+        ndirs = oh->NumberOfRvaAndSizes;
     } else if (magic == IMAGE_NT_OPTIONAL_HDR32_MAGIC) {
         const IMAGE_OPTIONAL_HEADER32 *oh = (const IMAGE_OPTIONAL_HEADER32 *)opt;
         pe->dll_characteristics = oh->DllCharacteristics;
         dirs = oh->DataDirectory;
+        ndirs = oh->NumberOfRvaAndSizes;
     } else {
         return "unknown optional header magic";
     }
+    if (ndirs <= IMAGE_DIRECTORY_ENTRY_TLS)
+        return "too few data directories";
     read_exports(&img, &dirs[IMAGE_DIRECTORY_ENTRY_EXPORT], pe);
-    read_imports(&img, &dirs[IMAGE_DIRECTORY_ENTRY_IMPORT], pe);
+    read_imports(&img, &dirs[IMAGE_DIRECTORY_ENTRY_IMPORT], magic == IMAGE_NT_OPTIONAL_HDR64_MAGIC,
+                 pe);
+    pe->tls_size = dirs[IMAGE_DIRECTORY_ENTRY_TLS].Size;
     return NULL;
 }
 

@@ -1,7 +1,8 @@
 /*
  * test_pe.c - the staged DLLs of both architectures carry what the README
  * promises: exactly the two exports, undecorated; a VERSIONINFO; ASLR
- * (high-entropy on x64) and NX; no MinGW runtime DLL to ship beside them.
+ * (high-entropy on x64) and NX; no MinGW runtime DLL to ship beside them;
+ * nothing but DllMain at process attach.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,6 +106,50 @@ static void test_imports_only_system_dlls(void **state)
     }
 }
 
+/* Nothing may run at process attach but DllMain itself, which only calls
+ * DisableThreadLibraryCalls: DllMain runs under the loader lock in every
+ * Winsock program. What would run anything else is in the file: TLS
+ * callbacks (a TLS directory), the CRT's initialiser tables (.CRT) and the
+ * CRT start-up code, whose imports give it away (_initterm, _amsg_exit,
+ * _lock/_unlock: the start-up lock). On x86 MinGW's crtbegin.o looks up
+ * and loads libgcc_s_dw2-1.dll from a constructor (GetModuleHandleA,
+ * LoadLibraryA and the DLL's name). The only library load peerlsp has is
+ * LoadLibraryExW, in WSPStartup. */
+static void test_nothing_runs_at_attach(void **state)
+{
+    static const char *const forbidden[] = {
+        "KERNEL32.dll!LoadLibraryA", "KERNEL32.dll!LoadLibraryW",
+        "KERNEL32.dll!GetModuleHandleA", "KERNEL32.dll!GetModuleHandleW",
+        "KERNEL32.dll!LoadLibraryExA", "KERNEL32.dll!EnterCriticalSection",
+        "KERNEL32.dll!TlsAlloc", "msvcrt.dll!_initterm", "msvcrt.dll!_amsg_exit",
+        "msvcrt.dll!_lock", "msvcrt.dll!_unlock", "msvcrt.dll!atexit", "msvcrt.dll!_onexit",
+        "msvcrt.dll!__dllonexit",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) {
+        struct pefile pe;
+        read_or_fail(&arches[i], L"peerlsp.dll", &pe);
+        assert_true(pe.function_count > 0);
+        if (pe.tls_size)
+            fail_msg("%s: a TLS directory (%lu bytes): TLS callbacks run at attach",
+                     arches[i].name, pe.tls_size);
+        for (int k = 0; k < pe.section_count; k++) {
+            if (!strcmp(pe.sections[k], ".CRT") || !strcmp(pe.sections[k], ".tls"))
+                fail_msg("%s: section %s: CRT start-up code runs at attach", arches[i].name,
+                         pe.sections[k]);
+        }
+        if (pe.has_string_libgcc)
+            fail_msg("%s: the file names libgcc_s (crtbegin.o's frame registration)",
+                     arches[i].name);
+        for (int k = 0; k < pe.function_count; k++) {
+            for (size_t j = 0; j < sizeof forbidden / sizeof forbidden[0]; j++) {
+                if (!_stricmp(pe.functions[k], forbidden[j]))
+                    fail_msg("%s: imports %s", arches[i].name, pe.functions[k]);
+            }
+        }
+    }
+}
+
 static void expect_version_string(const char *arch, const void *info, const WCHAR *key,
                                   const WCHAR *expected)
 {
@@ -198,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_exports_exactly_two_undecorated),
         cmocka_unit_test(test_machine_and_characteristics),
         cmocka_unit_test(test_imports_only_system_dlls),
+        cmocka_unit_test(test_nothing_runs_at_attach),
         cmocka_unit_test(test_versioninfo),
         cmocka_unit_test(test_ctl_executables),
     };

@@ -64,9 +64,11 @@ void *route_unsupported_stub(const char *dll, const char *name);
 void *route_counting_stub(volatile LONG64 *counter, void *real);
 
 /* route_patch.c: maps every export of the two DLLs to its replacement and
- * patches the modules loaded now; later loads through the program's
- * LoadLibrary* are patched as they come. 0 or a Win32 error. */
-int route_patch_start(void);
+ * patches the modules loaded now (all but the router and the DLLs of the
+ * catalog's providers); later loads through the program's LoadLibrary* are
+ * patched as they come. 0 or a Win32 error. */
+struct simcat;
+int route_patch_start(const struct simcat *cat);
 
 /* route_stats.c */
 void route_stats_getpeername(int asked_below);

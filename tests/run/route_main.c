@@ -99,7 +99,7 @@ __declspec(dllexport) int WINAPI peerlsp_route_start(const struct run_inject_blo
         return err;
     host_use_system_last_error(1);
     host_count_calls(1);
-    if ((err = route_patch_start())) {
+    if ((err = route_patch_start(host_catalog()))) {
         route_say("cannot patch the program's imports (error %d)", err);
         return err;
     }

@@ -7,8 +7,9 @@
  * (route.h: the host's function, nothing for PURE, an UNSUPPORTED stub).
  *
  * Which modules: the program's own, i.e. every module outside the Windows
- * directory except the router and the providers' DLLs (the host loads
- * those, and their calls into Wine are the base provider's business).
+ * directory except the router and the catalog's provider DLLs (the host
+ * loads those, and their calls into Wine are the base provider's
+ * business).
  * Wine's own DLLs (the Windows directory) are not routed, but their
  * imports of the routed socket functions get counting forwarders: a socket
  * call that reaches Wine from there has passed no provider, and is
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "route.h"
+#include "simcatalog.h"
 
 #include <psapi.h>
 
@@ -38,7 +40,9 @@ static struct {
     size_t count, capacity;
     HMODULE router;
     WCHAR windows_dir[MAX_PATH];
-    WCHAR router_dir[MAX_PATH];
+    /* The catalog's provider DLLs, expanded: the host loads them. */
+    WCHAR (*providers)[MAX_PATH];
+    size_t nproviders;
     /* Modules already patched (their base addresses). */
     HMODULE *seen;
     size_t nseen, seen_capacity;
@@ -140,11 +144,12 @@ static enum module_kind module_kind(HMODULE module)
     DWORD n = GetModuleFileNameW(module, path, MAX_PATH);
     if (!n || n >= MAX_PATH || module == g.router)
         return MODULE_SKIP;
-    /* The providers and the router live beside peerlsp-run.exe; the
-     * catalog's other providers are loaded by the host, never through the
-     * program's LoadLibrary, and the start-up patch runs before any. */
-    if (path_under(path, g.router_dir))
-        return MODULE_SKIP;
+    /* The providers: their calls into Wine are the base provider's own
+     * business (an LSP's into the layer below goes through the SPI). */
+    for (size_t i = 0; i < g.nproviders; i++) {
+        if (!_wcsicmp(path, g.providers[i]))
+            return MODULE_SKIP;
+    }
     if (path_under(path, g.windows_dir)) {
         const WCHAR *file = wcsrchr(path, L'\\');
         file = file ? file + 1 : path;
@@ -303,24 +308,38 @@ static int map_loader(void)
     return 0;
 }
 
-static int directory_of(HMODULE module, WCHAR dir[MAX_PATH])
+/* The expanded DLL path of every provider in the catalog. */
+static int collect_providers(const struct simcat *cat)
 {
-    DWORD n = GetModuleFileNameW(module, dir, MAX_PATH);
-    if (!n || n >= MAX_PATH)
-        return ERROR_FILENAME_EXCED_RANGE;
-    WCHAR *slash = wcsrchr(dir, L'\\');
-    if (slash)
-        *slash = L'\0';
-    return 0;
+    int err = 0;
+    DWORD len = 0;
+    if (simcat_enum(cat, NULL, NULL, &len, &err) != SOCKET_ERROR || err != WSAENOBUFS)
+        return err ? err : ERROR_INVALID_DATA;
+    WSAPROTOCOL_INFOW *entries = malloc(len);
+    if (!entries)
+        return ERROR_OUTOFMEMORY;
+    int n = simcat_enum(cat, NULL, entries, &len, &err);
+    g.providers = n > 0 ? calloc((size_t)n, sizeof *g.providers) : NULL;
+    for (int i = 0; i < n && g.providers; i++) {
+        WCHAR raw[MAX_PATH];
+        int raw_len = MAX_PATH;
+        if (simcat_get_path(cat, &entries[i].ProviderId, raw, &raw_len, &err) == SOCKET_ERROR)
+            continue;
+        DWORD m = ExpandEnvironmentStringsW(raw, g.providers[g.nproviders], MAX_PATH);
+        if (m && m <= MAX_PATH)
+            g.nproviders++;
+    }
+    free(entries);
+    return n == SOCKET_ERROR ? err : g.providers || n == 0 ? 0 : ERROR_OUTOFMEMORY;
 }
 
-int route_patch_start(void)
+int route_patch_start(const struct simcat *cat)
 {
     if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
                                 GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
                             (LPCWSTR)(void *)route_patch_start, &g.router))
         return (int)GetLastError();
-    int err = directory_of(g.router, g.router_dir);
+    int err = collect_providers(cat);
     if (err)
         return err;
     UINT n = GetWindowsDirectoryW(g.windows_dir, MAX_PATH);

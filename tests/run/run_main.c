@@ -57,7 +57,7 @@ static int write_base_catalog(const WCHAR *file)
     struct simcat *cat = simcat_create();
     if (!cat)
         return fail("creating the catalog", ERROR_OUTOFMEMORY);
-    int err = host_catalog_add_base(cat, tbase, NULL);
+    int err = host_catalog_add_wine_catalog(cat, tbase);
     if (!err)
         err = simcat_save(cat, file);
     simcat_destroy(cat);

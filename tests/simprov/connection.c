@@ -62,6 +62,7 @@ void sim_connect_to(struct sim_sock *rec, const struct sockaddr *peer, int len,
     rec->peer_len = len;
     rec->connected = 1;
     rec->reusable = 0;
+    rec->reset = 0;
     rec->context = context;
     struct sim_sock *l = sim_find_listener(peer, len);
     if (l && l->nbacklog < SIM_BACKLOG) {

@@ -24,6 +24,7 @@
     X(WSPStartup) X(WSPCleanup) X(WSPSocket) X(WSPCloseSocket) X(WSPBind) X(WSPListen) \
     X(WSPConnect) X(WSPAccept) X(WSPJoinLeaf) X(WSPGetPeerName) X(WSPGetSockName) \
     X(WSPSetSockOpt) X(WSPGetSockOpt) X(WSPIoctl) X(WSPGetOverlappedResult) \
+    X(WSPRecv) X(WSPSend) X(WSPEnumNetworkEvents) \
     X(ConnectEx) X(AcceptEx) X(DisconnectEx) X(TransmitFile) X(TransmitPackets)
 
 enum sim_fn {
@@ -73,6 +74,7 @@ struct sim_sock {
     int bound, listening, connected;
     int spent;    /* disconnected without TF_REUSE_SOCKET: cannot connect again */
     int reusable; /* disconnected with TF_REUSE_SOCKET: AcceptEx may take it */
+    int reset;    /* reset by the other end (simprov_reset) */
     enum sim_context context;
     SOCKADDR_STORAGE local, peer;
     int local_len, peer_len;
@@ -159,6 +161,17 @@ int WSPAPI sim_WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_len, LPVOID ou
                         LPINT lpErrno);
 BOOL WSPAPI sim_WSPGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED ov, LPDWORD transferred,
                                        BOOL wait, LPDWORD flags, LPINT lpErrno);
+
+/* transfer.c */
+int WSPAPI sim_WSPRecv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received, LPDWORD flags,
+                       LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
+                       LPWSATHREADID thread, LPINT lpErrno);
+int WSPAPI sim_WSPSend(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
+                       LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
+                       LPWSATHREADID thread, LPINT lpErrno);
+int WSPAPI sim_WSPEventSelect(SOCKET s, WSAEVENT ev, LONG events, LPINT lpErrno);
+int WSPAPI sim_WSPEnumNetworkEvents(SOCKET s, WSAEVENT ev, LPWSANETWORKEVENTS events,
+                                    LPINT lpErrno);
 
 /* unsupported.c: the other slots of the proc table. */
 extern const WSPPROC_TABLE sim_unsupported_procs;

@@ -71,6 +71,14 @@ BOOL WINAPI simprov_complete_pending(void);
  * address size: a peer of a shape peerlsp does not store. 0: the default. */
 void WINAPI simprov_next_peer_bytes(int len);
 
+/* The other end resets s's connection (a TCP reset, with Windows' codes):
+ * WSPRecv and WSPSend fail with WSAECONNRESET, a pending overlapped
+ * WSPRecv completes with it, WSPEnumNetworkEvents reports FD_CLOSE with
+ * WSAECONNRESET, WSPGetPeerName says WSAENOTCONN. Without a reset, WSPRecv
+ * has no data (WSAEWOULDBLOCK; an overlapped one stays pending, one at a
+ * time) and WSPSend sends everything. FALSE for an unknown handle. */
+BOOL WINAPI simprov_reset(SOCKET s);
+
 /* Sockets open in simprov (made and not yet closed). */
 LONG WINAPI simprov_open_sockets(void);
 
@@ -80,5 +88,6 @@ typedef void (WINAPI *SIMPROV_JOIN_NEW_SOCKET_FN)(int new_socket);
 typedef void (WINAPI *SIMPROV_PEND_NEXT_FN)(void);
 typedef BOOL (WINAPI *SIMPROV_COMPLETE_PENDING_FN)(void);
 typedef LONG (WINAPI *SIMPROV_OPEN_SOCKETS_FN)(void);
+typedef BOOL (WINAPI *SIMPROV_RESET_FN)(SOCKET s);
 
 #endif /* PEERLSP_TESTS_SIMPROV_H */

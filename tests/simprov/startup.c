@@ -56,6 +56,10 @@ static void fill_procs(WSPPROC_TABLE *t)
     t->lpWSPGetSockOpt = sim_WSPGetSockOpt;
     t->lpWSPIoctl = sim_WSPIoctl;
     t->lpWSPGetOverlappedResult = sim_WSPGetOverlappedResult;
+    t->lpWSPRecv = sim_WSPRecv;
+    t->lpWSPSend = sim_WSPSend;
+    t->lpWSPEventSelect = sim_WSPEventSelect;
+    t->lpWSPEnumNetworkEvents = sim_WSPEnumNetworkEvents;
 }
 
 /***********************************************************************

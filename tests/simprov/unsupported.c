@@ -1,10 +1,10 @@
 /*
  * unsupported.c - the proc table slots simprov has nothing to simulate
- * for: data transfer, readiness, disconnect data, QoS, duplication and
+ * for: datagram transfer, readiness by select and window message, disconnect data, QoS, duplication and
  * address strings. Each has its exact WSP signature (on x86 a __stdcall
  * callee pops its own arguments, so one shared stub would corrupt the
  * stack) and fails with WSAEOPNOTSUPP through *lpErrno. startup.c fills the
- * other 14 slots; together all 30 are filled.
+ * other 18 slots; together all 30 are filled.
  */
 #include "internal.h"
 
@@ -42,18 +42,7 @@ static int WSPAPI sim_WSPDuplicateSocket(SOCKET s, DWORD pid, LPWSAPROTOCOL_INFO
     UNSUPPORTED(SOCKET_ERROR);
 }
 
-static int WSPAPI sim_WSPEnumNetworkEvents(SOCKET s, WSAEVENT ev, LPWSANETWORKEVENTS events,
-                                           LPINT lpErrno)
-{
-    (void)s, (void)ev, (void)events;
-    UNSUPPORTED(SOCKET_ERROR);
-}
 
-static int WSPAPI sim_WSPEventSelect(SOCKET s, WSAEVENT ev, LONG events, LPINT lpErrno)
-{
-    (void)s, (void)ev, (void)events;
-    UNSUPPORTED(SOCKET_ERROR);
-}
 
 static BOOL WSPAPI sim_WSPGetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT lpErrno)
 {
@@ -61,15 +50,6 @@ static BOOL WSPAPI sim_WSPGetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT
     UNSUPPORTED(FALSE);
 }
 
-static int WSPAPI sim_WSPRecv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received,
-                              LPDWORD flags, LPWSAOVERLAPPED ov,
-                              LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
-                              LPWSATHREADID thread, LPINT lpErrno)
-{
-    (void)s, (void)bufs, (void)count, (void)received, (void)flags, (void)ov, (void)completion,
-        (void)thread;
-    UNSUPPORTED(SOCKET_ERROR);
-}
 
 static int WSPAPI sim_WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
 {
@@ -95,14 +75,6 @@ static int WSPAPI sim_WSPSelect(int nfds, fd_set *r, fd_set *w, fd_set *x,
     UNSUPPORTED(SOCKET_ERROR);
 }
 
-static int WSPAPI sim_WSPSend(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
-                              LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
-                              LPWSATHREADID thread, LPINT lpErrno)
-{
-    (void)s, (void)bufs, (void)count, (void)sent, (void)flags, (void)ov, (void)completion,
-        (void)thread;
-    UNSUPPORTED(SOCKET_ERROR);
-}
 
 static int WSPAPI sim_WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
 {
@@ -139,14 +111,10 @@ const WSPPROC_TABLE sim_unsupported_procs = {
     .lpWSPAsyncSelect = sim_WSPAsyncSelect,
     .lpWSPCancelBlockingCall = sim_WSPCancelBlockingCall,
     .lpWSPDuplicateSocket = sim_WSPDuplicateSocket,
-    .lpWSPEnumNetworkEvents = sim_WSPEnumNetworkEvents,
-    .lpWSPEventSelect = sim_WSPEventSelect,
     .lpWSPGetQOSByName = sim_WSPGetQOSByName,
-    .lpWSPRecv = sim_WSPRecv,
     .lpWSPRecvDisconnect = sim_WSPRecvDisconnect,
     .lpWSPRecvFrom = sim_WSPRecvFrom,
     .lpWSPSelect = sim_WSPSelect,
-    .lpWSPSend = sim_WSPSend,
     .lpWSPSendDisconnect = sim_WSPSendDisconnect,
     .lpWSPSendTo = sim_WSPSendTo,
     .lpWSPShutdown = sim_WSPShutdown,
