@@ -72,7 +72,7 @@ fetch_curl() {
     (cd "$apps/src" && apt-get source -qq curl >/dev/null 2>&1) || {
       apt-get update -qq
       (cd "$apps/src" && apt-get source -qq curl >/dev/null 2>&1)
-    } || die "apt-get source curl failed"
+    } || die "apt-get source curl failed (it needs a deb-src entry for bookworm, which scripts/bootstrap.sh adds when it fetches cmocka's source: see /etc/apt/sources.list.d/peerlsp-deb-src.sources)"
     src=$(ls -d "$apps"/src/curl-"$curl_upstream"/ 2>/dev/null | head -n 1 || true)
     [ -n "$src" ] || die "apt-get source curl did not give curl $curl_upstream (got: $(ls "$apps/src"))"
   fi
