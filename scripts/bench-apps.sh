@@ -12,7 +12,10 @@
 # Passes alternate the order of the ways; each ratio is the ratio of the two
 # ways' medians over the passes. The HTTP figures come with an A/A control
 # (app_http_*_aa_ratio: --base-only against a second --base-only run in the
-# same passes), the noise floor of the machine at the time.
+# same passes), the noise floor of the machine at the time. Beside them,
+# app_http_*_cpu_ratio: the node process's own CPU time per request,
+# --base-only / peerlsp (the same sense: below 1 means peerlsp costs), which
+# the other programs of a shared machine disturb much less than wall time.
 #
 #   BENCH_APP_PASSES (default 9): HTTP passes per way (one node.exe run each)
 #   BENCH_CURL_PASSES (default 10) x BENCH_CURL_RUNS (default 20): curl runs per way
@@ -57,12 +60,13 @@ routed() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# One HTTP pass of one way: prints its requests per second.
+# One HTTP pass of one way: prints its requests per second and the node
+# process's CPU microseconds per request.
 http_pass() {
   local way=$1 mode=$2 requests=$3 out="$work/http.out"
   routed "$way" "$out" "$(winpath "$node_exe")" "$(winpath "$top/tests/apps/node/http_bench.js")" "$mode" "$requests" 4 \
     || die "node.exe http_bench.js $mode through $way failed: $(cat "$out")"
-  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); if (!(r.rps > 0)) process.exit(1); console.log(r.rps)' "$out" \
+  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); if (!(r.rps > 0 && r.cpu_us_per_request > 0)) process.exit(1); console.log(r.rps, r.cpu_us_per_request)' "$out" \
     || die "no figure from http_bench.js $mode through $way: $(cat "$out")"
 }
 
@@ -73,7 +77,8 @@ http_pass() {
 http_figure() {
   local mode=$1 requests=$2 pass way fig
   local -a order
-  : >"$work/$mode.peerlsp"; : >"$work/$mode.base_only"; : >"$work/$mode.base_only2"
+  local w
+  for w in peerlsp base_only base_only2; do : >"$work/$mode.$w"; : >"$work/$mode.$w.cpu"; done
   for ((pass = 1; pass <= passes; pass++)); do
     case $((pass % 3)) in
       1) order=(peerlsp base_only base_only2) ;;
@@ -82,10 +87,12 @@ http_figure() {
     esac
     for way in "${order[@]}"; do
       fig=$(http_pass "${way%2}" "$mode" "$requests")
-      echo "$fig" >>"$work/$mode.$way"
+      echo "${fig% *}" >>"$work/$mode.$way"
+      echo "${fig#* }" >>"$work/$mode.$way.cpu"
     done
   done
-  echo "$(median <"$work/$mode.peerlsp") $(median <"$work/$mode.base_only") $(median <"$work/$mode.base_only2")"
+  echo "$(median <"$work/$mode.peerlsp") $(median <"$work/$mode.base_only") $(median <"$work/$mode.base_only2")" \
+       "$(median <"$work/$mode.peerlsp.cpu") $(median <"$work/$mode.base_only.cpu") $(median <"$work/$mode.base_only2.cpu")"
 }
 
 # curl: a native server (tests/apps/curl/server.js) and CURL_RUNS curl.exe
@@ -109,10 +116,10 @@ curl_pass() {
 
 say "HTTP keep-alive, $passes passes per way"
 fig=$(http_figure keepalive "$keepalive_requests")
-read -r ka_p ka_b ka_b2 <<<"$fig"
+read -r ka_p ka_b ka_b2 kc_p kc_b kc_b2 <<<"$fig"
 say "HTTP new connection per request, $passes passes per way"
 fig=$(http_figure connect "$connect_requests")
-read -r co_p co_b co_b2 <<<"$fig"
+read -r co_p co_b co_b2 cc_p cc_b cc_b2 <<<"$fig"
 say "curl, $curl_passes passes of $curl_runs runs per way"
 : >"$work/curl.peerlsp"; : >"$work/curl.base_only"
 for ((pass = 1; pass <= curl_passes; pass++)); do
@@ -126,12 +133,16 @@ cu_p=$(median <"$work/curl.peerlsp")
 cu_b=$(median <"$work/curl.base_only")
 
 awk -v kap="$ka_p" -v kab="$ka_b" -v kab2="$ka_b2" -v cop="$co_p" -v cob="$co_b" -v cob2="$co_b2" \
+    -v kcp="$kc_p" -v kcb="$kc_b" -v kcb2="$kc_b2" -v ccp="$cc_p" -v ccb="$cc_b" -v ccb2="$cc_b2" \
     -v cup="$cu_p" -v cub="$cu_b" \
     -v runs="$curl_runs" -v cpasses="$curl_passes" -v passes="$passes" 'BEGIN {
   printf "{\"app_http_keepalive_ratio\": %.4f, \"app_http_keepalive_rps_peerlsp\": %.1f, \"app_http_keepalive_rps_base\": %.1f, ", kap / kab, kap, kab
   printf "\"app_http_keepalive_aa_ratio\": %.4f, ", kab2 / kab
   printf "\"app_http_connect_ratio\": %.4f, \"app_http_connect_rps_peerlsp\": %.1f, \"app_http_connect_rps_base\": %.1f, ", cop / cob, cop, cob
   printf "\"app_http_connect_aa_ratio\": %.4f, ", cob2 / cob
+  # CPU per request, base / peerlsp: same sense as the rps ratios (< 1 costs).
+  printf "\"app_http_keepalive_cpu_ratio\": %.4f, \"app_http_keepalive_cpu_us_peerlsp\": %.1f, \"app_http_keepalive_cpu_us_base\": %.1f, \"app_http_keepalive_cpu_aa_ratio\": %.4f, ", kcb / kcp, kcp, kcb, kcb / kcb2
+  printf "\"app_http_connect_cpu_ratio\": %.4f, \"app_http_connect_cpu_us_peerlsp\": %.1f, \"app_http_connect_cpu_us_base\": %.1f, \"app_http_connect_cpu_aa_ratio\": %.4f, ", ccb / ccp, ccp, ccb, ccb / ccb2
   printf "\"app_curl_ratio\": %.4f, \"app_curl_ms_per_run_peerlsp\": %.1f, \"app_curl_ms_per_run_base\": %.1f, ", cup / cub, cup / runs, cub / runs
   printf "\"app_http_passes\": %d, \"app_curl_runs\": %d}\n", passes, runs * cpasses
 }'
