@@ -49,6 +49,7 @@ enum ctl_op {
     CTL_OP_WRITE_ORDER,
     CTL_OP_SET_CATEGORIES,
     CTL_OP_INSTALL_BOTH, /* WSCInstallProvider64_32: this catalog and its twin */
+    CTL_OP_INSTALL_AND_CHAINS, /* WSCInstallProviderAndChains */
     CTL_OP_COUNT
 };
 
@@ -87,6 +88,13 @@ struct ctl_backend {
      * The ids each catalog hands out are its own. */
     int (*install_both)(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
                         const WSAPROTOCOL_INFOW *list, DWORD n);
+    /* WSCInstallProviderAndChains: the hidden layered entry (named
+     * `name`, service flags `flags`) and one chain over the base entry of
+     * each protocol in `list`, first in order, in one call; *layered_id
+     * gets the layered entry's id. NULL where the system lacks it. */
+    int (*install_and_chains)(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                              const WCHAR *name, DWORD flags, const WSAPROTOCOL_INFOW *list,
+                              DWORD n, DWORD *layered_id);
     /* The other catalog install_both reaches (the live 32-bit catalog for
      * the live 64-bit one); NULL: none. Set by whoever made both. */
     struct ctl_backend *twin;
@@ -106,6 +114,15 @@ struct ctl_backend {
                         void (*cb)(void *ctx, const struct ctl_app_record *r), void *ctx);
     int (*record_put)(struct ctl_backend *b, const struct ctl_app_record *r);
     int (*record_del)(struct ctl_backend *b, const WCHAR *app, const WCHAR *args);
+    /* What the programs reading this catalog load: the machine type their
+     * DLLs must have (IMAGE_FILE_MACHINE_AMD64 / _I386; 0: not checked,
+     * snapshots) and whether a path under System32 reaches them in
+     * SysWOW64 (the 32-bit catalog seen from the x64 tool: WOW64
+     * redirects 32-bit programs there, but not this process). */
+    WORD dll_machine;
+    int dll_wow64;
+    /* A catalog of this system (live backend): its changes are logged. */
+    int system_catalog;
     /* Makes the changes durable (a snapshot file is written); NULL: nothing. */
     int (*commit)(struct ctl_backend *b);
     void (*destroy)(struct ctl_backend *b);
@@ -163,6 +180,8 @@ struct ctl_catalog {
     DWORD n;
     struct ctl_provider *p; /* one per distinct GUID, in first-seen order */
     DWORD np;
+    WORD dll_machine; /* the backend's, for the DLL checks */
+    int dll_wow64;
 };
 
 int ctl_catalog_read(struct ctl_backend *b, struct ctl_catalog *out);
@@ -183,6 +202,14 @@ int ctl_chain_broken(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e, ch
                      size_t why_size);
 /* Whether `id` is one of the entry's chain elements. */
 int ctl_chain_contains(const WSAPROTOCOL_INFOW *e, DWORD id);
+/* The ids of peerlsp's entries: its GUID's entries and chains of other
+ * GUIDs whose top layer is its layered entry. Returns how many there are
+ * (only the first cap are written). */
+DWORD ctl_peerlsp_ids(const struct ctl_catalog *c, const GUID *guid, DWORD *ids, DWORD cap);
+/* Whether a chain runs through peerlsp: one of its elements is one of
+ * peerlsp's ids (its layered entry, or one of its chain entries as
+ * instlsp-style stacks name the layer below). */
+int ctl_chain_through(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e, const GUID *guid);
 /* peerlsp's hidden layered entry (ChainLen 0, ProviderId guid) or NULL. */
 const WSAPROTOCOL_INFOW *ctl_layered_entry(const struct ctl_catalog *c, const GUID *guid);
 /* Whether an entry belongs to peerlsp: its GUID, a chain whose top layer is
@@ -214,6 +241,8 @@ struct ctl_txn {
     GUID touched[CTL_TXN_MAX_TOUCHED];
     DWORD ntouched;
     int order_changed;
+    DWORD *written_order; /* the last order this transaction wrote (malloc'ed) */
+    DWORD nwritten;
     int verbose; /* print each call */
     /* The transaction over b->twin in the same command, when there is
      * one: an install_both touches the provider in both. */
@@ -230,6 +259,10 @@ int ctl_txn_install(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
  * t->twin (both rolled back), then calls t->b->install_both. */
 int ctl_txn_install_both(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
                          const WSAPROTOCOL_INFOW *list, DWORD n);
+/* WSCInstallProviderAndChains: touches the GUID and the order. */
+int ctl_txn_install_and_chains(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
+                               const WCHAR *name, DWORD flags, const WSAPROTOCOL_INFOW *list,
+                               DWORD n, DWORD *layered_id);
 int ctl_txn_deinstall(struct ctl_txn *t, const GUID *guid);
 int ctl_txn_update(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
                    const WSAPROTOCOL_INFOW *list, DWORD n);
@@ -274,7 +307,9 @@ struct ctl_options {
     int over_base;             /* install: over base entries, not the current top */
     DWORD categories;
     int set_categories;
-    int all_orphans;           /* repair */
+    int all_orphans;           /* repair: accepted, reports only (see ctl_repair.c) */
+    DWORD orphan_ids[CTL_MAX_CHAINS]; /* repair --orphan: other vendors' entries to remove */
+    DWORD norphans;
     int dry_run;
     int verbose;
 };
@@ -313,6 +348,13 @@ int ctl_records_registry_enum(struct ctl_backend *b,
                               void (*cb)(void *ctx, const struct ctl_app_record *r), void *ctx);
 int ctl_records_registry_put(struct ctl_backend *b, const struct ctl_app_record *r);
 int ctl_records_registry_del(struct ctl_backend *b, const WCHAR *app, const WCHAR *args);
+/* Removes the product's key (the parent of ctl_records_subkey) with all
+ * it holds; 0 also when it is not there. */
+int ctl_records_registry_purge(void);
+/* uninstall --purge (ctl_purge.c): lets peerlsp into every program
+ * `exclude` kept it out of, then removes the registry key. Problems are
+ * reported, not fatal (peerlsp is already out of the catalog). */
+int ctl_purge(struct ctl_target *targets, int n, const struct ctl_options *o);
 
 /* status (ctl_status.c): one screen for a person; 0 healthy (installed
  * and consistent, or cleanly not installed), else CTL_EXIT_PROBLEMS. */
@@ -339,6 +381,11 @@ int ctl_dll_check(const WCHAR *path, GUID *guid, int quiet);
 /* Whether the file a catalog path names exists and exports both functions
  * (environment strings expanded). 0 ok, else a reason in why. */
 int ctl_dll_usable(const WCHAR *catalog_path, char *why, size_t why_size);
+/* The same for the programs of one catalog: the path as they resolve it
+ * (System32 -> SysWOW64 when wow64) and, when machine is not 0, the
+ * file's machine type. The resolved path goes to `resolved` (optional). */
+int ctl_dll_usable_for(const WCHAR *catalog_path, WORD machine, int wow64,
+                       WCHAR resolved[MAX_PATH], char *why, size_t why_size);
 /* The path as stored: %SystemRoot%\... when under the Windows directory. */
 void ctl_dll_catalog_path(const WCHAR *path, WCHAR out[MAX_PATH]);
 
@@ -346,6 +393,22 @@ void ctl_dll_catalog_path(const WCHAR *path, WCHAR out[MAX_PATH]);
  * exists. 0 or a short reason. */
 const char *ctl_pe_exports(const WCHAR *path, WORD *machine, const char *const *names,
                            int nnames, int *found);
+
+/* ---- the change log (ctl_log.c) ----------------------------------------- */
+
+/* Where the log goes: empty = %ProgramData%\peerlsp\peerlsp-ctl.log; tests
+ * point it at a scratch file. */
+extern WCHAR ctl_log_file[MAX_PATH];
+/* The command line, for the log's entries (ctl_main). */
+void ctl_log_set_command(int argc, WCHAR **argv);
+/* Appends one entry: the command line, each catalog before (as given) and
+ * after (read now), the exit code. backends[i] NULL: skipped. */
+void ctl_log_change(struct ctl_backend *const *backends, const struct ctl_catalog *before, int n,
+                    int rc);
+
+/* Appends one entry of one line (a change that is not a catalog
+ * transaction: application categories, the registry key). */
+void ctl_log_note(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- admin (ctl_admin.c) ------------------------------------------------- */
 

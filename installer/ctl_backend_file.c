@@ -76,6 +76,18 @@ static int file_install_both(struct ctl_backend *b, const GUID *guid, const WCHA
     return simcat_install(other, &g, path, list, n, NULL, &err) == SOCKET_ERROR ? err : 0;
 }
 
+static int file_install_and_chains(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                                   const WCHAR *name, DWORD flags,
+                                   const WSAPROTOCOL_INFOW *list, DWORD n, DWORD *layered_id)
+{
+    int err = 0;
+    GUID g = *guid;
+    return simcat_install_and_chains(cat_of(b), &g, path, name, flags, list, n, layered_id,
+                                     &err) == SOCKET_ERROR
+               ? err
+               : 0;
+}
+
 static int file_deinstall(struct ctl_backend *b, const GUID *guid)
 {
     int err = 0;
@@ -203,11 +215,13 @@ static struct ctl_backend *make(struct simcat *cat, int owned, const WCHAR *file
     b->op_names[CTL_OP_WRITE_ORDER] = "WSCWriteProviderOrder";
     b->op_names[CTL_OP_SET_CATEGORIES] = "WSCSetProviderInfo";
     b->op_names[CTL_OP_INSTALL_BOTH] = "WSCInstallProvider64_32";
+    b->op_names[CTL_OP_INSTALL_AND_CHAINS] = "WSCInstallProviderAndChains";
     b->enumerate = file_enumerate;
     b->get_path = file_get_path;
     b->get_categories = file_get_categories;
     b->install = file_install;
     b->install_both = file_install_both; /* used only when twin is set */
+    b->install_and_chains = file_install_and_chains;
     b->deinstall = file_deinstall;
     b->update = file_update;
     b->write_order = file_write_order;

@@ -21,6 +21,7 @@
 struct live_ctx {
     struct ctl_wsc w;
     sWSCInstallProvider install64_32;
+    sWSCInstallProviderAndChains and_chains;
 };
 
 static const struct ctl_wsc *wsc(struct ctl_backend *b)
@@ -78,6 +79,25 @@ static int live_install_both(struct ctl_backend *b, const GUID *guid, const WCHA
     int err = 0;
     GUID g = *guid;
     return ((struct live_ctx *)b->ctx)->install64_32(&g, path, list, n, &err) == SOCKET_ERROR
+               ? err
+               : 0;
+}
+
+static int live_install_and_chains(struct ctl_backend *b, const GUID *guid, const WCHAR *path,
+                                   const WCHAR *name, DWORD flags,
+                                   const WSAPROTOCOL_INFOW *list, DWORD n, DWORD *layered_id)
+{
+    int err = 0;
+    GUID g = *guid;
+    WCHAR path_copy[MAX_PATH], name_copy[WSAPROTOCOL_LEN + 1];
+    /* The prototype takes non-const strings and list. */
+    wcsncpy(path_copy, path, MAX_PATH - 1);
+    path_copy[MAX_PATH - 1] = 0;
+    wcsncpy(name_copy, name, WSAPROTOCOL_LEN);
+    name_copy[WSAPROTOCOL_LEN] = 0;
+    return ((struct live_ctx *)b->ctx)
+                       ->and_chains(&g, path_copy, name_copy, flags, (LPWSAPROTOCOL_INFOW)list,
+                                    n, layered_id, &err) == SOCKET_ERROR
                ? err
                : 0;
 }
@@ -174,6 +194,8 @@ struct ctl_backend *ctl_backend_live(int bits)
     /* A copy: a backend keeps the functions it was made with. */
     ctx->w = *w;
     ctx->install64_32 = wow32 ? NULL : api->install_provider64_32;
+    /* The process's own catalog only (no ...32 form here). */
+    ctx->and_chains = wow32 ? NULL : api->install_provider_and_chains;
     b->ctx = ctx;
     int wine = ctl_wine_version() && !ctl_winapi_overridden();
     snprintf(b->name, sizeof b->name, "%s%s", name, wine ? " (Wine)" : "");
@@ -186,12 +208,21 @@ struct ctl_backend *ctl_backend_live(int bits)
     b->op_names[CTL_OP_WRITE_ORDER] = wow32 ? "WSCWriteProviderOrder32" : "WSCWriteProviderOrder";
     b->op_names[CTL_OP_SET_CATEGORIES] = wow32 ? "WSCSetProviderInfo32" : "WSCSetProviderInfo";
     b->op_names[CTL_OP_INSTALL_BOTH] = "WSCInstallProvider64_32";
+    b->op_names[CTL_OP_INSTALL_AND_CHAINS] = "WSCInstallProviderAndChains";
+#ifdef _WIN64
+    b->dll_machine = wow32 ? IMAGE_FILE_MACHINE_I386 : IMAGE_FILE_MACHINE_AMD64;
+#else
+    b->dll_machine = IMAGE_FILE_MACHINE_I386;
+#endif
+    b->dll_wow64 = wow32;
+    b->system_catalog = 1;
     b->enumerate = live_enumerate;
     b->get_path = live_get_path;
     b->get_categories = w->get_provider_info ? live_get_categories : NULL;
     /* The 32-bit catalog has no install of its own (see above). */
     b->install = w->install_provider && !wow32 ? live_install : NULL;
     b->install_both = ctx->install64_32 ? live_install_both : NULL;
+    b->install_and_chains = ctx->and_chains ? live_install_and_chains : NULL;
     b->deinstall = w->deinstall_provider ? live_deinstall : NULL;
     b->update = w->update_provider ? live_update : NULL;
     b->write_order = w->write_provider_order ? live_write_order : NULL;

@@ -41,6 +41,8 @@ int ctl_catalog_read(struct ctl_backend *b, struct ctl_catalog *out)
     int err = b->enumerate(b, &out->e, &out->n);
     if (err)
         return err;
+    out->dll_machine = b->dll_machine;
+    out->dll_wow64 = b->dll_wow64;
     out->p = calloc(out->n ? out->n : 1, sizeof *out->p);
     if (!out->p) {
         ctl_catalog_free(out);
@@ -150,14 +152,23 @@ int ctl_chain_broken(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e, ch
                      (unsigned long)id);
             return 1;
         }
-        int want = i == len - 1 ? BASE_PROTOCOL : LAYERED_PROTOCOL;
-        if (el->ProtocolChain.ChainLen != want) {
+        /* The bottom is a base entry. A layer above it is named by its
+         * layered entry or, as Microsoft's instlsp sample lays out a
+         * stack, by its own chain entry ([top, lower LSP's chain entry,
+         * base]): each layer loads the next one through that entry's
+         * provider GUID, so both work. */
+        int last = i == len - 1, kind = el->ProtocolChain.ChainLen;
+        int ok = last ? kind == BASE_PROTOCOL
+                      : kind == LAYERED_PROTOCOL ||
+                            (kind > BASE_PROTOCOL && kind <= MAX_PROTOCOL_CHAIN);
+        int want = last ? BASE_PROTOCOL : LAYERED_PROTOCOL;
+        if (!ok) {
             snprintf(why, why_size, "chain element %d (id %lu) is %s, expected a %s entry", i,
                      (unsigned long)id,
                      el->ProtocolChain.ChainLen == LAYERED_PROTOCOL ? "a layered entry"
                      : el->ProtocolChain.ChainLen == BASE_PROTOCOL  ? "a base entry"
                                                                     : "a chain",
-                     want == BASE_PROTOCOL ? "base" : "layered");
+                     want == BASE_PROTOCOL ? "base" : "layered or chain");
             return 1;
         }
     }
@@ -172,6 +183,38 @@ const WSAPROTOCOL_INFOW *ctl_layered_entry(const struct ctl_catalog *c, const GU
             return &c->e[i];
     }
     return NULL;
+}
+
+DWORD ctl_peerlsp_ids(const struct ctl_catalog *c, const GUID *guid, DWORD *ids, DWORD cap)
+{
+    const WSAPROTOCOL_INFOW *l = ctl_layered_entry(c, guid);
+    DWORD n = 0;
+    for (DWORD i = 0; i < c->n; i++) {
+        const WSAPROTOCOL_INFOW *e = &c->e[i];
+        int ours = IsEqualGUID(&e->ProviderId, guid) ||
+                   (l && e->ProtocolChain.ChainLen > BASE_PROTOCOL &&
+                    e->ProtocolChain.ChainLen <= MAX_PROTOCOL_CHAIN &&
+                    e->ProtocolChain.ChainEntries[0] == l->dwCatalogEntryId);
+        if (ours) {
+            if (n < cap)
+                ids[n] = e->dwCatalogEntryId;
+            n++;
+        }
+    }
+    return n;
+}
+
+int ctl_chain_through(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e, const GUID *guid)
+{
+    DWORD ids[CTL_MAX_CHAINS * 4];
+    DWORD n = ctl_peerlsp_ids(c, guid, ids, sizeof ids / sizeof ids[0]);
+    if (n > sizeof ids / sizeof ids[0])
+        n = sizeof ids / sizeof ids[0];
+    for (DWORD k = 0; k < n; k++) {
+        if (ctl_chain_contains(e, ids[k]))
+            return 1;
+    }
+    return 0;
 }
 
 static int path_is_peerlsp(const WCHAR *path)

@@ -59,12 +59,17 @@ static const struct {
       "  --protocols LIST     tcp4,udp4,tcp6,udp6 (default: all four)\n"
       "  --over ID[,ID...]    layer over these catalog entries instead\n"
       "  --over-base          layer over the base providers, not over whatever is on top now\n"
-      "  --categories HEX|none  LSP categories (default 0x80000001: LSP_SYSTEM|LSP_INSPECTOR)\n" },
+      "  --categories HEX|none  LSP categories (default 0x80000001: LSP_SYSTEM|LSP_INSPECTOR)\n"
+      "  --32bit-by-x86-tool  where WSCInstallProvider64_32 is missing, install into the\n"
+      "                       64-bit catalog only: the x86 tool installs into the 32-bit one\n"
+      "                       next (without this option install refuses there, exit 4)\n" },
     { "uninstall",
-      "usage: peerlsp-ctl [--catalog FILE] [--dry-run] uninstall\n"
+      "usage: peerlsp-ctl [--catalog FILE] [--dry-run] uninstall [--purge]\n"
       "\n"
       "Removes peerlsp's chains and layered entry from every catalog. Other LSPs layered over\n"
-      "peerlsp are rewritten to skip it. Works when the DLL file is gone.\n" },
+      "peerlsp are rewritten to skip it. Works when the DLL file is gone.\n"
+      "  --purge              then let peerlsp into every program 'exclude' kept it out of,\n"
+      "                       and remove HKLM\\SOFTWARE\\peerlsp (the MSI's removal does this)\n" },
     { "list",
       "usage: peerlsp-ctl [--catalog FILE] list [--json]\n"
       "\n"
@@ -77,12 +82,15 @@ static const struct {
       "intact chains first in order, the DLL present with its exports. Otherwise exit 2 and\n"
       "one line per problem.\n" },
     { "repair",
-      "usage: peerlsp-ctl [--catalog FILE] [--dry-run] repair [--all-orphans]\n"
+      "usage: peerlsp-ctl [--catalog FILE] [--dry-run] repair [--orphan ID[,ID...]]\n"
       "\n"
       "Shows, then removes, peerlsp's broken or orphaned entries (chains naming ids that no\n"
       "longer exist, a layered entry without chains). If any of peerlsp's entries is broken,\n"
-      "all of peerlsp is removed: install it again afterwards.\n"
-      "  --all-orphans        also other providers whose entries are all broken chains\n" },
+      "all of peerlsp is removed: install it again afterwards. Other vendors' broken or\n"
+      "unused entries are only reported, with their ids.\n"
+      "  --orphan ID[,ID...]  also remove the providers of these entries of other vendors,\n"
+      "                       each only if none of its entries works\n"
+      "  --all-orphans        accepted for old scripts; reports only (use --orphan ID)\n" },
     { "export",
       "usage: peerlsp-ctl [--catalog FILE [--catalog32 FILE]] export OUTFILE [OUTFILE32]\n"
       "\n"
@@ -162,19 +170,19 @@ static int parse_protocols(const char *s, unsigned *mask)
     return *mask != 0;
 }
 
-static int parse_ids(const char *s, struct ctl_options *o)
+static int parse_ids(const char *s, DWORD ids[CTL_MAX_CHAINS], DWORD *n)
 {
-    o->nover = 0;
+    *n = 0;
     while (*s) {
         char *end;
         unsigned long v = strtoul(s, &end, 10);
-        if (end == s || v == 0 || v > MAXDWORD || o->nover == CTL_MAX_CHAINS ||
+        if (end == s || v == 0 || v > MAXDWORD || *n == CTL_MAX_CHAINS ||
             (*end && *end != ','))
             return 0;
-        o->over_ids[o->nover++] = (DWORD)v;
+        ids[(*n)++] = (DWORD)v;
         s = *end ? end + 1 : end;
     }
-    return o->nover > 0;
+    return *n > 0;
 }
 
 void ctl_options_default(struct ctl_options *o)
@@ -191,6 +199,8 @@ struct args {
     const WCHAR *catalog, *catalog32, *dll, *dll32, *export_file, *export_file32, *app, *app_args;
     const char *command;
     int json, help, guid_given;
+    int x86_does_32; /* install --32bit-by-x86-tool */
+    int purge;       /* uninstall --purge */
 };
 
 static int command_index(const char *name)
@@ -251,8 +261,12 @@ static int parse_args(int argc, WCHAR **argv, struct args *a, struct ctl_options
         } else if (!wcscmp(w, L"--over")) {
             NEED_VALUE();
             narrow(next, val, sizeof val);
-            if (!parse_ids(val, o))
+            if (!parse_ids(val, o->over_ids, &o->nover))
                 return usage_error("--over wants catalog ids like 1001,1002, not %s", val);
+        } else if (!wcscmp(w, L"--purge")) {
+            a->purge = 1;
+        } else if (!wcscmp(w, L"--32bit-by-x86-tool")) {
+            a->x86_does_32 = 1;
         } else if (!wcscmp(w, L"--over-base")) {
             o->over_base = 1;
         } else if (!wcscmp(w, L"--categories")) {
@@ -269,6 +283,11 @@ static int parse_args(int argc, WCHAR **argv, struct args *a, struct ctl_options
             }
         } else if (!wcscmp(w, L"--all-orphans")) {
             o->all_orphans = 1;
+        } else if (!wcscmp(w, L"--orphan")) {
+            NEED_VALUE();
+            narrow(next, val, sizeof val);
+            if (!parse_ids(val, o->orphan_ids, &o->norphans))
+                return usage_error("--orphan wants catalog ids like 1009,1010, not %s", val);
         } else if (!wcscmp(w, L"--args")) {
             NEED_VALUE();
             a->app_args = next;
@@ -402,6 +421,7 @@ int ctl_main(int argc, WCHAR **argv)
     int rc = parse_args(argc, argv, &a, &o);
     if (rc)
         return rc;
+    ctl_log_set_command(argc, argv);
     if (!a.command || !strcmp(a.command, "help")) {
         if (!a.command && !a.help && argc > 1)
             return usage_error("no command given.%s", "");
@@ -423,6 +443,10 @@ int ctl_main(int argc, WCHAR **argv)
         return usage_error("--args is an option of exclude and include only.%s", "");
     if (install && !a.dll)
         return usage_error("install needs --dll PATH (the absolute path of peerlsp.dll).%s", "");
+    if (a.purge && strcmp(a.command, "uninstall"))
+        return usage_error("--purge is an option of uninstall only.%s", "");
+    if (!install && a.x86_does_32)
+        return usage_error("--32bit-by-x86-tool is an option of install only.%s", "");
     if (!install && (a.dll || a.dll32))
         return usage_error("--dll is an option of install only.%s", "");
     if (!strcmp(a.command, "export") && !a.export_file)
@@ -455,17 +479,31 @@ int ctl_main(int argc, WCHAR **argv)
         }
         if (!a.catalog && n == 2 && !t[0].b->twin) {
             /* The live 32-bit catalog has no install of its own, and
-             * WSCInstallProvider64_32 is missing: the x86 tool's plain
-             * WSCInstallProvider reaches it from WOW64. */
+             * WSCInstallProvider64_32 is missing: only the x86 tool's
+             * plain WSCInstallProvider reaches it, from WOW64. The
+             * 64-bit catalog alone would leave every 32-bit program
+             * without peerlsp, so that takes the caller's word that the
+             * x86 tool runs next (the MSI's next action). */
+            if (!a.x86_does_32) {
+                ctl_err("%s: WSCInstallProvider64_32 is missing, so this tool cannot install "
+                        "into it, and installing into the 64-bit catalog alone would leave "
+                        "32-bit programs without peerlsp. Nothing was changed. Install with "
+                        "both tools: peerlsp-ctl install --dll PATH --32bit-by-x86-tool, then "
+                        "x86\\peerlsp-ctl.exe install --dll PATH (the MSI does both).\n",
+                        t[1].b->name);
+                rc = CTL_EXIT_MISSING_FUNCTION;
+                goto done;
+            }
             ntargets = 1;
-            ctl_out("%s: WSCInstallProvider64_32 is missing, so this tool cannot install into "
-                    "it: run dist\\x86\\peerlsp-ctl.exe install --dll "
-                    "C:\\Windows\\SysWOW64\\peerlsp.dll for 32-bit programs.\n",
+            ctl_out("%s: WSCInstallProvider64_32 is missing: left to the x86 tool, as asked "
+                    "(x86\\peerlsp-ctl.exe install --dll PATH).\n",
                     t[1].b->name);
         }
         rc = ctl_install(t, ntargets, &o);
     } else if (!strcmp(a.command, "uninstall")) {
         rc = ctl_uninstall(t, n, &o);
+        if (rc == CTL_EXIT_OK && a.purge)
+            rc = ctl_purge(t, n, &o);
     } else if (!strcmp(a.command, "repair")) {
         rc = ctl_repair(t, n, &o);
     } else if (!strcmp(a.command, "verify")) {

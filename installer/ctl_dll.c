@@ -40,13 +40,55 @@ static int expand(const WCHAR *in, WCHAR out[MAX_PATH])
     return n > 0 && n <= MAX_PATH;
 }
 
+static const char *machine_name(WORD m)
+{
+    return m == IMAGE_FILE_MACHINE_AMD64  ? "x64"
+           : m == IMAGE_FILE_MACHINE_I386 ? "x86"
+                                          : "another architecture";
+}
+
+/* A path under the system directory, as a 32-bit program sees it: WOW64
+ * redirects System32 to SysWOW64 for 32-bit programs, not for this
+ * process, so the x64 tool looks there itself. 0 when there is no
+ * SysWOW64 (32-bit Windows). */
+static int wow64_path(WCHAR path[MAX_PATH])
+{
+    WCHAR sys[MAX_PATH], wow[MAX_PATH], out[MAX_PATH];
+    UINT ns = GetSystemDirectoryW(sys, MAX_PATH);
+    UINT nw = GetSystemWow64DirectoryW(wow, MAX_PATH);
+    size_t len = wcslen(path);
+    if (!ns || ns >= MAX_PATH || !nw || nw >= MAX_PATH)
+        return 0;
+    if (len <= ns || path[ns] != L'\\' || _wcsnicmp(path, sys, ns))
+        return 1; /* not under System32: the same file for everyone */
+    if (nw + (len - ns) >= MAX_PATH)
+        return 0;
+    wcscpy(out, wow);
+    wcscat(out, path + ns);
+    wcscpy(path, out);
+    return 1;
+}
+
 int ctl_dll_usable(const WCHAR *catalog_path, char *why, size_t why_size)
+{
+    return ctl_dll_usable_for(catalog_path, 0, 0, NULL, why, why_size);
+}
+
+int ctl_dll_usable_for(const WCHAR *catalog_path, WORD want_machine, int wow64,
+                       WCHAR resolved[MAX_PATH], char *why, size_t why_size)
 {
     WCHAR path[MAX_PATH];
     if (!expand(catalog_path, path)) {
         snprintf(why, why_size, "the path cannot be expanded");
         return 1;
     }
+    if (wow64 && !wow64_path(path)) {
+        snprintf(why, why_size, "the 32-bit programs' copy of the path cannot be found "
+                                "(no SysWOW64 directory)");
+        return 1;
+    }
+    if (resolved)
+        wcscpy(resolved, path);
     if (!is_absolute(path)) {
         snprintf(why, why_size, "the path is not absolute");
         return 1;
@@ -68,6 +110,12 @@ int ctl_dll_usable(const WCHAR *catalog_path, char *why, size_t why_size)
             snprintf(why, why_size, "the DLL does not export %s", needed[k]);
             return 1;
         }
+    }
+    if (want_machine && machine != want_machine) {
+        snprintf(why, why_size, "%ls is built for %s, but this catalog's programs are %s: "
+                 "they cannot load it",
+                 path, machine_name(machine), machine_name(want_machine));
+        return 1;
     }
     return 0;
 }

@@ -160,8 +160,26 @@ int ctl_exclusions_print(struct ctl_backend *b, const struct ctl_options *o, con
 /* Sets the program's categories and reads them back. On a read-back that
  * differs the old set is put back (an uncategorized program gets every
  * category: Windows has no call that uncategorizes it). */
+static int set_and_confirm_(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
+                            DWORD old, DWORD want, const struct ctl_options *o);
+
+/* set_and_confirm_, with an entry in the change log for the system's
+ * catalog. */
 static int set_and_confirm(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
                            DWORD old, DWORD want, const struct ctl_options *o)
+{
+    int rc = set_and_confirm_(b, app, args, old, want, o);
+    if (b->system_catalog)
+        ctl_log_note(rc, "%s: application %ls%s%ls%s: permitted LSP categories 0x%08lX -> "
+                     "0x%08lX",
+                     b->name, app, args && args[0] ? " (command line \"" : "",
+                     args ? args : L"", args && args[0] ? "\")" : "", (unsigned long)old,
+                     (unsigned long)want);
+    return rc;
+}
+
+static int set_and_confirm_(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
+                            DWORD old, DWORD want, const struct ctl_options *o)
 {
     DWORD prev = 0xdeadbeef, got = 0xdeadbeef;
     if (o->verbose)

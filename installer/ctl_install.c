@@ -52,6 +52,10 @@ struct install_plan {
     WCHAR path[MAX_PATH];
     WSAPROTOCOL_INFOW entries[CTL_MAX_CHAINS + 1]; /* [0] layered, then chains */
     DWORD nchains;
+    /* Every chain goes over the first base entry of its protocol: what
+     * WSCInstallProviderAndChains makes, so it can do it in one call. */
+    int over_first_bases;
+    WSAPROTOCOL_INFOW bases[CTL_MAX_CHAINS];
     int joint;  /* installed with install_both, reaching the twin too */
     int by_twin; /* the entries came with the twin's install_both: fix up only */
 };
@@ -156,8 +160,8 @@ static int build_plan(const struct ctl_catalog *c, struct ctl_target *tg, const 
      * hidden, for no particular socket type or protocol. */
     const WSAPROTOCOL_INFOW *model = base_of(c, lower[0]);
     if (!model) {
-        ctl_err("%s: entry %lu is a broken chain; run 'peerlsp-ctl repair --all-orphans' "
-                "first.\n",
+        ctl_err("%s: entry %lu is a broken chain; see 'peerlsp-ctl repair' (its "
+                "vendor's installer, or --orphan ID) first.\n",
                 tg->b->name, (unsigned long)lower[0]->dwCatalogEntryId);
         return CTL_EXIT_PROBLEMS;
     }
@@ -183,6 +187,18 @@ static int build_plan(const struct ctl_catalog *c, struct ctl_target *tg, const 
                     (unsigned long)lo->dwCatalogEntryId, why);
             return CTL_EXIT_PROBLEMS;
         }
+        /* peerlsp is an IFS LSP: it hands applications the lower
+         * provider's handles. Microsoft allows an IFS LSP only over IFS
+         * providers; over one that returns its own non-IFS handles every
+         * program using the chain would fail. */
+        if (!(lo->dwServiceFlags1 & XP1_IFS_HANDLES)) {
+            ctl_err("%s: cannot layer over entry %lu \"%ls\": it does not return IFS handles "
+                    "(no XP1_IFS_HANDLES), and peerlsp, an IFS LSP, may only be layered over "
+                    "IFS providers. Nothing was changed. Layer over other entries with --over "
+                    "ID or --over-base, or remove that LSP first.\n",
+                    tg->b->name, (unsigned long)lo->dwCatalogEntryId, lo->szProtocol);
+            return CTL_EXIT_PROBLEMS;
+        }
         if (len >= MAX_PROTOCOL_CHAIN) {
             ctl_err("%s: entry %lu already has %d layers; a chain holds at most %d.\n",
                     tg->b->name, (unsigned long)lo->dwCatalogEntryId, len, MAX_PROTOCOL_CHAIN);
@@ -204,6 +220,20 @@ static int build_plan(const struct ctl_catalog *c, struct ctl_target *tg, const 
         chain_name(e->szProtocol, lo->szProtocol);
     }
     p->nchains = n;
+    p->over_first_bases = 1;
+    for (DWORD i = 0; i < n; i++) {
+        const WSAPROTOCOL_INFOW *lo = lower[i], *first = NULL;
+        for (DWORD k = 0; k < c->n && !first; k++) {
+            const WSAPROTOCOL_INFOW *x = &c->e[k];
+            if (x->ProtocolChain.ChainLen == BASE_PROTOCOL &&
+                x->iAddressFamily == lo->iAddressFamily && x->iSocketType == lo->iSocketType &&
+                x->iProtocol == lo->iProtocol)
+                first = x;
+        }
+        if (first != lo)
+            p->over_first_bases = 0;
+        p->bases[i] = *lo;
+    }
     return 0;
 }
 
@@ -222,6 +252,21 @@ static DWORD find_ours(const struct ctl_catalog *c, const GUID *guid, WSAPROTOCO
     return n;
 }
 
+static int set_categories(struct ctl_txn *t, struct ctl_target *tg, struct install_plan *p,
+                          const struct ctl_options *o)
+{
+    if (!o->set_categories)
+        return CTL_EXIT_OK;
+    int err = ctl_txn_set_categories(t, &p->guid, o->categories);
+    if (err == CTL_ERR_MISSING)
+        ctl_err("%s: %s is not available: LSP categories not set (Windows then keeps "
+                "peerlsp out of services and system processes).\n",
+                tg->b->name, t->b->op_names[CTL_OP_SET_CATEGORIES]);
+    else if (err)
+        return ctl_call_failed(t->b, CTL_OP_SET_CATEGORIES, err);
+    return CTL_EXIT_OK;
+}
+
 static int apply_install(struct ctl_txn *t, struct ctl_target *tg, void *plan_,
                          const struct ctl_options *o)
 {
@@ -229,6 +274,21 @@ static int apply_install(struct ctl_txn *t, struct ctl_target *tg, void *plan_,
     struct ctl_backend *b = t->b;
     DWORD total = p->nchains + 1;
     int err;
+
+    /* Microsoft's documented way, where the system has it and the layout
+     * is the one it makes (each chain over its protocol's first base
+     * entry): the layered entry and the chains, already first, in one
+     * call, so no half-made chain can exist. Over another LSP's chains,
+     * or into two catalogs at once, the steps below. */
+    if (!p->joint && !p->by_twin && p->over_first_bases && b->install_and_chains) {
+        DWORD layered_id = 0;
+        err = ctl_txn_install_and_chains(t, &p->guid, p->path, p->entries[0].szProtocol,
+                                         p->entries[0].dwServiceFlags1, p->bases, p->nchains,
+                                         &layered_id);
+        if (err)
+            return ctl_call_failed(b, CTL_OP_INSTALL_AND_CHAINS, err);
+        return set_categories(t, tg, p, o);
+    }
 
     enum ctl_op how = p->joint || p->by_twin ? CTL_OP_INSTALL_BOTH : CTL_OP_INSTALL;
     if (p->joint)
@@ -293,17 +353,7 @@ static int apply_install(struct ctl_txn *t, struct ctl_target *tg, void *plan_,
     ctl_catalog_free(&c);
     if (err)
         return ctl_call_failed(b, CTL_OP_WRITE_ORDER, err);
-
-    if (o->set_categories) {
-        err = ctl_txn_set_categories(t, &p->guid, o->categories);
-        if (err == CTL_ERR_MISSING)
-            ctl_err("%s: %s is not available: LSP categories not set (Windows then keeps "
-                    "peerlsp out of services and system processes).\n",
-                    tg->b->name, b->op_names[CTL_OP_SET_CATEGORIES]);
-        else if (err)
-            return ctl_call_failed(b, CTL_OP_SET_CATEGORIES, err);
-    }
-    return CTL_EXIT_OK;
+    return set_categories(t, tg, p, o);
 }
 
 static int check_install(struct ctl_txn *t, struct ctl_target *tg, void *plan_,
@@ -377,7 +427,30 @@ static int pair_installs(struct ctl_target *targets, int n, void **todo,
     return 0;
 }
 
-int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
+/* The DLL as this catalog's programs will load it: on 64-bit Windows the
+ * 32-bit catalog's System32 path is SysWOW64's file for them, and it must
+ * be an x86 DLL, whatever the x64 tool sees at the same path. */
+static int check_dll_for_catalog(const struct ctl_target *tg)
+{
+    WCHAR stored[MAX_PATH], resolved[MAX_PATH] = L"";
+    char why[512];
+    if (!tg->b->dll_machine)
+        return 0;
+    ctl_dll_catalog_path(tg->dll_path, stored);
+    if (!ctl_dll_usable_for(stored, tg->b->dll_machine, tg->b->dll_wow64, resolved, why,
+                            sizeof why))
+        return 0;
+    ctl_err("%s: its programs would load %ls, which is not usable: %s. Nothing was changed. "
+            "%s\n",
+            tg->b->name, resolved[0] ? resolved : stored, why,
+            tg->b->dll_wow64 ? "Put the x86 peerlsp.dll (dist\\x86) in SysWOW64 under the same "
+                               "name (the MSI does), or give its path with --dll32."
+                             : "Give the right --dll path.");
+    return CTL_EXIT_BAD_DLL;
+}
+
+static int ctl_install_with(struct ctl_target *targets, int n, const struct ctl_options *o,
+                            struct ctl_catalog *planned)
 {
     static struct install_plan plans[CTL_MAX_TARGETS];
     void *todo[CTL_MAX_TARGETS] = { NULL };
@@ -388,6 +461,8 @@ int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
         GUID g = o->guid;
         if (targets[i].check_exports && (rc = ctl_dll_check(targets[i].dll_path, &g, i > 0)))
             return rc;
+        if ((rc = check_dll_for_catalog(&targets[i])))
+            return rc;
         if (i == 0)
             guid = g;
         else if (!IsEqualGUID(&g, &guid)) {
@@ -397,15 +472,14 @@ int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
         }
     }
     for (int i = 0; i < n; i++) {
-        struct ctl_catalog c;
-        int err = ctl_catalog_read(targets[i].b, &c);
+        struct ctl_catalog *const c = &planned[i];
+        int err = ctl_catalog_read(targets[i].b, c);
         if (err)
             return ctl_exit_for_error(err, "reading the catalog");
-        if (ctl_layered_entry(&c, &guid)) {
+        if (ctl_layered_entry(c, &guid)) {
             char prefix[MAX_PATH + 16];
             snprintf(prefix, sizeof prefix, "%s: ", targets[i].b->name);
-            int problems = ctl_verify_catalog(&c, &guid, prefix);
-            ctl_catalog_free(&c);
+            int problems = ctl_verify_catalog(c, &guid, prefix);
             if (problems) {
                 ctl_err("%s: peerlsp is installed but not consistently (above). Run "
                         "'peerlsp-ctl repair', then install again.\n",
@@ -415,8 +489,7 @@ int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
             ctl_out("%s: peerlsp is already installed; nothing to do.\n", targets[i].b->name);
             continue;
         }
-        rc = build_plan(&c, &targets[i], &guid, o, &plans[i]);
-        ctl_catalog_free(&c);
+        rc = build_plan(c, &targets[i], &guid, o, &plans[i]);
         if (rc)
             return rc;
         todo[i] = &plans[i];
@@ -428,7 +501,7 @@ int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
         return rc;
 
     static const struct ctl_run_ops ops = { apply_install, check_install };
-    rc = ctl_run(targets, n, todo, &ops, o);
+    rc = ctl_run(targets, n, todo, planned, &ops, o);
     if (rc == CTL_EXIT_OK && !o->dry_run) {
         for (int i = 0; i < n; i++) {
             if (todo[i])
@@ -437,5 +510,17 @@ int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
                         targets[i].b->name, (unsigned long)plans[i].nchains);
         }
     }
+    return rc;
+}
+
+/* The catalogs read for the plan are the ones the transaction checks
+ * against (ctl_run): kept until it has run. */
+int ctl_install(struct ctl_target *targets, int n, const struct ctl_options *o)
+{
+    struct ctl_catalog planned[CTL_MAX_TARGETS];
+    memset(planned, 0, sizeof planned);
+    int rc = ctl_install_with(targets, n, o, planned);
+    for (int i = 0; i < CTL_MAX_TARGETS; i++)
+        ctl_catalog_free(&planned[i]);
     return rc;
 }

@@ -114,8 +114,8 @@ int ctl_list(struct ctl_backend *b, const struct ctl_options *o, int json)
         broken += ctl_chain_broken(&c, &c.e[i], why, sizeof why);
     ctl_catalog_free(&c);
     if (broken && !json)
-        ctl_err("%d broken chain(s): 'peerlsp-ctl repair' (peerlsp's own) or 'peerlsp-ctl "
-                "repair --all-orphans' removes them.\n",
+        ctl_err("%d broken chain(s): 'peerlsp-ctl repair' removes peerlsp's own; another "
+                "vendor's only with 'peerlsp-ctl repair --orphan ID'.\n",
                 broken);
     return broken ? CTL_EXIT_PROBLEMS : CTL_EXIT_OK;
 }

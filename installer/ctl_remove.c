@@ -49,8 +49,30 @@ static void name_without_peerlsp(WCHAR name[WSAPROTOCOL_LEN + 1])
         memmove(at, at + wcslen(part), (wcslen(at + wcslen(part)) + 1) * sizeof(WCHAR));
 }
 
+static int is_gone(const struct ctl_removal *r, DWORD id)
+{
+    for (DWORD k = 0; k < r->ngone; k++) {
+        if (r->gone_ids[k] == id)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether a chain names one of the ids that are going. */
+static int names_gone(const struct ctl_removal *r, const WSAPROTOCOL_INFOW *e)
+{
+    for (DWORD k = 0; k < r->ngone; k++) {
+        if (ctl_chain_contains(e, r->gone_ids[k]))
+            return 1;
+    }
+    return 0;
+}
+
+/* The chain rewritten without every id that is going: [other, peerlsp,
+ * base] and instlsp's [other, peerlsp's chain entry, base] both become
+ * [other, base]. */
 static int add_rewrite(const struct ctl_catalog *c, struct ctl_removal *r,
-                       const WSAPROTOCOL_INFOW *e, DWORD drop_id, const char *name)
+                       const WSAPROTOCOL_INFOW *e, const char *name)
 {
     struct ctl_rewrite *w = NULL;
     for (DWORD i = 0; i < r->nrewrites && !w; i++) {
@@ -82,7 +104,7 @@ static int add_rewrite(const struct ctl_catalog *c, struct ctl_removal *r,
     *x = *e;
     int len = 0;
     for (int i = 0; i < e->ProtocolChain.ChainLen; i++) {
-        if (e->ProtocolChain.ChainEntries[i] != drop_id)
+        if (!is_gone(r, e->ProtocolChain.ChainEntries[i]))
             x->ProtocolChain.ChainEntries[len++] = e->ProtocolChain.ChainEntries[i];
     }
     for (int i = len; i < MAX_PROTOCOL_CHAIN; i++)
@@ -103,37 +125,49 @@ int ctl_removal_add_peerlsp(const struct ctl_catalog *c, const GUID *guid, const
         return 0;
     DWORD lid = l->dwCatalogEntryId;
     gone(r, lid);
+    /* First every id that goes (peerlsp's GUID, its chains under their
+     * own GUIDs), then every other chain that names any of them. */
     for (DWORD i = 0; i < c->n; i++) {
         const WSAPROTOCOL_INFOW *e = &c->e[i];
-        if (IsEqualGUID(&e->ProviderId, guid)) {
+        if (IsEqualGUID(&e->ProviderId, guid))
             gone(r, e->dwCatalogEntryId);
+    }
+    for (DWORD i = 0; i < c->n; i++) {
+        const WSAPROTOCOL_INFOW *e = &c->e[i];
+        if (IsEqualGUID(&e->ProviderId, guid) || e->ProtocolChain.ChainLen <= BASE_PROTOCOL ||
+            e->ProtocolChain.ChainLen > MAX_PROTOCOL_CHAIN ||
+            e->ProtocolChain.ChainEntries[0] != lid)
             continue;
-        }
-        if (!ctl_chain_contains(e, lid))
-            continue;
-        if (e->ProtocolChain.ChainEntries[0] == lid) {
-            /* A chain of peerlsp's under its own GUID: that GUID must hold
-             * nothing else, or removing it would take others' entries. */
-            for (DWORD j = 0; j < c->n; j++) {
-                const WSAPROTOCOL_INFOW *o = &c->e[j];
-                if (IsEqualGUID(&o->ProviderId, &e->ProviderId) &&
-                    !(o->ProtocolChain.ChainLen > BASE_PROTOCOL &&
-                      o->ProtocolChain.ChainEntries[0] == lid)) {
-                    ctl_err("%s: provider of entry %lu holds both peerlsp chains and other "
-                            "entries; remove it with its own installer first.\n",
-                            name, (unsigned long)e->dwCatalogEntryId);
-                    return CTL_EXIT_PROBLEMS;
-                }
+        /* A chain of peerlsp's under its own GUID: that GUID must hold
+         * nothing else, or removing it would take others' entries. */
+        for (DWORD j = 0; j < c->n; j++) {
+            const WSAPROTOCOL_INFOW *o = &c->e[j];
+            if (IsEqualGUID(&o->ProviderId, &e->ProviderId) &&
+                !(o->ProtocolChain.ChainLen > BASE_PROTOCOL &&
+                  o->ProtocolChain.ChainEntries[0] == lid)) {
+                ctl_err("%s: provider of entry %lu holds both peerlsp chains and other "
+                        "entries; remove it with its own installer first.\n",
+                        name, (unsigned long)e->dwCatalogEntryId);
+                return CTL_EXIT_PROBLEMS;
             }
-            gone(r, e->dwCatalogEntryId);
-            if ((rc = ctl_removal_add_guid(r, &e->ProviderId)))
-                return rc;
-        } else if (e->ProtocolChain.ChainLen > 2) {
-            if ((rc = add_rewrite(c, r, e, lid, name)))
-                return rc;
         }
-        /* [other, peerlsp] with nothing below is broken already; removing
-         * peerlsp cannot make it worse, and repair --all-orphans takes it. */
+        gone(r, e->dwCatalogEntryId);
+        if ((rc = ctl_removal_add_guid(r, &e->ProviderId)))
+            return rc;
+    }
+    for (DWORD i = 0; i < c->n; i++) {
+        const WSAPROTOCOL_INFOW *e = &c->e[i];
+        if (is_gone(r, e->dwCatalogEntryId) || ctl_removal_has(r, &e->ProviderId) ||
+            !names_gone(r, e))
+            continue;
+        /* What is left must still end in a base entry under a layer:
+         * [other, peerlsp] with nothing below is broken already; removing
+         * peerlsp cannot make it worse, and repair reports it. */
+        int kept = 0;
+        for (int k = 0; k < e->ProtocolChain.ChainLen; k++)
+            kept += !is_gone(r, e->ProtocolChain.ChainEntries[k]);
+        if (kept >= 2 && (rc = add_rewrite(c, r, e, name)))
+            return rc;
     }
     /* peerlsp's own GUID goes last. */
     for (DWORD i = 0; i + 1 < r->nremove; i++) {

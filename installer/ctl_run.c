@@ -28,15 +28,21 @@ int ctl_call_failed(struct ctl_backend *b, enum ctl_op op, int err)
     return CTL_EXIT_CALL_FAILED;
 }
 
-static void rollback_all(struct ctl_txn *txns, const int *begun, const int *committed, int n)
+/* Returns the number of catalogs that could not be put back. */
+static int rollback_all(struct ctl_txn *txns, const int *begun, const int *committed, int n)
 {
+    int incomplete = 0;
     for (int i = n - 1; i >= 0; i--) {
         if (!begun[i])
             continue;
-        if (ctl_txn_rollback(&txns[i]) == 0 && committed[i] && txns[i].b->commit &&
-            txns[i].b->commit(txns[i].b))
+        if (ctl_txn_rollback(&txns[i])) {
+            incomplete++;
+        } else if (committed[i] && txns[i].b->commit && txns[i].b->commit(txns[i].b)) {
             ctl_err("%s: could not write the rolled-back catalog.\n", txns[i].b->name);
+            incomplete++;
+        }
     }
+    return incomplete;
 }
 
 /* The copy answers like the original: the same call names (the ...32
@@ -48,6 +54,8 @@ static void mirror_calls(struct ctl_backend *copy, const struct ctl_backend *ori
         copy->install = NULL;
     if (!orig->install_both)
         copy->install_both = NULL;
+    if (!orig->install_and_chains)
+        copy->install_and_chains = NULL;
     if (!orig->deinstall)
         copy->deinstall = NULL;
     if (!orig->update)
@@ -136,8 +144,8 @@ static int run_dry(struct ctl_target *targets, int n, void **plans, const struct
     return rc;
 }
 
-int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_run_ops *ops,
-            const struct ctl_options *o)
+int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_catalog *planned,
+            const struct ctl_run_ops *ops, const struct ctl_options *o)
 {
     if (o->dry_run)
         return run_dry(targets, n, plans, ops, o);
@@ -158,6 +166,12 @@ int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_ru
         }
         begun[i] = 1;
         txns[i].verbose = o->verbose;
+        if (!ctl_catalog_same(&planned[i], &txns[i].before)) {
+            ctl_err("%s: the catalog changed since it was read (another installer?); the "
+                    "plan no longer fits it. Nothing was changed: run the command again.\n",
+                    targets[i].b->name);
+            rc = CTL_EXIT_CALL_FAILED;
+        }
     }
     link_twins(txns, begun, n);
     for (int i = 0; i < n && rc == CTL_EXIT_OK; i++) {
@@ -181,9 +195,31 @@ int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_ru
         }
     }
     if (rc != CTL_EXIT_OK) {
-        rollback_all(txns, begun, committed, n);
-        ctl_err("Every catalog was put back as it was before this command.\n");
+        /* Said only when every re-read catalog shows it (ctl_txn_rollback
+         * confirms); otherwise ROLLBACK INCOMPLETE was said, and exit 6. */
+        if (rollback_all(txns, begun, committed, n) == 0) {
+            ctl_err("Every catalog was put back as it was before this command.\n");
+        } else {
+            ctl_err("NOT every catalog could be put back: run 'peerlsp-ctl verify' and "
+                    "'peerlsp-ctl repair'.\n");
+            rc = CTL_EXIT_CALL_FAILED;
+        }
     }
+    /* The system's catalogs get an entry in the change log; snapshot
+     * files are their own record. */
+    struct ctl_backend *logged[CTL_MAX_TARGETS] = { NULL };
+    struct ctl_catalog before[CTL_MAX_TARGETS];
+    int nlogged = 0;
+    memset(before, 0, sizeof before);
+    for (int i = 0; i < n; i++) {
+        if (begun[i] && targets[i].b->system_catalog) {
+            logged[i] = targets[i].b;
+            before[i] = txns[i].before;
+            nlogged++;
+        }
+    }
+    if (nlogged)
+        ctl_log_change(logged, before, n, rc);
     for (int i = 0; i < n; i++) {
         if (begun[i])
             ctl_txn_end(&txns[i]);

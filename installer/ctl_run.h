@@ -17,9 +17,12 @@ struct ctl_run_ops {
                  const struct ctl_options *o);
 };
 
-/* plans[i] NULL: nothing to do in targets[i]. */
-int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_run_ops *ops,
-            const struct ctl_options *o);
+/* plans[i] NULL: nothing to do in targets[i]. planned[i] is the catalog
+ * read the plan was made from: the transaction goes ahead only if the
+ * catalog is still exactly that when it begins (another installer may
+ * have changed it meanwhile; the plan would then be wrong). */
+int ctl_run(struct ctl_target *targets, int n, void **plans, const struct ctl_catalog *planned,
+            const struct ctl_run_ops *ops, const struct ctl_options *o);
 
 /* Reports a failed mutating call; returns CTL_EXIT_MISSING_FUNCTION for
  * CTL_ERR_MISSING, else CTL_EXIT_CALL_FAILED. */

@@ -80,9 +80,17 @@ static void status_catalog(struct ctl_backend *b, const struct ctl_catalog *c,
             (unsigned long)l->dwCatalogEntryId, st->chains);
     const struct ctl_provider *p = ctl_catalog_provider(c, &o->guid);
     if (p && p->has_path) {
-        char ver[96];
-        dll_version(p->path, ver, sizeof ver);
-        ctl_out("    DLL: %ls, version %s\n", p->path, ver);
+        char ver[96], why[256];
+        WCHAR resolved[MAX_PATH] = L"";
+        /* The file this catalog's programs load (SysWOW64's for the
+         * 32-bit catalog), whatever is wrong with it (verify says). */
+        ctl_dll_usable_for(p->path, c->dll_machine, c->dll_wow64, resolved, why, sizeof why);
+        dll_version(resolved[0] ? resolved : p->path, ver, sizeof ver);
+        if (resolved[0] && wcsncmp(resolved, p->path, MAX_PATH))
+            ctl_out("    DLL: %ls (32-bit programs load %ls), version %s\n", p->path, resolved,
+                    ver);
+        else
+            ctl_out("    DLL: %ls, version %s\n", p->path, ver);
         if (dll_seen && !dll_seen[0])
             wcsncpy(dll_seen, p->path, MAX_PATH - 1);
     } else {
@@ -146,10 +154,12 @@ int ctl_status(struct ctl_target *targets, int n, const struct ctl_options *o)
         ctl_out("    - run peerlsp-ctl include APP to let peerlsp into an excluded program "
                 "again\n");
     if (healthy && installed)
-        ctl_out("    - nothing to do. Reboot not needed: new processes pick the catalog up; "
-                "running programs keep what they loaded at start\n");
+        ctl_out("    - nothing to do. Programs started from now on pick the catalog up; "
+                "running programs and services keep what they loaded at start: restart "
+                "them (services: restart the service, or reboot)\n");
     if (!healthy)
-        ctl_out("    - reboot not needed: new processes pick the change up\n");
+        ctl_out("    - after a change, restart running programs and services (or reboot): "
+                "only processes started afterwards pick it up\n");
     if (ctl_wine_version() && n && !ctl_backend_simcat_of(targets[0].b))
         ctl_out("Note: under Wine %s ws2_32 never loads LSPs and its catalog functions are "
                 "stubs.\n",

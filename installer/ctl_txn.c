@@ -44,6 +44,9 @@ int ctl_txn_begin(struct ctl_txn *t, struct ctl_backend *b)
 void ctl_txn_end(struct ctl_txn *t)
 {
     ctl_catalog_free(&t->before);
+    free(t->written_order);
+    t->written_order = NULL;
+    t->nwritten = 0;
 }
 
 static void touch(struct ctl_txn *t, const GUID *guid)
@@ -103,6 +106,32 @@ int ctl_txn_install_both(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
     return err;
 }
 
+int ctl_txn_install_and_chains(struct ctl_txn *t, const GUID *guid, const WCHAR *path,
+                               const WCHAR *name, DWORD flags, const WSAPROTOCOL_INFOW *list,
+                               DWORD n, DWORD *layered_id)
+{
+    char what[80];
+    int err = CTL_ERR_MISSING;
+    touch(t, guid);
+    t->order_changed = 1; /* the chains go first */
+    if (t->b->install_and_chains)
+        err = t->b->install_and_chains(t->b, guid, path, name, flags, list, n, layered_id);
+    struct ctl_catalog now;
+    if (!err && !ctl_catalog_read(t->b, &now)) {
+        /* The order it wrote, for restore_order. */
+        DWORD *copy = malloc((now.n ? now.n : 1) * sizeof *copy);
+        for (DWORD i = 0; copy && i < now.n; i++)
+            copy[i] = now.e[i].dwCatalogEntryId;
+        free(t->written_order);
+        t->written_order = copy;
+        t->nwritten = copy ? now.n : 0;
+        ctl_catalog_free(&now);
+    }
+    snprintf(what, sizeof what, "(layered entry and %lu chains, first)", (unsigned long)n);
+    log_call(t, CTL_OP_INSTALL_AND_CHAINS, guid, what, err);
+    return err;
+}
+
 int ctl_txn_deinstall(struct ctl_txn *t, const GUID *guid)
 {
     int err = CTL_ERR_MISSING;
@@ -133,6 +162,16 @@ int ctl_txn_write_order(struct ctl_txn *t, const DWORD *ids, DWORD n)
     t->order_changed = 1;
     if (t->b->write_order)
         err = t->b->write_order(t->b, ids, n);
+    if (!err) {
+        /* Remembered so that rollback can tell whether the order is
+         * still ours (see restore_order). */
+        DWORD *copy = malloc((n ? n : 1) * sizeof *copy);
+        free(t->written_order);
+        t->written_order = copy;
+        t->nwritten = copy ? n : 0;
+        if (copy && n)
+            memcpy(copy, ids, n * sizeof *copy);
+    }
     snprintf(what, sizeof what, "(%lu ids)", (unsigned long)n);
     log_call(t, CTL_OP_WRITE_ORDER, NULL, what, err);
     return err;
@@ -298,6 +337,30 @@ static int restore_contents(struct ctl_txn *t, const struct ctl_catalog *now, co
     return failed;
 }
 
+/* Whether the entries of `now` that are also in the order this
+ * transaction wrote still stand in that order: if not, another installer
+ * has reordered the catalog since, and its order is not ours to undo. */
+static int order_still_ours(const struct ctl_txn *t, const struct ctl_catalog *now)
+{
+    DWORD next = 0;
+    for (DWORD i = 0; i < now->n; i++) {
+        DWORD id = now->e[i].dwCatalogEntryId, at = next;
+        while (at < t->nwritten && t->written_order[at] != id)
+            at++;
+        if (at < t->nwritten) {
+            next = at + 1;
+            continue;
+        }
+        /* Not found after the previous one: earlier (reordered) or not
+         * written by us at all (new since: ignored). */
+        for (DWORD k = 0; k < next; k++) {
+            if (t->written_order[k] == id)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 /* The order as it was, in today's ids, with entries that are new since
  * (nobody's business of ours) kept after them in their current order. */
 static int restore_order(struct ctl_txn *t, const struct id_map *map)
@@ -305,6 +368,13 @@ static int restore_order(struct ctl_txn *t, const struct id_map *map)
     struct ctl_catalog now;
     if (ctl_catalog_read(t->b, &now))
         return 1;
+    if (t->written_order && !order_still_ours(t, &now)) {
+        ctl_err("  %s: the catalog order was changed by another program after peerlsp-ctl "
+                "wrote it; that order is left as it is.\n",
+                t->b->name);
+        ctl_catalog_free(&now);
+        return 0;
+    }
     DWORD *order = malloc((now.n ? now.n : 1) * sizeof *order), k = 0;
     int failed = 0;
     if (!order) {
@@ -333,6 +403,89 @@ static int restore_order(struct ctl_txn *t, const struct id_map *map)
     return failed;
 }
 
+/* Providers nobody touched whose chains name an entry that came back
+ * with a new id (another LSP layered over a re-installed one, however it
+ * names it) are rewritten as well, or they would point at nothing. */
+static void touch_chains_naming(struct ctl_txn *t, const struct id_map *map)
+{
+    struct ctl_catalog now;
+    if (!map->n || ctl_catalog_read(t->b, &now))
+        return;
+    for (DWORD i = 0; i < now.n; i++) {
+        for (DWORD k = 0; k < map->n; k++) {
+            if (ctl_chain_contains(&now.e[i], map->from[k]) &&
+                ctl_catalog_provider(&t->before, &now.e[i].ProviderId))
+                touch(t, &now.e[i].ProviderId);
+        }
+    }
+    ctl_catalog_free(&now);
+}
+
+/* The old id of an entry that came back with a new one. */
+static DWORD unmap_id(const struct id_map *m, DWORD id)
+{
+    for (DWORD i = 0; i < m->n; i++) {
+        if (m->to[i] == id)
+            return m->from[i];
+    }
+    return id;
+}
+
+/* Whether an entry is this transaction's business: its provider was
+ * touched, or its chain names an entry of a touched provider (as it was,
+ * or with the id it came back with). A broken entry of someone else's,
+ * made meanwhile, is not ours to answer for. */
+static int concerns_us(const struct ctl_txn *t, const struct id_map *map,
+                       const WSAPROTOCOL_INFOW *e)
+{
+    for (DWORD k = 0; k < t->ntouched; k++) {
+        if (IsEqualGUID(&e->ProviderId, &t->touched[k]))
+            return 1;
+    }
+    for (DWORD i = 0; i < t->before.n; i++) {
+        const WSAPROTOCOL_INFOW *b = &t->before.e[i];
+        for (DWORD k = 0; k < t->ntouched; k++) {
+            if (IsEqualGUID(&b->ProviderId, &t->touched[k]) &&
+                (ctl_chain_contains(e, b->dwCatalogEntryId) ||
+                 ctl_chain_contains(e, map_id(map, b->dwCatalogEntryId))))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* The rollback is only claimed when the re-read catalog shows it: every
+ * touched provider has as many entries as before, and no chain of ours
+ * (concerns_us) is broken that was not broken before. Returns 0 when so. */
+static int confirm_restored(struct ctl_txn *t, const struct id_map *map)
+{
+    struct ctl_catalog now;
+    char why[160];
+    int wrong = 0;
+    if (ctl_catalog_read(t->b, &now))
+        return 1;
+    for (DWORD i = 0; i < t->ntouched; i++) {
+        WSAPROTOCOL_INFOW scratch;
+        if (entries_of(&now, &t->touched[i], &scratch, 0) !=
+            entries_of(&t->before, &t->touched[i], &scratch, 0))
+            wrong++;
+    }
+    for (DWORD i = 0; i < now.n; i++) {
+        if (!ctl_chain_broken(&now, &now.e[i], why, sizeof why) ||
+            !concerns_us(t, map, &now.e[i]))
+            continue;
+        const WSAPROTOCOL_INFOW *was =
+            ctl_catalog_entry(&t->before, unmap_id(map, now.e[i].dwCatalogEntryId));
+        if (!was || !ctl_chain_broken(&t->before, was, why, sizeof why)) {
+            ctl_err("  %s: after the rollback entry %lu \"%ls\" is broken: %s\n", t->b->name,
+                    (unsigned long)now.e[i].dwCatalogEntryId, now.e[i].szProtocol, why);
+            wrong++;
+        }
+    }
+    ctl_catalog_free(&now);
+    return wrong;
+}
+
 int ctl_txn_rollback(struct ctl_txn *t)
 {
     for (int attempt = 0; attempt < ROLLBACK_ATTEMPTS; attempt++) {
@@ -344,14 +497,17 @@ int ctl_txn_rollback(struct ctl_txn *t)
         for (DWORD i = 0; i < t->ntouched; i++)
             failed += restore_presence(t, &now, &t->touched[i], &map, &reinstalled);
         ctl_catalog_free(&now);
-        if (failed || ctl_catalog_read(t->b, &now))
+        if (failed)
+            continue;
+        touch_chains_naming(t, &map);
+        if (ctl_catalog_read(t->b, &now))
             continue;
         for (DWORD i = 0; i < t->ntouched; i++)
             failed += restore_contents(t, &now, &t->touched[i], &map);
         ctl_catalog_free(&now);
         if (t->order_changed || reinstalled)
             failed += restore_order(t, &map);
-        if (!failed) {
+        if (!failed && !confirm_restored(t, &map)) {
             if (map.n)
                 ctl_err("  %s: rolled back; %lu entries came back with new catalog ids "
                         "(Windows never reuses an id)\n",

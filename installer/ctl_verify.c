@@ -3,6 +3,7 @@
  * problem; exit 0 only when every catalog it should be in is right.
  */
 #include <string.h>
+#include <wchar.h>
 
 #include "ctl.h"
 
@@ -51,7 +52,7 @@ int ctl_verify_catalog(const struct ctl_catalog *c, const GUID *guid, const char
             problems++;
             continue;
         }
-        int through = ctl_chain_contains(e, lid);
+        int through = ctl_chain_through(c, e, guid);
         int broken = ctl_chain_broken(c, e, why, sizeof why);
         if ((through || ours_guid) && broken) {
             ctl_out("%sentry %lu \"%ls\": %s\n", prefix, (unsigned long)e->dwCatalogEntryId,
@@ -59,14 +60,15 @@ int ctl_verify_catalog(const struct ctl_catalog *c, const GUID *guid, const char
             problems++;
             continue;
         }
-        if (!through || e->ProtocolChain.ChainEntries[0] != lid)
+        if (e->ProtocolChain.ChainLen <= BASE_PROTOCOL || e->ProtocolChain.ChainEntries[0] != lid)
             continue;
         chains++;
         /* socket() takes the first matching entry: it must lead through
-         * peerlsp, or programs bypass it. */
+         * peerlsp (its layered entry, or one of its chains as another
+         * LSP above it may name it), or programs bypass it. */
         const WSAPROTOCOL_INFOW *sel =
             ctl_catalog_select(c, e->iAddressFamily, e->iSocketType, e->iProtocol);
-        if (sel && !ctl_chain_contains(sel, lid)) {
+        if (sel && !ctl_chain_through(c, sel, guid)) {
             ctl_out("%sentry %lu \"%ls\" comes before peerlsp's chain %lu for af %d %s protocol "
                     "%d: programs bypass peerlsp\n",
                     prefix, (unsigned long)sel->dwCatalogEntryId, sel->szProtocol,
@@ -76,7 +78,9 @@ int ctl_verify_catalog(const struct ctl_catalog *c, const GUID *guid, const char
         }
         if (!ours_guid) {
             const struct ctl_provider *p = ctl_catalog_provider(c, &e->ProviderId);
-            if (p && p->has_path && ctl_dll_usable(p->path, why, sizeof why)) {
+            if (p && p->has_path &&
+                ctl_dll_usable_for(p->path, c->dll_machine, c->dll_wow64, NULL, why,
+                                   sizeof why)) {
                 ctl_out("%sentry %lu: DLL %ls: %s\n", prefix, (unsigned long)e->dwCatalogEntryId,
                         p->path, why);
                 problems++;
@@ -88,11 +92,17 @@ int ctl_verify_catalog(const struct ctl_catalog *c, const GUID *guid, const char
         problems++;
     }
     const struct ctl_provider *p = ctl_catalog_provider(c, guid);
+    WCHAR resolved[MAX_PATH] = L"";
     if (!p || !p->has_path) {
         ctl_out("%sthe catalog gives no DLL path for peerlsp\n", prefix);
         problems++;
-    } else if (ctl_dll_usable(p->path, why, sizeof why)) {
-        ctl_out("%sDLL %ls: %s\n", prefix, p->path, why);
+    } else if (ctl_dll_usable_for(p->path, c->dll_machine, c->dll_wow64, resolved, why,
+                                  sizeof why)) {
+        if (c->dll_wow64 && wcsncmp(resolved, p->path, MAX_PATH))
+            ctl_out("%sDLL %ls (for 32-bit programs: %ls): %s\n", prefix, p->path, resolved,
+                    why);
+        else
+            ctl_out("%sDLL %ls: %s\n", prefix, p->path, why);
         problems++;
     }
     return problems;

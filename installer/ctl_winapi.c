@@ -59,8 +59,8 @@ void ctl_winapi_init(void)
         RESOLVE(ws, sWSCSetApplicationCategory, "WSCSetApplicationCategory");
     n->get_application_category =
         RESOLVE(ws, sWSCGetApplicationCategory, "WSCGetApplicationCategory");
-    system_api.have_install_and_chains =
-        GetProcAddress(ws, "WSCInstallProviderAndChains") != NULL;
+    system_api.install_provider_and_chains =
+        RESOLVE(ws, sWSCInstallProviderAndChains, "WSCInstallProviderAndChains");
     if (wine_version) {
         n->update_provider = NULL; /* raises an exception under Wine 8 */
         /* Wine's WSCGetProviderInfo is a stub as well; categories cannot

@@ -11,6 +11,8 @@ typedef int(WSPAPI *sWSCEnumProtocols)(LPINT, LPWSAPROTOCOL_INFOW, LPDWORD, LPIN
 typedef int(WSPAPI *sWSCGetProviderPath)(LPGUID, WCHAR *, LPINT, LPINT);
 typedef int(WSPAPI *sWSCInstallProvider)(LPGUID, const WCHAR *, const WSAPROTOCOL_INFOW *,
                                          DWORD, LPINT);
+typedef int(WSPAPI *sWSCInstallProviderAndChains)(LPGUID, const LPWSTR, const LPWSTR, DWORD,
+                                                  LPWSAPROTOCOL_INFOW, DWORD, LPDWORD, LPINT);
 typedef int(WSPAPI *sWSCDeinstallProvider)(LPGUID, LPINT);
 typedef int(WSPAPI *sWSCUpdateProvider)(LPGUID, const WCHAR *, const WSAPROTOCOL_INFOW *, DWORD,
                                         LPINT);
@@ -51,8 +53,9 @@ struct ctl_winapi {
     /* WSCInstallProvider64_32: one provider into BOTH catalogs (same
      * signature as WSCInstallProvider). NULL where missing. */
     sWSCInstallProvider install_provider64_32;
-    /* Whether WSCInstallProviderAndChains exists here (not used). */
-    int have_install_and_chains;
+    /* WSCInstallProviderAndChains (the process's own catalog); NULL where
+     * missing (Wine does not export it). */
+    sWSCInstallProviderAndChains install_provider_and_chains;
 };
 
 /* The table in use: the system's (resolved once, Wine's stubs masked), or

@@ -530,6 +530,102 @@ int simcat_write_order(struct simcat *cat, LPDWORD lpwdCatalogEntryId, DWORD dwN
     return err;
 }
 
+/* ---- WSCInstallProviderAndChains ---------------------------------------- */
+
+/* The first base entry (ChainLen 1) in catalog order for the protocol an
+ * entry of the list names (the fields Microsoft says are examined:
+ * iAddressFamily, iSocketType, iProtocol); -1 when there is none. */
+static ptrdiff_t base_for(const struct simcat *cat, const WSAPROTOCOL_INFOW *want)
+{
+    for (size_t i = 0; i < cat->count; i++) {
+        const WSAPROTOCOL_INFOW *e = &cat->entries[i];
+        if (e->ProtocolChain.ChainLen == BASE_PROTOCOL &&
+            e->iAddressFamily == want->iAddressFamily && e->iSocketType == want->iSocketType &&
+            e->iProtocol == want->iProtocol)
+            return (ptrdiff_t)i;
+    }
+    return -1;
+}
+
+static int and_chains_locked(struct simcat *cat, const GUID *guid, const WCHAR *path,
+                             const WCHAR *name, DWORD service_flags,
+                             const WSAPROTOCOL_INFOW *list, DWORD n, DWORD *layered_id)
+{
+    WSAPROTOCOL_INFOW entries[1 + MAX_PROTOCOL_CHAIN * 8];
+    DWORD ids[1 + MAX_PROTOCOL_CHAIN * 8];
+    if (n == 0 || n >= sizeof entries / sizeof entries[0] || !name[0])
+        return WSAEINVAL;
+    /* Everything is checked before anything changes. */
+    ptrdiff_t bases[MAX_PROTOCOL_CHAIN * 8];
+    for (DWORD i = 0; i < n; i++) {
+        if ((bases[i] = base_for(cat, &list[i])) < 0)
+            return WSAEINVAL;
+    }
+    /* The "dummy" entry: hidden, ChainLen 0, named lpszLspName, with the
+     * service flags given (XP1_IFS_HANDLES for an IFS LSP). */
+    WSAPROTOCOL_INFOW *l = &entries[0];
+    *l = cat->entries[bases[0]];
+    l->dwServiceFlags1 = service_flags;
+    l->dwProviderFlags = PFL_HIDDEN;
+    l->iSocketType = 0;
+    l->iProtocol = 0;
+    l->iProtocolMaxOffset = 0;
+    l->dwProviderReserved = 0;
+    memset(&l->ProtocolChain, 0, sizeof l->ProtocolChain);
+    memset(l->szProtocol, 0, sizeof l->szProtocol);
+    wcsncpy(l->szProtocol, name, WSAPROTOCOL_LEN);
+    /* One chain per list entry over its base entry; the top is filled in
+     * once the dummy entry has its id. */
+    for (DWORD i = 0; i < n; i++) {
+        WSAPROTOCOL_INFOW *c = &entries[1 + i];
+        const WSAPROTOCOL_INFOW *b = &cat->entries[bases[i]];
+        *c = *b;
+        c->dwProviderFlags &= ~(DWORD)PFL_HIDDEN;
+        c->dwProviderReserved = 0;
+        memset(&c->ProtocolChain, 0, sizeof c->ProtocolChain);
+        c->ProtocolChain.ChainLen = 2;
+        c->ProtocolChain.ChainEntries[1] = b->dwCatalogEntryId;
+        memset(c->szProtocol, 0, sizeof c->szProtocol);
+        _snwprintf(c->szProtocol, WSAPROTOCOL_LEN, L"%ls over %ls", name, b->szProtocol);
+    }
+    int err = install_locked(cat, guid, path, entries, n + 1, ids);
+    if (err)
+        return err;
+    /* The chains name the dummy entry, and go first, in list order. */
+    size_t first = cat->count - (n + 1);
+    for (DWORD i = 0; i < n; i++)
+        cat->entries[first + 1 + i].ProtocolChain.ChainEntries[0] = ids[0];
+    WSAPROTOCOL_INFOW moved[MAX_PROTOCOL_CHAIN * 8];
+    memcpy(moved, &cat->entries[first + 1], n * sizeof *moved);
+    memmove(&cat->entries[n], &cat->entries[0], (first + 1) * sizeof *cat->entries);
+    memcpy(&cat->entries[0], moved, n * sizeof *moved);
+    if (layered_id)
+        *layered_id = ids[0];
+    return 0;
+}
+
+int simcat_install_and_chains(struct simcat *cat, LPGUID lpProviderId,
+                              const WCHAR *lpszProviderDllPath, const WCHAR *lpszLspName,
+                              DWORD dwServiceFlags, const WSAPROTOCOL_INFOW *lpProtocolInfoList,
+                              DWORD dwNumberOfEntries, LPDWORD lpdwCatalogEntryId,
+                              LPINT lpErrno)
+{
+    if (!cat)
+        return fail_with(lpErrno, WSAEFAULT);
+    int err;
+    AcquireSRWLockExclusive(&cat->lock);
+    if (!fault_take(cat, &err)) {
+        if (!lpProviderId || !lpszProviderDllPath || !lpszLspName || !lpProtocolInfoList)
+            err = WSAEFAULT;
+        else
+            err = and_chains_locked(cat, lpProviderId, lpszProviderDllPath, lpszLspName,
+                                    dwServiceFlags, lpProtocolInfoList, dwNumberOfEntries,
+                                    lpdwCatalogEntryId);
+    }
+    ReleaseSRWLockExclusive(&cat->lock);
+    return err ? fail_with(lpErrno, err) : 0;
+}
+
 /* ---- WSCGetProviderInfo / WSCSetProviderInfo -------------------------- */
 
 int simcat_get_provider_info(const struct simcat *cat, LPGUID lpProviderId,

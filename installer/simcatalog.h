@@ -123,6 +123,25 @@ int simcat_update(struct simcat *cat, LPGUID lpProviderId, const WCHAR *lpszProv
  * nothing changes then. */
 int simcat_write_order(struct simcat *cat, LPDWORD lpwdCatalogEntryId, DWORD dwNumberOfEntries);
 
+/* WSCInstallProviderAndChains (Vista+): in one call, a hidden layered
+ * ("dummy") entry named lpszLspName with dwServiceFlags as its service
+ * flags, and one protocol chain [dummy, base] per entry of the list, over
+ * the first base entry whose iAddressFamily, iSocketType and iProtocol
+ * match (the fields Microsoft says are examined); all under the one GUID,
+ * the chains first in catalog order (no WSCWriteProviderOrder needed),
+ * the dummy entry last. *lpdwCatalogEntryId (optional) receives the dummy
+ * entry's id. Microsoft does not document the chains' names or their
+ * other fields; here they copy their base entry, named "NAME over BASE".
+ * Errors: WSAEFAULT a required pointer is NULL; WSAEINVAL no entries, an
+ * empty name, a list entry with no matching base entry (nothing changes),
+ * a bad path; WSANO_RECOVERY the GUID is already installed.
+ * A mutating call for simcat_fail_call. */
+int simcat_install_and_chains(struct simcat *cat, LPGUID lpProviderId,
+                              const WCHAR *lpszProviderDllPath, const WCHAR *lpszLspName,
+                              DWORD dwServiceFlags, const WSAPROTOCOL_INFOW *lpProtocolInfoList,
+                              DWORD dwNumberOfEntries, LPDWORD lpdwCatalogEntryId,
+                              LPINT lpErrno);
+
 /* WSCGetProviderInfo / WSCSetProviderInfo for ProviderInfoLspCategories
  * (a DWORD, 0 until set). Flags must be 0.
  * Errors: WSAEFAULT           NULL GUID or InfoSize (get), NULL Info (set),
@@ -197,7 +216,7 @@ int simcat_add_entry(struct simcat *cat, const WSAPROTOCOL_INFOW *entry, const W
                      DWORD categories);
 
 /* Fault injection for transaction tests. The mutating calls are
- * simcat_install, simcat_deinstall, simcat_update, simcat_write_order,
+ * simcat_install, simcat_install_and_chains, simcat_deinstall, simcat_update, simcat_write_order,
  * simcat_set_provider_info and simcat_set_app_category. After simcat_fail_call(cat, n, error) with
  * n >= 1, the n-th mutating call from now fails with `error` (through
  * *lpErrno, or as simcat_write_order's return value) before looking at its

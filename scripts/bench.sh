@@ -83,6 +83,7 @@ END {
   printf "  %-26s %12s   %s\n", "figure", "value", "target"
   target("getpeername_ratio", "<=", 0.10, "0.10")
   target("getpeername_ratio_100k", "<=", 0.20, "0.20")
+  target("getpeername_churn_ratio", "<=", 1.30, "1.30")
   target("send_recv_ratio", "<=", 1.02, "1.02")
   target("connect_close_ratio", "<=", 1.05, "1.05")
   target("lookup_ns_1m", "<=", 4 * num("lookup_ns_1k"), sprintf("4 x %.2f", num("lookup_ns_1k")))
@@ -93,6 +94,7 @@ END {
   target("app_http_connect_ratio", ">=", 0.97, "0.97")
   target("app_curl_ratio", "<=", 1.03, "1.03")
   printf "  %-26s %12.3f   (a loop calling nothing, same rounds)\n", "threads_2_ceiling", num("threads_2_ceiling")
+  printf "  %-26s %12.3f   (the churn ratio of a loop calling nothing: the machine)\n", "getpeername_churn_control", num("getpeername_churn_control")
   printf "  %-26s %12.3f   (base / base, same rounds: the noise floor)\n", "send_recv_aa_ratio", num("send_recv_aa_ratio")
   printf "  %-26s %12.3f   (--base-only / --base-only, same passes)\n", "app_http_keepalive_aa", num("app_http_keepalive_aa_ratio")
   printf "  %-26s %12.3f   (--base-only / --base-only, same passes)\n", "app_http_connect_aa", num("app_http_connect_aa_ratio")

@@ -30,6 +30,10 @@ declare -A pkg_for=(
   [wixl]=wixl
   [msiinfo]=msitools
   [msibuild]=msitools
+  # make package signs with Authenticode when given a certificate; the
+  # test makes a throwaway one.
+  [osslsigncode]=osslsigncode
+  [openssl]=openssl
 )
 if [ "$want" = bench ]; then
   # Fuzzing and instruction counts of the native connection table.

@@ -28,7 +28,7 @@ int WSPAPI plsp_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen,
 {
     struct plsp_conn rec;
     int found;
-    uint32_t gen = 0;
+    plsp_gen gen = 0;
     struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
     if (!lower)
         return SOCKET_ERROR;
@@ -37,13 +37,18 @@ int WSPAPI plsp_WSPConnect(SOCKET s, const struct sockaddr *name, int namelen,
     int marked = found && plsp_peer_begin_change(s, &gen);
     int ret = lower->procs.lpWSPConnect(s, name, namelen, caller_data, callee_data, sqos, gqos,
                                         lpErrno);
-    if (!marked)
+    if (!marked) {
+        /* No record when the call began, but the value may have been
+         * closed and taken by a new socket meanwhile, which this connect
+         * then reached: whatever that socket recorded predates it. */
+        plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
         return ret;
+    }
     if (ret == 0) {
         plsp_peer_refresh(lower, s, gen);
     } else {
         /* The lower error code stays as it is: only the record changes. */
-        plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
+        plsp_peer_end_change(s, gen);
     }
     return ret;
 }
@@ -64,13 +69,23 @@ static struct plsp_lower *lower_losing_peer(SOCKET s, LPINT lpErrno)
     return lower;
 }
 
+/* And again once the lower call has returned: a connect running meanwhile
+ * may have read its peer from below before this call dropped it, and must
+ * not record it after (its write is conditional on the gen it took, which
+ * this write changes). */
+static int peer_lost(SOCKET s, int ret)
+{
+    plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
+    return ret;
+}
+
 /***********************************************************************
  *              WSPShutdown  (peerlsp, through the proc table)
  */
 int WSPAPI plsp_WSPShutdown(SOCKET s, int how, LPINT lpErrno)
 {
     struct plsp_lower *lower = lower_losing_peer(s, lpErrno);
-    return lower ? lower->procs.lpWSPShutdown(s, how, lpErrno) : SOCKET_ERROR;
+    return lower ? peer_lost(s, lower->procs.lpWSPShutdown(s, how, lpErrno)) : SOCKET_ERROR;
 }
 
 /***********************************************************************
@@ -79,7 +94,7 @@ int WSPAPI plsp_WSPShutdown(SOCKET s, int how, LPINT lpErrno)
 int WSPAPI plsp_WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
 {
     struct plsp_lower *lower = lower_losing_peer(s, lpErrno);
-    return lower ? lower->procs.lpWSPSendDisconnect(s, data, lpErrno) : SOCKET_ERROR;
+    return lower ? peer_lost(s, lower->procs.lpWSPSendDisconnect(s, data, lpErrno)) : SOCKET_ERROR;
 }
 
 /***********************************************************************
@@ -88,5 +103,5 @@ int WSPAPI plsp_WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
 int WSPAPI plsp_WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT lpErrno)
 {
     struct plsp_lower *lower = lower_losing_peer(s, lpErrno);
-    return lower ? lower->procs.lpWSPRecvDisconnect(s, data, lpErrno) : SOCKET_ERROR;
+    return lower ? peer_lost(s, lower->procs.lpWSPRecvDisconnect(s, data, lpErrno)) : SOCKET_ERROR;
 }

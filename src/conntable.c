@@ -1,9 +1,10 @@
 /*
  * conntable.c - the connection table: socket handle -> peer record.
  *
- * Readers never lock and never write shared memory, because getpeername is
- * called from every application thread and must not serialise them.  The
- * scheme is a table-wide sequence count (a seqlock):
+ * Readers never lock, and write nothing but a reader counter of their
+ * thread's stripe (reclamation, below), because getpeername is called from
+ * every application thread and must not serialise them.  The scheme is a
+ * table-wide sequence count (a seqlock):
  *
  *   writer: lock; seq = odd; change words; seq = even; unlock
  *   reader: s = seq (must be even); find and copy the record; retry if seq
@@ -11,22 +12,38 @@
  *
  * Every word a reader can touch while a writer changes it is a C11 atomic
  * (32-bit or pointer-sized, never 64-bit: those would pull in libatomic on
- * i686), read and written relaxed, so a racing copy is not a data race,
- * only a value the sequence check throws away.
+ * i686; the 64-bit gen is two words), read and written relaxed, so a racing
+ * copy is not a data race, only a value the sequence check throws away.
  *
  * Memory (1,000,000 AF_INET6 entries must fit in 64 bytes each, every
  * allocation counted):
- *   - records: 11 words (44 bytes) in chunks of CHUNK_RECORDS that are never
- *     moved or freed before destroy, so a reader holding a stale record id
- *     still reads valid memory.  Freed records go on a free list.
+ *   - records: 13 words (52 bytes) in chunks of CHUNK_RECORDS.  Freed
+ *     records go on a free list; a chunk is not freed on its own (a reader
+ *     holding a stale record id may still read it) but with the whole
+ *     layout when the table shrinks (below).
  *   - a chunk directory (pointers) that doubles; an old one is retired.
  *   - the index: open addressing with linear probing over uint32 slots
  *     (0 = empty, else a record id; id 0 is never handed out, which saves
  *     the lookup a subtraction), at most half full, doubled before an
  *     insert would pass that, deleted from by backward shift (no
- *     tombstones).  An old index is retired, not freed, as a reader may
- *     still be probing it; the retired ones add up to less than the live one.
- * Retired blocks are freed by plsp_ctab_destroy(), when no reader can exist.
+ *     tombstones).  An old index is retired, not freed at once, as a
+ *     reader may still be probing it.
+ *   - shrinking: when a removal leaves the index at most 1/8 full, the
+ *     writer builds a new layout sized for what is left (index at most 1/4
+ *     full, records packed into new chunks, a new directory), publishes it
+ *     inside a write bracket and retires the whole old one.
+ *
+ * Giving retired blocks back (see "reclamation" below): a lookup counts
+ * itself in one of 2 x READER_STRIPES counters (the stripe chosen by the
+ * thread's stack address, each on its own cache line; the pair by the
+ * parity of a table-wide epoch) while it reads the table.  A writer frees a
+ * retired block only once, after it was unpublished, each parity's counters
+ * were seen all zero; flipping the epoch makes new readers use the other
+ * parity, so the old one drains.  A reader that is inside a block is
+ * counted, so the block stays; a reader that was not counted when a parity
+ * was seen idle can only load the pointers published after the block was
+ * unpublished.  Writers never wait for readers: what cannot be freed yet is
+ * tried again at the next write; plsp_ctab_destroy() frees the rest.
  */
 #include "conntable.h"
 
@@ -62,10 +79,11 @@ void PLSP_CTAB_FREE(void *ptr);
 void PLSP_CTAB_RACE_POINT(void);
 #endif
 
-/* The first serial handed out.  Test builds start just below the wrap of
- * the 24-bit serial, so that every test run goes through it. */
-#ifndef PLSP_CTAB_FIRST_SERIAL
-#define PLSP_CTAB_FIRST_SERIAL 1u
+/* The first gen handed out.  Test builds start 256 writes below 2^32, so
+ * that every test run carries into the gen's high word and wraps the
+ * 32-bit birth (see same_instance). */
+#ifndef PLSP_CTAB_FIRST_GEN
+#define PLSP_CTAB_FIRST_GEN 1u
 #endif
 
 #if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
@@ -93,20 +111,24 @@ typedef _Atomic uint32_t ctab_word;
 enum {
     REC_KEY_LO = 0,
     REC_KEY_HI = 1,
-    REC_CONN = 2, /* words 2..10 hold struct plsp_conn byte for byte */
-    REC_CONN_WORDS = 9,
-    REC_WORDS = REC_CONN + REC_CONN_WORDS, /* 11 words, 44 bytes */
-    REC_NEXT_FREE = REC_CONN               /* a freed record's list link */
+    REC_CONN = 2, /* words 2..11 hold struct plsp_conn byte for byte */
+    REC_CONN_WORDS = 10,
+    /* The low 32 bits of the gen of the insert that made this socket
+     * instance: what remove_if compares (same_instance).  Writers only:
+     * lookups do not copy it. */
+    REC_BIRTH = REC_CONN + REC_CONN_WORDS,
+    REC_WORDS = REC_BIRTH + 1, /* 13 words, 52 bytes */
+    REC_NEXT_FREE = REC_CONN   /* a freed record's list link */
 };
 
 _Static_assert(sizeof(struct plsp_conn) == REC_CONN_WORDS * sizeof(uint32_t),
-               "struct plsp_conn must be nine 32-bit words");
+               "struct plsp_conn must be ten 32-bit words");
 _Static_assert(offsetof(struct plsp_conn, gen) == 0, "gen comes first");
-_Static_assert(offsetof(struct plsp_conn, peer) == 8, "peer follows the 4 tag bytes");
+_Static_assert(offsetof(struct plsp_conn, peer) == 12, "peer follows the gen and 4 tag bytes");
 _Static_assert(sizeof(ctab_word) == sizeof(uint32_t), "an atomic word is a plain word");
 
 #define CHUNK_SHIFT 8u
-#define CHUNK_RECORDS (1u << CHUNK_SHIFT) /* 256 records, 11,264 bytes */
+#define CHUNK_RECORDS (1u << CHUNK_SHIFT) /* 256 records, 13,312 bytes */
 #define CHUNK_MASK (CHUNK_RECORDS - 1u)
 #define CHUNK_BYTES ((size_t)CHUNK_RECORDS * REC_WORDS * sizeof(ctab_word))
 
@@ -119,16 +141,24 @@ _Static_assert(sizeof(ctab_word) == sizeof(uint32_t), "an atomic word is a plain
 
 typedef _Atomic(ctab_word *) ctab_chunk_ptr;
 
+/* An index carries the directory its ids are to be looked up in: after a
+ * shrink, the new directory is smaller than the old ids, so a lookup must
+ * never pair the old index with the new directory.  While an index is
+ * live, its directory pointer follows every directory growth (a larger one
+ * covers the same ids); once retired, it keeps the directory it had, which
+ * is retired no earlier. */
 struct ctab_index {
     struct ctab_index *retired_next; /* writer only, once retired */
     uint32_t mask;                   /* capacity - 1 */
     uint32_t shift;                  /* 32 - log2(capacity) */
+    _Atomic(ctab_chunk_ptr *) chunks;
     ctab_word slots[];
 };
 
 struct ctab_dir {
     struct ctab_dir *retired_next; /* writer only, once retired */
     size_t cap;
+    size_t owned; /* once retired: chunks[0..owned) are freed with it */
     ctab_chunk_ptr chunks[];
 };
 
@@ -148,6 +178,19 @@ static const struct ctab_dir *dir_of(const ctab_chunk_ptr *chunks)
 }
 
 /* ---- writer lock and reader back-off: the only OS-specific code ---------- */
+
+/* A spin-wait hint: lets the other hyperthread run and keeps the spinning
+ * load from flooding the memory system while a writer finishes. */
+static CTAB_INLINE void ctab_pause(void)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_ia32_pause();
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+    _mm_pause();
+#elif defined(__GNUC__) && defined(__aarch64__)
+    __asm__ __volatile__("yield" ::: "memory");
+#endif
+}
 
 #ifdef _WIN32
 typedef SRWLOCK ctab_lock;
@@ -169,23 +212,49 @@ static void ctab_yield(void) { (void)sched_yield(); }
 
 /* ---- the table ------------------------------------------------------------ */
 
+#define CTAB_LINE 64u /* cache line size assumed for the layout below */
+#define READER_STRIPE_BITS 4u
+#define READER_STRIPES (1u << READER_STRIPE_BITS)
+
+/* One reader counter on a cache line of its own. */
+struct ctab_readers {
+    _Atomic uint32_t n;
+    char pad[CTAB_LINE - sizeof(uint32_t)];
+};
+
+/* Three groups, each starting a cache line (the table is allocated aligned
+ * to CTAB_LINE): what every lookup reads; what only writers touch; the
+ * reader counters.  So a writer taking its lock or counting does not take
+ * the lookups' line away from them, and only seq (and the rare epoch flip)
+ * does. */
 struct plsp_ctab {
     /* What lookups read (and never write). */
-    _Atomic uint32_t seq;
+    _Alignas(CTAB_LINE) _Atomic uint32_t seq;
+    _Atomic uint32_t epoch;           /* its parity picks the reader counters */
     _Atomic(ctab_word *) slots;       /* the live index's slot array */
-    _Atomic(ctab_chunk_ptr *) chunks; /* the live directory's array */
+    /* The live directory's array, for writers (lookups take the one their
+     * index carries). */
+    _Atomic(ctab_chunk_ptr *) chunks;
 
     /* Writers only, under lock; count and memory are atomic so that
      * plsp_ctab_count/memory may be called from any thread. */
-    ctab_lock lock;
+    _Alignas(CTAB_LINE) ctab_lock lock;
     _Atomic size_t count;
     _Atomic size_t memory;
-    uint32_t next_serial;  /* low 16 bits: the next insert's serial */
+    plsp_gen next_gen;     /* the next write's gen: one counter, never wraps */
     uint32_t free_head;    /* FREE_NONE or a record id */
     size_t used_records;   /* ids below this have been handed out */
     size_t nchunks;        /* chunks allocated */
-    struct ctab_index *retired_indexes;
-    struct ctab_dir *retired_dirs;
+    /* Retired blocks (reclamation): pending ones were unpublished since the
+     * last idle check; waiting ones have been seen clear of readers of one
+     * parity. */
+    struct ctab_index *pending_indexes, *waiting_indexes;
+    struct ctab_dir *pending_dirs, *waiting_dirs;
+    void *raw; /* what the allocator returned (the table is aligned in it) */
+    size_t raw_size;
+
+    /* Written by lookups: each thread mostly its own stripe's line. */
+    _Alignas(CTAB_LINE) struct ctab_readers readers[2][READER_STRIPES];
 };
 
 static void *ctab_alloc(struct plsp_ctab *t, size_t size)
@@ -250,6 +319,7 @@ static struct ctab_index *index_new(struct plsp_ctab *t, uint32_t bits)
     ix->retired_next = NULL;
     ix->mask = (uint32_t)(n - 1u);
     ix->shift = 32u - bits;
+    atomic_init(&ix->chunks, NULL);
     for (i = 0; i < n; i++)
         atomic_init(&ix->slots[i], 0);
     return ix;
@@ -267,6 +337,7 @@ static struct ctab_dir *dir_new(struct plsp_ctab *t, size_t cap)
         return NULL;
     d->retired_next = NULL;
     d->cap = cap;
+    d->owned = 0;
     for (i = 0; i < cap; i++)
         atomic_init(&d->chunks[i], NULL);
     return d;
@@ -322,24 +393,32 @@ static uint32_t rec_home(const struct plsp_ctab *t, const struct ctab_index *ix,
     return key_hash(rec_word(rec, REC_KEY_LO), rec_word(rec, REC_KEY_HI)) >> ix->shift;
 }
 
-/* A gen is two halves (conntable.h): the high 16 bits are the serial an
- * insert takes from one table-wide counter, telling a socket instance from
- * a later one on the same handle value; the low 16 bits count the writes to
- * that instance. PLSP_ANY_GEN is a wildcard, never a record's gen. */
-static uint32_t take_serial_gen(struct plsp_ctab *t)
+/* Every write takes the next value of one table-wide 64-bit counter
+ * (conntable.h): at one write per nanosecond it would take 584 years to
+ * wrap, so a gen read once never matches a later write, and PLSP_ANY_GEN
+ * (2^64 - 1) is never reached.  A record's gens only grow, across the
+ * socket instances of one handle value too, as an insert is a write. */
+static plsp_gen take_gen(struct plsp_ctab *t)
 {
-    uint32_t gen = (uint32_t)(t->next_serial++ & 0xffffffu) << 8;
-
-    return gen;
+    return t->next_gen++;
 }
 
-static uint32_t next_version_gen(uint32_t gen)
+/* Whether the record whose latest gen is gen_now and whose instance began
+ * with a gen ending in birth_lo is the socket instance that gen_read was
+ * read from.  Gens only grow, so it is iff no insert came after the read:
+ * birth <= gen_read, i.e. gen_now - gen_read <= gen_now - birth.  The
+ * record keeps only birth's low 32 bits, which give gen_now - birth exactly
+ * while it is below 2^32.  Beyond that the answer can be wrong only in two
+ * ways, neither of which makes an answer wrong: with 2^32 or more writes to
+ * the table between the read and the remove_if (one close call), a newer
+ * instance's record can be deleted (getpeername then asks below); and an
+ * instance that outlived 2^32 writes can be kept, until its handle value is
+ * reused (an insert replaces it). */
+static int same_instance(plsp_gen gen_now, uint32_t birth_lo, plsp_gen gen_read)
 {
-    uint32_t next = (gen & 0xffffff00u) | ((gen + 1u) & 0xffu);
+    uint32_t age = (uint32_t)gen_now - birth_lo;
 
-    if (next == PLSP_ANY_GEN)
-        next &= 0xffffff00u;
-    return next;
+    return gen_read <= gen_now && gen_now - gen_read <= age;
 }
 
 /* Writers bracket every change a reader could see.  The release fence after
@@ -423,6 +502,201 @@ static void index_delete(struct plsp_ctab *t, uint32_t pos)
     PLSP_CTAB_RACE_POINT();
 }
 
+/* ---- reclamation (see the top of the file) --------------------------------
+ *
+ * The argument, in C11 terms.  A writer unpublishes a block B (a release
+ * store of the new pointer), later executes a seq_cst fence X and then reads
+ * a parity's counters with seq_cst loads.  A lookup increments its counter
+ * with a seq_cst read-modify-write R and then loads the table's pointers with
+ * seq_cst loads P.  If the writer's load did not see R, X precedes R in the
+ * single total order S, so P follows X in S and sees B's unpublishing (or
+ * later): the lookup never reaches B.  If it saw R and the reader is still
+ * inside, the counter is not zero and B stays.  A lookup that has left
+ * decremented with a release, which the writer's load (after the fence)
+ * synchronises with, so its reads of B happen before B is freed.  The epoch
+ * load that picks the parity is an acquire, so a reader that sees a flip
+ * also sees every block unpublished before it. */
+
+static int readers_idle(const struct plsp_ctab *t, unsigned parity)
+{
+    unsigned i;
+
+    for (i = 0; i < READER_STRIPES; i++)
+        if (atomic_load_explicit(&t->readers[parity][i].n, memory_order_seq_cst) != 0)
+            return 0;
+    return 1;
+}
+
+static void free_index_list(struct plsp_ctab *t, struct ctab_index *ix)
+{
+    struct ctab_index *next;
+
+    for (; ix != NULL; ix = next) {
+        next = ix->retired_next;
+        ctab_free(t, ix, index_bytes(ix));
+    }
+}
+
+static void free_dir_list(struct plsp_ctab *t, struct ctab_dir *d)
+{
+    struct ctab_dir *next;
+    size_t i;
+
+    for (; d != NULL; d = next) {
+        next = d->retired_next;
+        for (i = 0; i < d->owned; i++)
+            ctab_free(t, atomic_load_explicit(&d->chunks[i], memory_order_relaxed), CHUNK_BYTES);
+        ctab_free(t, d, dir_bytes(d));
+    }
+}
+
+static void retire_index(struct plsp_ctab *t, struct ctab_index *ix)
+{
+    ix->retired_next = t->pending_indexes;
+    t->pending_indexes = ix;
+}
+
+/* owned: how many of the directory's chunks go with it (0 when they moved
+ * to a new directory). */
+static void retire_dir(struct plsp_ctab *t, struct ctab_dir *d, size_t owned)
+{
+    d->owned = owned;
+    d->retired_next = t->pending_dirs;
+    t->pending_dirs = d;
+}
+
+/* One step: if the parity new lookups do not use is idle, the waiting
+ * blocks (already seen clear of the other parity) are freed and the pending
+ * ones start waiting, with the epoch flipped so that the parity just
+ * checked is the one new lookups use from now on.  Lock held. */
+static void reclaim_step(struct plsp_ctab *t)
+{
+    unsigned quiet;
+
+    if (t->pending_indexes == NULL && t->pending_dirs == NULL && t->waiting_indexes == NULL &&
+        t->waiting_dirs == NULL)
+        return;
+    quiet = (atomic_load_explicit(&t->epoch, memory_order_relaxed) & 1u) ^ 1u;
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!readers_idle(t, quiet))
+        return;
+    free_index_list(t, t->waiting_indexes);
+    free_dir_list(t, t->waiting_dirs);
+    t->waiting_indexes = t->pending_indexes;
+    t->waiting_dirs = t->pending_dirs;
+    t->pending_indexes = NULL;
+    t->pending_dirs = NULL;
+    if (t->waiting_indexes != NULL || t->waiting_dirs != NULL)
+        atomic_fetch_add_explicit(&t->epoch, 1u, memory_order_seq_cst);
+}
+
+/* At the end of every write: two steps, so that with no lookup running
+ * everything retired is freed at once. */
+static void reclaim(struct plsp_ctab *t)
+{
+    reclaim_step(t);
+    reclaim_step(t);
+}
+
+/* Builds a new layout for the records left, when a removal leaves the
+ * index at most 1/8 full: an index at most 1/4 full, the records packed
+ * into as few chunks as they need (new ids), a directory to match.  Readers
+ * meanwhile use the old layout; the new one is published inside a write
+ * bracket and the whole old one retired.  Out of memory: no shrink, the
+ * table stays as it was.  Lock held. */
+static void maybe_shrink(struct plsp_ctab *t)
+{
+    struct ctab_index *ix = live_index(t), *new_ix;
+    struct ctab_dir *d = live_dir(t), *new_d;
+    size_t count = atomic_load_explicit(&t->count, memory_order_relaxed);
+    size_t nchunks, cap, i;
+    uint32_t bits = INDEX_MIN_BITS, next_id = 1, id, j;
+    int failed = 0;
+
+    if (ix->mask + 1u <= (1u << INDEX_MIN_BITS) || count > ((size_t)ix->mask + 1u) / 8u)
+        return;
+    /* Not while an older layout still waits for readers to leave it: a
+     * lookup that never leaves (a thread suspended or terminated inside
+     * one) then stops reclamation, and without this shrinking and growing
+     * again would pile up retired layouts without bound.  With it what
+     * waits stays below one layout plus the growth retirements (less than
+     * the live index and directory). */
+    if (t->pending_indexes != NULL || t->pending_dirs != NULL || t->waiting_indexes != NULL ||
+        t->waiting_dirs != NULL)
+        return;
+    while (((size_t)1 << bits) / 4u < count)
+        bits++;
+    nchunks = (count + 1u + CHUNK_RECORDS - 1u) / CHUNK_RECORDS; /* ids 1..count, never 0 */
+    for (cap = DIR_MIN_CAP; cap < nchunks; cap *= 2u)
+        ;
+    new_ix = index_new(t, bits);
+    new_d = dir_new(t, cap);
+    if (new_ix == NULL || new_d == NULL) {
+        if (new_ix != NULL)
+            ctab_free(t, new_ix, index_bytes(new_ix));
+        if (new_d != NULL)
+            ctab_free(t, new_d, dir_bytes(new_d));
+        return;
+    }
+    for (i = 0; i < nchunks; i++) {
+        ctab_word *chunk = ctab_alloc(t, CHUNK_BYTES);
+        if (chunk == NULL) {
+            failed = 1;
+            break;
+        }
+        atomic_init(&new_d->chunks[i], chunk);
+    }
+    if (failed) {
+        new_d->owned = i;
+        new_d->retired_next = NULL;
+        free_dir_list(t, new_d); /* never published: freed at once */
+        ctab_free(t, new_ix, index_bytes(new_ix));
+        return;
+    }
+
+    /* Copy every record to its new id and place it in the new index. */
+    for (j = 0; j <= ix->mask; j++) {
+        const ctab_word *from;
+        ctab_word *to;
+        unsigned w;
+
+        id = atomic_load_explicit(&ix->slots[j], memory_order_relaxed);
+        if (id == 0)
+            continue;
+        from = rec_at(t, id);
+        to = atomic_load_explicit(&new_d->chunks[next_id >> CHUNK_SHIFT], memory_order_relaxed) +
+             (size_t)(next_id & CHUNK_MASK) * REC_WORDS;
+        for (w = 0; w < REC_WORDS; w++)
+            atomic_init(&to[w], rec_word(from, w));
+        i = key_hash(rec_word(from, REC_KEY_LO), rec_word(from, REC_KEY_HI)) >> new_ix->shift;
+        while (atomic_load_explicit(&new_ix->slots[i], memory_order_relaxed) != 0)
+            i = (i + 1u) & new_ix->mask;
+        atomic_init(&new_ix->slots[i], next_id);
+        next_id++;
+    }
+
+    atomic_init(&new_ix->chunks, new_d->chunks);
+    write_begin(t);
+    atomic_store_explicit(&t->slots, new_ix->slots, memory_order_release);
+    atomic_store_explicit(&t->chunks, new_d->chunks, memory_order_release);
+    write_end(t);
+    retire_index(t, ix);
+    retire_dir(t, d, t->nchunks);
+    t->nchunks = nchunks;
+    t->used_records = next_id;
+    t->free_head = FREE_NONE;
+}
+
+/* At the end of every write, lock held: frees what retired blocks it can,
+ * shrinks the layout if it is due and nothing older still waits, and frees
+ * again (with no lookup running, everything retired goes at once). */
+static void settle(struct plsp_ctab *t)
+{
+    reclaim(t);
+    maybe_shrink(t);
+    reclaim(t);
+}
+
 /* Makes room for one more record before anything changes, so that running
  * out of memory leaves the table as it was.  Returns 0 or -1. */
 static int reserve_one(struct plsp_ctab *t)
@@ -452,7 +726,7 @@ static int reserve_one(struct plsp_ctab *t)
 
     /* Nothing fails from here on.  A new block is filled, then published
      * with a release store, so a reader that loads the pointer sees its
-     * contents; the old block stays readable until destroy. */
+     * contents; the old block is retired (reclamation). */
     if (chunk != NULL) {
         if (new_d != NULL) {
             for (i = 0; i < t->nchunks; i++)
@@ -460,8 +734,8 @@ static int reserve_one(struct plsp_ctab *t)
                             atomic_load_explicit(&d->chunks[i], memory_order_relaxed));
             atomic_init(&new_d->chunks[t->nchunks], chunk);
             atomic_store_explicit(&t->chunks, new_d->chunks, memory_order_release);
-            d->retired_next = t->retired_dirs;
-            t->retired_dirs = d;
+            atomic_store_explicit(&ix->chunks, new_d->chunks, memory_order_release);
+            retire_dir(t, d, 0);
         } else {
             atomic_store_explicit(&d->chunks[t->nchunks], chunk, memory_order_release);
         }
@@ -469,9 +743,9 @@ static int reserve_one(struct plsp_ctab *t)
     }
     if (new_ix != NULL) {
         index_rehash(t, ix, new_ix);
+        atomic_init(&new_ix->chunks, atomic_load_explicit(&t->chunks, memory_order_relaxed));
         atomic_store_explicit(&t->slots, new_ix->slots, memory_order_release);
-        ix->retired_next = t->retired_indexes;
-        t->retired_indexes = ix;
+        retire_index(t, ix);
     }
     return 0;
 
@@ -482,7 +756,7 @@ fail:
     return -1;
 }
 
-static void conn_fresh(struct plsp_conn *c, uint32_t gen, uint8_t provider)
+static void conn_fresh(struct plsp_conn *c, plsp_gen gen, uint8_t provider)
 {
     memset(c, 0, sizeof(*c));
     c->gen = gen;
@@ -494,26 +768,46 @@ static void conn_fresh(struct plsp_conn *c, uint32_t gen, uint8_t provider)
 
 struct plsp_ctab *plsp_ctab_create(void)
 {
-    struct plsp_ctab *t = PLSP_CTAB_MALLOC(sizeof(*t));
+    /* Allocated CTAB_LINE - 1 bytes larger and aligned by hand: malloc only
+     * promises max_align_t, and the layout needs whole cache lines. */
+    const size_t raw_size = sizeof(struct plsp_ctab) + CTAB_LINE - 1u;
+    void *raw = PLSP_CTAB_MALLOC(raw_size);
+    struct plsp_ctab *t;
     struct ctab_index *ix;
     struct ctab_dir *d;
+    ctab_word *chunk;
+    unsigned p, i;
 
-    if (t == NULL)
+    if (raw == NULL)
         return NULL;
+    t = (struct plsp_ctab *)(((uintptr_t)raw + CTAB_LINE - 1u) & ~(uintptr_t)(CTAB_LINE - 1u));
+    t->raw = raw;
+    t->raw_size = raw_size;
     atomic_init(&t->seq, 0);
+    atomic_init(&t->epoch, 0);
     atomic_init(&t->count, 0);
-    atomic_init(&t->memory, sizeof(*t));
-    t->next_serial = PLSP_CTAB_FIRST_SERIAL;
+    atomic_init(&t->memory, raw_size);
+    t->next_gen = PLSP_CTAB_FIRST_GEN;
     t->free_head = FREE_NONE;
     t->used_records = 1; /* id 0 means "empty slot" */
     t->nchunks = 0;
-    t->retired_indexes = NULL;
-    t->retired_dirs = NULL;
+    t->pending_indexes = t->waiting_indexes = NULL;
+    t->pending_dirs = t->waiting_dirs = NULL;
+    for (p = 0; p < 2; p++)
+        for (i = 0; i < READER_STRIPES; i++)
+            atomic_init(&t->readers[p][i].n, 0);
 
+    /* The table always has its first chunk: an application that opens and
+     * closes a few sockets never allocates or frees one, and a shrink keeps
+     * it (maybe_shrink), so an emptied table has what a new one has. */
     ix = index_new(t, INDEX_MIN_BITS);
     d = dir_new(t, DIR_MIN_CAP);
-    if (ix == NULL || d == NULL || ctab_lock_init(&t->lock) != 0)
+    chunk = ctab_alloc(t, CHUNK_BYTES);
+    if (ix == NULL || d == NULL || chunk == NULL || ctab_lock_init(&t->lock) != 0)
         goto fail;
+    atomic_init(&d->chunks[0], chunk);
+    atomic_init(&ix->chunks, d->chunks);
+    t->nchunks = 1;
     atomic_init(&t->slots, ix->slots);
     atomic_init(&t->chunks, d->chunks);
     return t;
@@ -523,34 +817,32 @@ fail:
         PLSP_CTAB_FREE(ix);
     if (d != NULL)
         PLSP_CTAB_FREE(d);
-    PLSP_CTAB_FREE(t);
+    if (chunk != NULL)
+        PLSP_CTAB_FREE(chunk);
+    PLSP_CTAB_FREE(raw);
     return NULL;
 }
 
 void plsp_ctab_destroy(struct plsp_ctab *t)
 {
-    struct ctab_index *ix, *ix_next;
-    struct ctab_dir *d, *d_next;
-    size_t i;
+    struct ctab_index *ix;
+    struct ctab_dir *d;
 
     if (t == NULL)
         return;
     d = live_dir(t);
-    for (i = 0; i < t->nchunks; i++)
-        ctab_free(t, atomic_load_explicit(&d->chunks[i], memory_order_relaxed), CHUNK_BYTES);
-    ctab_free(t, d, dir_bytes(d));
-    for (d = t->retired_dirs; d != NULL; d = d_next) {
-        d_next = d->retired_next;
-        ctab_free(t, d, dir_bytes(d));
-    }
+    d->owned = t->nchunks;
+    d->retired_next = NULL;
+    free_dir_list(t, d);
+    free_dir_list(t, t->pending_dirs);
+    free_dir_list(t, t->waiting_dirs);
     ix = live_index(t);
-    ctab_free(t, ix, index_bytes(ix));
-    for (ix = t->retired_indexes; ix != NULL; ix = ix_next) {
-        ix_next = ix->retired_next;
-        ctab_free(t, ix, index_bytes(ix));
-    }
+    ix->retired_next = NULL;
+    free_index_list(t, ix);
+    free_index_list(t, t->pending_indexes);
+    free_index_list(t, t->waiting_indexes);
     ctab_lock_destroy(&t->lock);
-    PLSP_CTAB_FREE(t);
+    PLSP_CTAB_FREE(t->raw);
 }
 
 int plsp_ctab_insert(struct plsp_ctab *t, uint64_t key, uint8_t provider)
@@ -558,7 +850,7 @@ int plsp_ctab_insert(struct plsp_ctab *t, uint64_t key, uint8_t provider)
     return plsp_ctab_insert_get(t, key, provider, NULL);
 }
 
-int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, uint32_t *gen_out)
+int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, plsp_gen *gen_out)
 {
     const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     struct plsp_conn conn;
@@ -569,10 +861,13 @@ int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, ui
     id = index_find(t, lo, hi, &pos);
     if (id != 0) {
         /* A reused handle value: whatever was known about it is gone. */
-        conn_fresh(&conn, take_serial_gen(t), provider);
+        conn_fresh(&conn, take_gen(t), provider);
+        rec = rec_at(t, id);
         write_begin(t);
-        rec_write_conn(rec_at(t, id), &conn);
+        rec_write_conn(rec, &conn);
+        rec_set_word(rec, REC_BIRTH, (uint32_t)conn.gen);
         write_end(t);
+        settle(t);
         ctab_lock_release(&t->lock);
         if (gen_out)
             *gen_out = conn.gen;
@@ -592,24 +887,26 @@ int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, ui
         id = (uint32_t)t->used_records++;
     }
     rec = rec_at(t, id);
-    conn_fresh(&conn, take_serial_gen(t), provider);
+    conn_fresh(&conn, take_gen(t), provider);
 
     write_begin(t);
     rec_set_word(rec, REC_KEY_LO, lo);
     rec_set_word(rec, REC_KEY_HI, hi);
     rec_write_conn(rec, &conn);
+    rec_set_word(rec, REC_BIRTH, (uint32_t)conn.gen);
     /* Release: a reader that finds the id also finds the record's chunk. */
     atomic_store_explicit(&live_index(t)->slots[pos], id, memory_order_release);
     write_end(t);
 
     atomic_fetch_add_explicit(&t->count, 1u, memory_order_relaxed);
+    settle(t);
     ctab_lock_release(&t->lock);
     if (gen_out)
         *gen_out = conn.gen;
     return 0;
 }
 
-int plsp_ctab_set_peer(struct plsp_ctab *t, uint64_t key, uint32_t expected_gen,
+int plsp_ctab_set_peer(struct plsp_ctab *t, uint64_t key, plsp_gen expected_gen,
                        const void *peer, size_t len)
 {
     const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
@@ -626,7 +923,7 @@ int plsp_ctab_set_peer(struct plsp_ctab *t, uint64_t key, uint32_t expected_gen,
         rec = rec_at(t, id);
         rec_read_conn(rec, &conn);
         if (expected_gen == PLSP_ANY_GEN || conn.gen == expected_gen) {
-            conn.gen = next_version_gen(conn.gen);
+            conn.gen = take_gen(t);
             conn.state = PLSP_PEER_KNOWN;
             conn.peer_len = (uint8_t)len;
             memset(conn.peer, 0, sizeof(conn.peer));
@@ -637,12 +934,13 @@ int plsp_ctab_set_peer(struct plsp_ctab *t, uint64_t key, uint32_t expected_gen,
             written = 1;
         }
     }
+    settle(t);
     ctab_lock_release(&t->lock);
     return written;
 }
 
-int plsp_ctab_set_state(struct plsp_ctab *t, uint64_t key, uint8_t state, uint32_t expected_gen,
-                        uint32_t *gen_out)
+int plsp_ctab_set_state(struct plsp_ctab *t, uint64_t key, uint8_t state, plsp_gen expected_gen,
+                        plsp_gen *gen_out)
 {
     const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     struct plsp_conn conn;
@@ -658,7 +956,7 @@ int plsp_ctab_set_state(struct plsp_ctab *t, uint64_t key, uint8_t state, uint32
         rec = rec_at(t, id);
         rec_read_conn(rec, &conn);
         if (expected_gen == PLSP_ANY_GEN || conn.gen == expected_gen) {
-            conn.gen = next_version_gen(conn.gen);
+            conn.gen = take_gen(t);
             conn.state = state;
             conn.peer_len = 0;
             memset(conn.peer, 0, sizeof(conn.peer));
@@ -670,6 +968,7 @@ int plsp_ctab_set_state(struct plsp_ctab *t, uint64_t key, uint8_t state, uint32
                 *gen_out = conn.gen;
         }
     }
+    settle(t);
     ctab_lock_release(&t->lock);
     return written;
 }
@@ -696,7 +995,7 @@ static void remove_at(struct plsp_ctab *t, uint32_t pos, uint32_t id)
     atomic_fetch_sub_explicit(&t->count, 1u, memory_order_relaxed);
 }
 
-int plsp_ctab_remove_if(struct plsp_ctab *t, uint64_t key, uint32_t gen)
+int plsp_ctab_remove_if(struct plsp_ctab *t, uint64_t key, plsp_gen gen)
 {
     const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     struct plsp_conn conn;
@@ -707,11 +1006,12 @@ int plsp_ctab_remove_if(struct plsp_ctab *t, uint64_t key, uint32_t gen)
     id = index_find(t, lo, hi, &pos);
     if (id != 0) {
         rec_read_conn(rec_at(t, id), &conn);
-        if (PLSP_GEN_SERIAL(conn.gen) == PLSP_GEN_SERIAL(gen)) {
+        if (same_instance(conn.gen, rec_word(rec_at(t, id), REC_BIRTH), gen)) {
             remove_at(t, pos, id);
             removed = 1;
         }
     }
+    settle(t);
     ctab_lock_release(&t->lock);
     return removed;
 }
@@ -726,6 +1026,7 @@ int plsp_ctab_remove(struct plsp_ctab *t, uint64_t key)
     if (id != 0) {
         remove_at(t, pos, id);
     }
+    settle(t);
     ctab_lock_release(&t->lock);
     return id != 0;
 }
@@ -739,7 +1040,9 @@ int plsp_ctab_remove(struct plsp_ctab *t, uint64_t key)
 static CTAB_INLINE int lookup_once(const struct plsp_ctab *t, uint64_t key, uint32_t s,
                                    struct plsp_conn *out)
 {
-    const ctab_word *slots = atomic_load_explicit(&t->slots, memory_order_acquire);
+    /* seq_cst, not only acquire: ordered after the reader count's increment
+     * (reclamation).  On x86 both are a plain load. */
+    const ctab_word *slots = atomic_load_explicit(&t->slots, memory_order_seq_cst);
     uintptr_t i = key_hash((uint32_t)key, (uint32_t)(key >> 32)) >> index_of(slots)->shift;
     const ctab_word *rec;
     unsigned char *o;
@@ -757,7 +1060,9 @@ static CTAB_INLINE int lookup_once(const struct plsp_ctab *t, uint64_t key, uint
             atomic_thread_fence(memory_order_acquire);
             return atomic_load_explicit(&t->seq, memory_order_relaxed) == s ? 0 : -1;
         }
-        chunks = atomic_load_explicit(&t->chunks, memory_order_acquire);
+        /* The index's own directory (struct ctab_index), loaded after the
+         * slot: it covers the id. */
+        chunks = atomic_load_explicit(&index_of(slots)->chunks, memory_order_seq_cst);
         rec = atomic_load_explicit(&chunks[id >> CHUNK_SHIFT], memory_order_relaxed) +
               (uintptr_t)(id & CHUNK_MASK) * REC_WORDS;
         /* One 64-bit compare: fewer live registers than two halves. */
@@ -784,50 +1089,84 @@ static CTAB_INLINE int lookup_once(const struct plsp_ctab *t, uint64_t key, uint
     w = atomic_load_explicit(&rec[REC_CONN + (k)], memory_order_relaxed);  \
     memcpy(o + (k) * sizeof(w), &w, sizeof(w))
     PLSP_CTAB_RACE_POINT();
-    CTAB_COPY_WORD(0); CTAB_COPY_WORD(1); CTAB_COPY_WORD(2);
-    CTAB_COPY_WORD(3); CTAB_COPY_WORD(4); PLSP_CTAB_RACE_POINT(); CTAB_COPY_WORD(5);
-    CTAB_COPY_WORD(6); CTAB_COPY_WORD(7); CTAB_COPY_WORD(8);
+    CTAB_COPY_WORD(0); CTAB_COPY_WORD(1); CTAB_COPY_WORD(2); CTAB_COPY_WORD(3);
+    CTAB_COPY_WORD(4); PLSP_CTAB_RACE_POINT(); CTAB_COPY_WORD(5); CTAB_COPY_WORD(6);
+    CTAB_COPY_WORD(7); CTAB_COPY_WORD(8); CTAB_COPY_WORD(9);
 #undef CTAB_COPY_WORD
     atomic_thread_fence(memory_order_acquire);
     return atomic_load_explicit(&t->seq, memory_order_relaxed) == s ? 1 : -1;
 }
 
-/* Taken only when a writer is inside its bracket: waits for it (yielding
- * now and then, as it may have been preempted there) and tries again. */
+/* Taken only when a writer is inside its bracket, or changed something
+ * while the first attempt ran: waits for it to leave the bracket, pausing
+ * (ctab_pause) between polls of seq, twice as long after each poll that
+ * still finds it there, up to 64 pauses; after that it yields the CPU now
+ * and then, as the writer may have been preempted inside. */
 CTAB_COLD static int lookup_slow(const struct plsp_ctab *t, uint64_t key, struct plsp_conn *out)
 {
-    unsigned spins = 0;
+    unsigned pauses = 1, polls = 0, k;
     uint32_t s;
     int r;
 
     for (;;) {
         s = atomic_load_explicit(&t->seq, memory_order_acquire);
         if (s & 1u) {
-            if (++spins >= 64u) {
+            if (pauses < 64u) {
+                for (k = 0; k < pauses; k++)
+                    ctab_pause();
+                pauses *= 2u;
+            } else if (++polls >= 16u) {
                 ctab_yield();
-                spins = 0;
+                polls = 0;
+            } else {
+                for (k = 0; k < pauses; k++)
+                    ctab_pause();
             }
             continue;
         }
         r = lookup_once(t, key, s, out);
         if (r >= 0)
             return r;
+        ctab_pause();
     }
 }
 
-/* The hot path: one attempt inline, no calls but the tail call to the slow
- * path, no division, no indirect jumps. */
+/* The lookup counts itself in its stripe's reader counter for as long as it
+ * reads the table (reclamation).  The stripe comes from the address of the
+ * thread's stack, in 64 KiB steps: threads' stacks are at least that far
+ * apart, so threads mostly write lines of their own. */
+static CTAB_INLINE _Atomic uint32_t *reader_enter(const struct plsp_ctab *t)
+{
+    unsigned char here;
+    uint32_t stripe = ((uint32_t)((uintptr_t)&here >> 16) * 0x9E3779B9u) >> (32u - READER_STRIPE_BITS);
+    uint32_t parity = atomic_load_explicit(&t->epoch, memory_order_acquire) & 1u;
+    /* The counters are the one part of the table a lookup writes; the table
+     * itself was not defined const (plsp_ctab_create allocates it). */
+    _Atomic uint32_t *n = &((struct plsp_ctab *)t)->readers[parity][stripe].n;
+
+    atomic_fetch_add_explicit(n, 1u, memory_order_seq_cst);
+    return n;
+}
+
+static CTAB_INLINE void reader_exit(_Atomic uint32_t *n)
+{
+    atomic_fetch_sub_explicit(n, 1u, memory_order_release);
+}
+
+/* The hot path: one attempt inline, no calls but to the slow path, no
+ * division, no indirect jumps. */
 int plsp_ctab_lookup(const struct plsp_ctab *t, uint64_t key, struct plsp_conn *out)
 {
+    _Atomic uint32_t *readers = reader_enter(t);
     const uint32_t s = atomic_load_explicit(&t->seq, memory_order_acquire);
-    int r;
+    int r = -1;
 
-    if ((s & 1u) == 0) {
+    if ((s & 1u) == 0)
         r = lookup_once(t, key, s, out);
-        if (r >= 0)
-            return r;
-    }
-    return lookup_slow(t, key, out);
+    if (r < 0)
+        r = lookup_slow(t, key, out);
+    reader_exit(readers);
+    return r;
 }
 
 size_t plsp_ctab_count(const struct plsp_ctab *t)

@@ -5,9 +5,12 @@
  * peerlsp.dll and natively (unit tests, fuzzing, instruction counts).
  *
  * Concurrency: any number of threads may call plsp_ctab_lookup() at once,
- * with each other and with one writer; lookups take no lock and write no
- * shared memory, so readers never serialise. Writers (insert, set_peer,
- * forget_peer, remove) serialise on an internal lock.
+ * with each other and with one writer; lookups take no lock and write only
+ * a reader counter picked by their thread (each on its own cache line, so
+ * that retired memory can be freed: conntable.c), so readers do not
+ * serialise. Writers (insert, set_peer, set_state, forget_peer,
+ * mark_volatile, remove, remove_if) serialise on an internal lock and
+ * never wait for readers.
  */
 #ifndef PEERLSP_CONNTABLE_H
 #define PEERLSP_CONNTABLE_H
@@ -26,13 +29,17 @@ enum plsp_peer_state {
                               disconnect is under way */
 };
 
+/* A record's generation: the value of the table-wide write counter taken by
+ * the record's latest write.  Every write (insert, replace, set_peer,
+ * set_state, forget_peer, mark_volatile) takes the next value of one 64-bit
+ * counter, so a gen never comes back within the table's lifetime (2^64
+ * writes), and the gens of one handle value only grow, across socket
+ * instances too. */
+typedef uint64_t plsp_gen;
+
 /* A copy of one socket's record, as plsp_ctab_lookup() returns it. */
 struct plsp_conn {
-    /* High 24 bits: the record's serial, a table-wide counter taken by every
-     * insert, so it tells one socket instance from a later one on the same
-     * handle value (PLSP_GEN_SERIAL). Low 8 bits: bumped by every write to
-     * the record. The whole value therefore changes on every write. */
-    uint32_t gen;
+    plsp_gen gen;      /* changes on every write to the record */
     uint8_t provider;  /* caller's tag: which lower provider owns the socket */
     uint8_t state;     /* enum plsp_peer_state */
     uint8_t peer_len;  /* valid bytes in peer when state == PLSP_PEER_KNOWN */
@@ -40,11 +47,9 @@ struct plsp_conn {
     uint8_t peer[PLSP_PEER_MAX];
 };
 
-/* plsp_ctab_set_peer()'s expected_gen that matches any record. */
-#define PLSP_ANY_GEN UINT32_MAX
-
-/* The socket-instance part of a gen. */
-#define PLSP_GEN_SERIAL(gen) ((uint32_t)(gen) >> 8)
+/* plsp_ctab_set_peer()'s and set_state()'s expected_gen that matches any
+ * record; never a record's gen. */
+#define PLSP_ANY_GEN UINT64_MAX
 
 struct plsp_ctab;
 
@@ -60,7 +65,7 @@ int plsp_ctab_insert(struct plsp_ctab *table, uint64_t key, uint8_t provider);
 
 /* The same, and *gen_out (when not NULL) receives the new record's gen. */
 int plsp_ctab_insert_get(struct plsp_ctab *table, uint64_t key, uint8_t provider,
-                         uint32_t *gen_out);
+                         plsp_gen *gen_out);
 
 /* Copies key's record into *out. Returns 1 when found, 0 when not. */
 int plsp_ctab_lookup(const struct plsp_ctab *table, uint64_t key, struct plsp_conn *out);
@@ -69,7 +74,7 @@ int plsp_ctab_lookup(const struct plsp_ctab *table, uint64_t key, struct plsp_co
  * its gen is still expected_gen (or expected_gen is PLSP_ANY_GEN), so that an
  * answer fetched from below is not cached over a newer write.
  * Returns 1 when written, 0 when not. */
-int plsp_ctab_set_peer(struct plsp_ctab *table, uint64_t key, uint32_t expected_gen,
+int plsp_ctab_set_peer(struct plsp_ctab *table, uint64_t key, plsp_gen expected_gen,
                        const void *peer, size_t len);
 
 /* Drops key's peer and sets state (PLSP_PEER_UNKNOWN or PLSP_PEER_VOLATILE)
@@ -77,7 +82,7 @@ int plsp_ctab_set_peer(struct plsp_ctab *table, uint64_t key, uint32_t expected_
  * PLSP_ANY_GEN). *gen_out (when not NULL) receives the new gen. Returns 1
  * when written, 0 when not. */
 int plsp_ctab_set_state(struct plsp_ctab *table, uint64_t key, uint8_t state,
-                        uint32_t expected_gen, uint32_t *gen_out);
+                        plsp_gen expected_gen, plsp_gen *gen_out);
 
 /* Sets key's state back to UNKNOWN. Returns 1 when the record exists. */
 int plsp_ctab_forget_peer(struct plsp_ctab *table, uint64_t key);
@@ -90,11 +95,12 @@ int plsp_ctab_mark_volatile(struct plsp_ctab *table, uint64_t key);
 /* Deletes key's record. Returns 1 when it existed. */
 int plsp_ctab_remove(struct plsp_ctab *table, uint64_t key);
 
-/* Deletes key's record only if it is still the socket instance whose gen was
- * read (same PLSP_GEN_SERIAL), so that closing a handle cannot delete the
- * record of a new socket that reused the value meanwhile. Returns 1 when it
- * deleted. */
-int plsp_ctab_remove_if(struct plsp_ctab *table, uint64_t key, uint32_t gen);
+/* Deletes key's record only if it is still the socket instance that gen was
+ * read from (no insert on key since that read, whatever else was written),
+ * so that closing a handle cannot delete the record of a new socket that
+ * reused the value meanwhile. gen must have been read from key. Returns 1
+ * when it deleted. */
+int plsp_ctab_remove_if(struct plsp_ctab *table, uint64_t key, plsp_gen gen);
 
 /* Number of records. */
 size_t plsp_ctab_count(const struct plsp_ctab *table);

@@ -97,14 +97,14 @@ static BOOL WINAPI plsp_ConnectEx(SOCKET s, const struct sockaddr *name, int nam
     LPFN_CONNECTEX fn = (LPFN_CONNECTEX)ext_prepare(s, PLSP_EXT_CONNECTEX, &rec, &found);
     if (!fn)
         return FALSE;
-    uint32_t gen = 0;
+    plsp_gen gen = 0;
     int marked = found && plsp_peer_begin_change(s, &gen);
     BOOL ok = fn(s, name, namelen, send_buf, send_len, sent, ov);
     /* Pending or done, the peer is read when SO_UPDATE_CONNECT_CONTEXT is
      * set; a ConnectEx that failed at once leaves nothing to wait for. */
     if (!ok && marked && WSAGetLastError() != WSA_IO_PENDING) {
         int err = WSAGetLastError();
-        plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
+        plsp_peer_end_change(s, gen);
         WSASetLastError(err);
     }
     return ok;
@@ -256,7 +256,7 @@ int WSPAPI plsp_WSPSetSockOpt(SOCKET s, int level, int name, const char *val, in
     if (!lower)
         return SOCKET_ERROR;
     int ret = lower->procs.lpWSPSetSockOpt(s, level, name, val, len, lpErrno);
-    uint32_t gen;
+    plsp_gen gen;
     if (ret == 0 && found && level == SOL_SOCKET &&
         (name == SO_UPDATE_CONNECT_CONTEXT || name == SO_UPDATE_ACCEPT_CONTEXT) &&
         plsp_peer_begin_change(s, &gen))

@@ -20,7 +20,7 @@ static int peer_is_cacheable(const struct sockaddr *name, int len)
 
 /* Asks below and caches a successful answer over the record read as gen.
  * buffer_len is what the caller's buffer holds: nothing past it is read. */
-static int peer_fetch(struct plsp_lower *lower, SOCKET s, uint32_t gen, struct sockaddr *name,
+static int peer_fetch(struct plsp_lower *lower, SOCKET s, plsp_gen gen, struct sockaddr *name,
                       LPINT namelen, LPINT lpErrno)
 {
     int buffer_len = namelen ? *namelen : 0;
@@ -31,7 +31,7 @@ static int peer_fetch(struct plsp_lower *lower, SOCKET s, uint32_t gen, struct s
     return ret;
 }
 
-void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, uint32_t gen)
+void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, plsp_gen gen)
 {
     SOCKADDR_STORAGE peer;
     int len = (int)sizeof peer, err = 0;
@@ -50,16 +50,27 @@ void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, uint32_t gen)
              * write, one of the two marks comes last. */
             if (plsp_socket_is_shared(s))
                 plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
+            return;
         }
         /* Refused: the record changed since gen (a shutdown, a disconnect,
-         * another connect, a close and a new socket on the value), and
-         * that newer state stands. */
+         * another connect, a close and a new socket on the value).  That
+         * newer write may itself be a connect that read its peer before
+         * this one connected and is recording it now: VOLATILE, so that
+         * no answer read before this point is recorded after it
+         * (test_threads_race_same_handles). */
+        plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
         return;
     }
-    plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
+    plsp_peer_end_change(s, gen);
 }
 
-int plsp_peer_begin_change(SOCKET s, uint32_t *gen)
+void plsp_peer_end_change(SOCKET s, plsp_gen gen)
+{
+    if (!plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL))
+        plsp_ctab_mark_volatile(plsp_g.table, (uint64_t)s);
+}
+
+int plsp_peer_begin_change(SOCKET s, plsp_gen *gen)
 {
     return plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_VOLATILE, PLSP_ANY_GEN, gen);
 }

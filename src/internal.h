@@ -112,7 +112,7 @@ struct plsp_lower *plsp_socket_lower(SOCKET s, struct plsp_conn *rec, int *found
  * (bound, but no memory for a record: the socket works without one), or
  * SOCKET_ERROR with *lpErrno after closing the socket below (the binding
  * failed). */
-int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, uint32_t *gen, LPINT lpErrno);
+int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, plsp_gen *gen, LPINT lpErrno);
 
 /* Forgets every shared handle: the last cleanup calls it. */
 void plsp_socket_reset_shared(void);
@@ -133,12 +133,17 @@ int plsp_socket_is_shared(SOCKET s);
  * a new socket on the value) therefore always wins. Used right after a
  * connection is made, so the first getpeername is already answered from the
  * table with exactly the lower provider's bytes. */
-void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, uint32_t gen);
+void plsp_peer_refresh(struct plsp_lower *lower, SOCKET s, plsp_gen gen);
 
 /* Makes s's record VOLATILE before a call that may change its peer, and
  * returns (in *gen) the gen that write gave it. Returns 0 when s has no
  * record. */
-int plsp_peer_begin_change(SOCKET s, uint32_t *gen);
+int plsp_peer_begin_change(SOCKET s, plsp_gen *gen);
+
+/* Ends such a change with no peer to record: UNKNOWN over gen.  If another
+ * write came since gen, VOLATILE instead, whatever it was: that write may be
+ * another change recording a peer it read before this call changed it. */
+void plsp_peer_end_change(SOCKET s, plsp_gen gen);
 
 /* ---- The WSP functions peerlsp implements itself ---------------------- */
 

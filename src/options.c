@@ -50,15 +50,16 @@ int WSPAPI plsp_WSPGetSockOpt(SOCKET s, int level, int name, char *val, LPINT le
     int ret = lower->procs.lpWSPGetSockOpt(s, level, name, val, len, lpErrno);
     if (ret != 0 || !found || level != SOL_SOCKET || !val || !len)
         return ret;
+    /* Only the contents change: the length stays as the lower provider
+     * left it (a larger buffer keeps its length, as on Windows: Wine's
+     * sock.c test_getsockopt). */
     const WSAPROTOCOL_INFOW *own = &plsp_chain_of(&rec)->own_info;
     if (name == SO_PROTOCOL_INFOW && *len >= (int)sizeof(WSAPROTOCOL_INFOW)) {
         memcpy(val, own, sizeof *own);
-        *len = (int)sizeof *own;
     } else if (name == SO_PROTOCOL_INFOA && *len >= (int)sizeof(WSAPROTOCOL_INFOA)) {
         WSAPROTOCOL_INFOA a;
         info_to_ansi(own, &a);
         memcpy(val, &a, sizeof a);
-        *len = (int)sizeof a;
     }
     return ret;
 }

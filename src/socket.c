@@ -184,7 +184,7 @@ static void close_below(struct plsp_lower *lower, SOCKET s)
     (void)lower->procs.lpWSPCloseSocket(s, &ignored);
 }
 
-int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, uint32_t *gen, LPINT lpErrno)
+int plsp_socket_adopt(SOCKET s, struct plsp_chain *chain, plsp_gen *gen, LPINT lpErrno)
 {
     int err = 0;
 
@@ -266,7 +266,7 @@ SOCKET WSPAPI plsp_WSPAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen,
     if (ns == INVALID_SOCKET || !found)
         return ns;
     struct plsp_chain *chain = plsp_chain_of(&rec);
-    uint32_t gen;
+    plsp_gen gen;
     int adopted = plsp_socket_adopt(ns, chain, &gen, lpErrno);
     if (adopted == SOCKET_ERROR)
         return INVALID_SOCKET;
@@ -291,7 +291,7 @@ SOCKET WSPAPI plsp_WSPJoinLeaf(SOCKET s, const struct sockaddr *name, int namele
     struct plsp_lower *lower = plsp_socket_lower(s, &rec, &found, lpErrno);
     if (!lower)
         return INVALID_SOCKET;
-    uint32_t gen = 0;
+    plsp_gen gen = 0;
     int marked = found && plsp_peer_begin_change(s, &gen);
     SOCKET r = lower->procs.lpWSPJoinLeaf(s, name, namelen, caller_data, callee_data, sqos,
                                           gqos, flags, lpErrno);
@@ -301,7 +301,7 @@ SOCKET WSPAPI plsp_WSPJoinLeaf(SOCKET s, const struct sockaddr *name, int namele
         /* s itself did not join (failure, or a new socket joined): it is
          * as unknown as before, unless something else wrote meanwhile. */
         if (marked)
-            plsp_ctab_set_state(plsp_g.table, (uint64_t)s, PLSP_PEER_UNKNOWN, gen, NULL);
+            plsp_peer_end_change(s, gen);
         if (r == INVALID_SOCKET)
             return r;
     }

@@ -247,13 +247,10 @@ int WSPAPI WSPDuplicateSocket(SOCKET s, DWORD dwProcessId, LPWSAPROTOCOL_INFOW l
         *lpErrno = WSAENOTSOCK;
         return SOCKET_ERROR;
     }
-    /* Windows' base provider answers a missing structure with WSAEINVAL
-     * (Wine's sock.c test_WSADuplicateSocket). */
-    if (!lpProtocolInfo) {
-        *lpErrno = WSAEINVAL;
-        return SOCKET_ERROR;
-    }
-    if (WSADuplicateSocketW(s, dwProcessId, &info) == SOCKET_ERROR) {
+    /* A missing structure goes to Wine as it is, so that its checks come
+     * in Windows' order (Wine's sock.c test_WSADuplicateSocket): a process
+     * that cannot be opened is WSAEINVAL before the structure's WSAEFAULT. */
+    if (WSADuplicateSocketW(s, dwProcessId, lpProtocolInfo ? &info : NULL) == SOCKET_ERROR) {
         *lpErrno = tbase__wine_error(WSASYSCALLFAILURE);
         return SOCKET_ERROR;
     }

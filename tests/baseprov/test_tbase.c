@@ -1032,8 +1032,13 @@ static void test_duplicate_to_self(void **state)
     err = SENTINEL;
     check_int("NULL info", "WSPDuplicateSocket",
               wsp.lpWSPDuplicateSocket(dup, GetCurrentProcessId(), NULL, &err), SOCKET_ERROR);
-    /* WSAEINVAL, as Windows' base provider (Wine's sock.c). */
-    check_int("NULL info", "error", err, WSAEINVAL);
+    /* WSAEFAULT for the structure, but WSAEINVAL first for a process that
+     * cannot be opened, as Windows' base provider (Wine's sock.c). */
+    check_int("NULL info", "error", err, WSAEFAULT);
+    err = SENTINEL;
+    check_int("NULL info, process 0", "WSPDuplicateSocket",
+              wsp.lpWSPDuplicateSocket(dup, 0, NULL, &err), SOCKET_ERROR);
+    check_int("NULL info, process 0", "error", err, WSAEINVAL);
     /* No such process: Wine's error passes through. */
     err = SENTINEL;
     check_int("no such process", "WSPDuplicateSocket",

@@ -93,6 +93,15 @@ void bench_getpeername_one(int rounds, struct bench_pair *out, struct bench_pair
 /* n real connected UDP sockets per path, called in a random order. */
 void bench_getpeername_many(int n, int rounds, struct bench_pair *out);
 
+/* bench_churn.c: one connected TCP socket through peerlsp, its getpeername
+ * timed while another thread does socket + connect (UDP) + closesocket
+ * through peerlsp without pause (out->lsp_ns) and on a quiet table
+ * (out->base_ns); out->ratio is churned / quiet.  control: the same for a
+ * loop that calls nothing (what the churner costs any thread).  *cycles_per_s: the
+ * churner's rate over the whole comparison. */
+void bench_getpeername_churn(int rounds, struct bench_pair *out, struct bench_pair *control,
+                             double *cycles_per_s);
+
 /* bench_io.c */
 /* out: peerlsp / base; aa: a second base pair / the first (the noise
  * floor); *identical: whether peerlsp's WSPSend/WSPRecv slots are the base

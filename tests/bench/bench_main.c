@@ -32,7 +32,8 @@ int main(int argc, char **argv)
 {
     const char *out_path = argc > 1 ? argv[1] : NULL;
     int rounds = argc > 2 ? atoi(argv[2]) : 9;
-    struct bench_pair one, spi, many, sr, sr_aa, cc;
+    struct bench_pair one, spi, many, sr, sr_aa, cc, churn, churn_control;
+    double churn_rate;
     int identical;
     struct bench_scaling th_lsp, th_base;
 
@@ -45,6 +46,7 @@ int main(int argc, char **argv)
            PEERLSP_VERSION_STRING, rounds);
 
     bench_getpeername_one(rounds, &one, &spi);
+    bench_getpeername_churn(rounds, &churn, &churn_control, &churn_rate);
     bench_getpeername_many(REAL_SOCKETS, rounds, &many);
     bench_send_recv(rounds, &sr, &sr_aa, &identical);
     bench_connect_close(rounds, &cc);
@@ -71,6 +73,11 @@ int main(int argc, char **argv)
     printf("  %-38s %10s %10s %8s\n", "ns per operation (median)", "peerlsp", "base", "ratio");
     row("getpeername, 1 TCP socket", &one, "ns");
     row("WSPGetPeerName from the proc table", &spi, "ns");
+    printf("  %-38s %10s %10s %8s\n", "", "churned", "quiet", "ratio");
+    row("getpeername, other thread connect/close", &churn, "ns");
+    row("  control: a loop calling nothing", &churn_control, "ns");
+    printf("  %-38s %.0f connect/close cycles per second\n", "", churn_rate);
+    printf("  %-38s %10s %10s %8s\n", "", "peerlsp", "base", "ratio");
     row("getpeername, 2,000 UDP sockets, random", &many, "ns");
     printf("  %-38s %10.1f %10.1f %8.3f   ns (model: 2,000 measured + table growth)\n",
            "getpeername, 100,000 tracked sockets", lsp_100k, many.base_ns, ratio_100k);
@@ -101,6 +108,9 @@ int main(int argc, char **argv)
                 "\"getpeername_ns_base\": %.2f, "
                 "\"getpeername_ratio_spi\": %.4f, \"getpeername_ns_peerlsp_spi\": %.2f, "
                 "\"getpeername_ns_base_spi\": %.2f, "
+                "\"getpeername_churn_ratio\": %.4f, \"getpeername_ns_churn\": %.2f, "
+                "\"getpeername_ns_quiet\": %.2f, \"churn_cycles_per_s\": %.0f, "
+                "\"getpeername_churn_control\": %.4f, "
                 "\"getpeername_ratio_2k_real\": %.4f, \"getpeername_ns_peerlsp_2k_real\": %.2f, "
                 "\"getpeername_ns_base_2k_real\": %.2f, "
                 "\"getpeername_ratio_100k\": %.4f, \"getpeername_ns_peerlsp_100k\": %.2f, "
@@ -115,7 +125,8 @@ int main(int argc, char **argv)
                 "\"threads_ns_1_peerlsp\": %.2f, \"threads_ns_2_peerlsp\": %.2f, "
                 "\"wine_table_lookup_ns_1\": %.2f, \"wine_table_lookup_ns_2k\": %.2f, "
                 "\"wine_table_lookup_ns_100k\": %.2f, \"real_sockets\": %d, \"wine_rounds\": %d}\n",
-                one.ratio, one.lsp_ns, one.base_ns, spi.ratio, spi.lsp_ns, spi.base_ns, many.ratio, many.lsp_ns, many.base_ns,
+                one.ratio, one.lsp_ns, one.base_ns, spi.ratio, spi.lsp_ns, spi.base_ns,
+                churn.ratio, churn.lsp_ns, churn.base_ns, churn_rate, churn_control.ratio, many.ratio, many.lsp_ns, many.base_ns,
                 ratio_100k, lsp_100k, predicted_2k, sr.ratio, sr.lsp_ns, sr.base_ns, sr_aa.ratio, identical, cc.ratio,
                 cc.lsp_ns, cc.base_ns, th_lsp.speedup, th_base.speedup, th_lsp.ceiling, th_lsp.ns_1,
                 th_lsp.ns_2, t1, t2k, t100k, REAL_SOCKETS, rounds);

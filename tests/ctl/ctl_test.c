@@ -9,6 +9,8 @@
 
 static char output[65536];
 
+int ctlt_without_and_chains;
+
 struct simcat *ctlt_base_catalog(void)
 {
     struct simcat *cat = simcat_create();
@@ -30,6 +32,8 @@ static int run(struct simcat *cat, const WCHAR *dll, const struct ctl_options *o
     memset(&t, 0, sizeof t);
     t.b = ctl_backend_simcat(cat, "test catalog");
     assert_non_null(t.b);
+    if (ctlt_without_and_chains)
+        t.b->install_and_chains = NULL;
     t.dll_path = dll;
     t.check_exports = 1;
     int rc = fn(&t, 1, o);

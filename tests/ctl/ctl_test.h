@@ -17,6 +17,10 @@
 
 /* tbase's four base entries (TCP/UDP over IPv4/IPv6). */
 struct simcat *ctlt_base_catalog(void);
+/* Set: the commands below run on a simcat backend without
+ * WSCInstallProviderAndChains (the two-step install of systems that lack
+ * it); clear: with it, as on Windows since Vista. */
+extern int ctlt_without_and_chains;
 /* Runs a command on one simcat (quietly: output goes to a scratch file). */
 int ctlt_install(struct simcat *cat, const WCHAR *dll, const struct ctl_options *o);
 int ctlt_uninstall(struct simcat *cat, const struct ctl_options *o);

@@ -18,6 +18,33 @@
 
 static char out[65536];
 
+/* CreateProcessW, again when the new process died while Wine was still
+ * starting it. Wine's NtCreateUserProcess waits for the child to report
+ * that its start-up is done; a child that exits before that (on a loaded
+ * machine: its Unix process failing to map or reserve memory, or losing
+ * the race with the wineserver) leaves no exit code, and Wine returns
+ * STATUS_INTERNAL_ERROR, which CreateProcess turns into
+ * ERROR_INTERNAL_ERROR (1359). Such a child never ran a line of
+ * peerlsp-ctl, so it changed nothing: starting it again is what the test
+ * needs, and each attempt waits for the child's start-up itself. Any other
+ * error is real and fails at once. */
+static BOOL create_process_retrying(WCHAR *cmd, STARTUPINFOW *si, PROCESS_INFORMATION *pi)
+{
+    enum { ATTEMPTS = 5 };
+    for (int attempt = 1;; attempt++) {
+        if (CreateProcessW(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, si, pi))
+            return TRUE;
+        DWORD err = GetLastError();
+        if (err != ERROR_INTERNAL_ERROR || attempt == ATTEMPTS) {
+            SetLastError(err);
+            return FALSE;
+        }
+        print_message("CreateProcess: the child died during Wine's start-up (error %lu); "
+                      "starting it again (attempt %d)\n",
+                      (unsigned long)err, attempt + 1);
+    }
+}
+
 /* Runs peerlsp-ctl.exe with args; stdout and stderr into out. */
 static int ctl(const WCHAR *args)
 {
@@ -35,7 +62,7 @@ static int ctl(const WCHAR *args)
     si.dwFlags = STARTF_USESTDHANDLES;
     si.hStdOutput = si.hStdError = wr;
     si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-    if (!CreateProcessW(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi))
+    if (!create_process_retrying(cmd, &si, &pi))
         fail_msg("CreateProcess %ls: %lu", cmd, GetLastError());
     CloseHandle(wr);
     DWORD total = 0, got;
@@ -251,6 +278,41 @@ static void test_snapshot_commands(void **state)
     expect_same_file(snap, orig);
 }
 
+/* Issue 11, item 11: `uninstall --purge` (what the MSI's removal runs)
+ * also lets peerlsp into every program `exclude` kept it out of, so no
+ * category change of peerlsp's outlives it. */
+static void test_uninstall_purge(void **state)
+{
+    (void)state;
+    WCHAR snap[MAX_PATH], args[2048];
+    scratch(L"purge.snap", snap);
+    make_snapshot(snap);
+    swprintf(args, 2048, L"--catalog \"%ls\" install --dll \"%ls\"", snap, PEERLSP_TEST_LSP_DLL);
+    expect_exit(args, 0);
+    swprintf(args, 2048, L"--catalog \"%ls\" exclude C:\\Windows\\System32\\wsl.exe", snap);
+    expect_exit(args, 0);
+    swprintf(args, 2048,
+             L"--catalog \"%ls\" exclude C:\\Windows\\System32\\svchost.exe --args \"-k netsvcs\"",
+             snap);
+    expect_exit(args, 0);
+    swprintf(args, 2048, L"--catalog \"%ls\" uninstall --purge", snap);
+    expect_exit(args, 0);
+    expect_output("peerlsp uninstalled");
+    expect_output("may load into");
+    DWORD size;
+    char *text = read_file(snap, &size);
+    if (strstr(text, "0x000000FE") || !strstr(text, "app categories=0x800000FF"))
+        fail_msg("the programs still refuse peerlsp's categories:\n%s", text);
+    free(text);
+    swprintf(args, 2048, L"--catalog \"%ls\" list", snap);
+    expect_exit(args, 0);
+    if (strstr(out, "wsl.exe") || strstr(out, "svchost.exe"))
+        fail_msg("exclusions still listed after uninstall --purge:\n%s", out);
+    /* --purge belongs to uninstall. */
+    swprintf(args, 2048, L"--catalog \"%ls\" verify --purge", snap);
+    expect_exit(args, CTL_EXIT_USAGE);
+}
+
 static void test_snapshot_exclude_status(void **state)
 {
     (void)state;
@@ -458,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_bad_dll),
         cmocka_unit_test(test_snapshot_commands),
         cmocka_unit_test(test_snapshot_exclude_status),
+        cmocka_unit_test(test_uninstall_purge),
         cmocka_unit_test(test_live_catalog_under_wine),
         cmocka_unit_test(test_end_to_end),
     };

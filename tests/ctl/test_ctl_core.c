@@ -191,9 +191,13 @@ static void test_install_fault_matrix(void **state)
 {
     (void)state;
     struct simcat *cat = ctlt_base_catalog();
-    /* WSCInstallProvider, WSCUpdateProvider, WSCWriteProviderOrder,
-     * WSCSetProviderInfo. */
-    fault_matrix(cat, cmd_install, "install", 4);
+    /* WSCInstallProviderAndChains, WSCSetProviderInfo. */
+    fault_matrix(cat, cmd_install, "install", 2);
+    /* Without it: WSCInstallProvider, WSCUpdateProvider,
+     * WSCWriteProviderOrder, WSCSetProviderInfo. */
+    ctlt_without_and_chains = 1;
+    fault_matrix(cat, cmd_install, "two-step install", 4);
+    ctlt_without_and_chains = 0;
     simcat_destroy(cat);
 }
 
@@ -571,14 +575,31 @@ static void test_repair_other_orphans_only_when_asked(void **state)
     struct simcat *before = simcat_clone(cat);
     struct ctl_options o = opts();
     assert_int_equal(ctlt_repair(cat, &o), 0);
-    assert_non_null(strstr(ctlt_output(), "--all-orphans"));
-    ctlt_assert_equal(cat, before, "repair without --all-orphans");
+    assert_non_null(strstr(ctlt_output(), "--orphan"));
+    ctlt_assert_equal(cat, before, "repair without --orphan");
+    /* --all-orphans (old scripts) reports only: another vendor's entries
+     * are removed only when named by id. */
     o.all_orphans = 1;
+    assert_int_equal(ctlt_repair(cat, &o), 0);
+    ctlt_assert_equal(cat, before, "repair --all-orphans");
+    /* Naming one broken chain removes that chain's provider only. */
+    o = opts();
+    o.orphan_ids[o.norphans++] = yids.chain_ids[0];
     int rc = ctlt_repair(cat, &o);
     if (rc)
-        fail_msg("repair --all-orphans: exit %d\n%s", rc, ctlt_output());
+        fail_msg("repair --orphan: exit %d\n%s", rc, ctlt_output());
+    assert_int_equal(simcat_count(cat), simcat_count(before) - 1);
+    o.orphan_ids[0] = yids.chain_ids[1];
+    assert_int_equal(ctlt_repair(cat, &o), 0);
     /* lspY's two IPv4 chains (own GUIDs) are gone, its IPv6 ones stay. */
     assert_int_equal(simcat_count(cat), simcat_count(before) - 2);
+    /* A working entry cannot be removed by naming it. */
+    struct simcat *now = simcat_clone(cat);
+    o.orphan_ids[0] = yids.chain_ids[2];
+    assert_int_equal(ctlt_repair(cat, &o), 0);
+    assert_non_null(strstr(ctlt_output(), "nothing to repair"));
+    ctlt_assert_equal(cat, now, "repair --orphan of a working entry");
+    simcat_destroy(now);
     struct ctl_backend *b = ctl_backend_simcat(cat, "t");
     FILE *f = tmpfile();
     ctl_out_stream = ctl_err_stream = f;
@@ -613,15 +634,20 @@ static void test_verify_order(void **state)
 static void test_two_catalogs_all_or_nothing(void **state)
 {
     (void)state;
-    for (int k = 1; k <= 4; k++) {
+    /* With WSCInstallProviderAndChains 2 mutating calls per catalog,
+     * without it 4. */
+    for (int k = 1; k <= 6; k++) {
+        int two_step = k > 2;
         struct simcat *c64 = ctlt_base_catalog(), *c32 = ctlt_base_catalog();
         struct simcat *s64 = simcat_clone(c64), *s32 = simcat_clone(c32);
         struct ctl_target t[2] = {
             { ctl_backend_simcat(c64, "64"), PEERLSP_TEST_LSP_DLL, 1 },
             { ctl_backend_simcat(c32, "32"), PEERLSP_TEST_LSP_DLL, 0 },
         };
+        if (two_step)
+            t[0].b->install_and_chains = t[1].b->install_and_chains = NULL;
         struct ctl_options o = opts();
-        simcat_fail_call(c32, k, WSANO_RECOVERY);
+        simcat_fail_call(c32, two_step ? k - 2 : k, WSANO_RECOVERY);
         FILE *f = tmpfile();
         ctl_out_stream = ctl_err_stream = f;
         int rc = ctl_install(t, 2, &o);
@@ -659,6 +685,12 @@ static void test_dry_run_changes_nothing(void **state)
     o.dry_run = 1;
     assert_int_equal(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
     ctlt_assert_equal(cat, start, "install --dry-run");
+    if (!strstr(ctlt_output(), "WSCInstallProviderAndChains"))
+        fail_msg("dry run output lacks WSCInstallProviderAndChains:\n%s", ctlt_output());
+    ctlt_without_and_chains = 1;
+    assert_int_equal(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
+    ctlt_without_and_chains = 0;
+    ctlt_assert_equal(cat, start, "two-step install --dry-run");
     const char *calls[] = { "WSCInstallProvider", "WSCUpdateProvider", "WSCWriteProviderOrder",
                             "WSCSetProviderInfo", "Dry run: nothing was changed" };
     for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
@@ -926,6 +958,20 @@ static void test_registry_records(void **state)
     memset(&l, 0, sizeof l);
     assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), 0);
     assert_int_equal(l.n, 0);
+    /* uninstall --purge takes the product's whole key away (issue 11,
+     * item 11): the Exclusions key, its parent and what else it holds. */
+    assert_int_equal(ctl_records_registry_put(NULL, &r), 0);
+    HKEY k;
+    assert_int_equal(RegCreateKeyExW(HKEY_CURRENT_USER, L"Software\\peerlsp-test", 0, NULL, 0,
+                                     KEY_SET_VALUE, NULL, &k, NULL),
+                     0);
+    DWORD one = 1;
+    assert_int_equal(RegSetValueExW(k, L"Trace", 0, REG_DWORD, (const BYTE *)&one, sizeof one), 0);
+    RegCloseKey(k);
+    assert_int_equal(ctl_records_registry_purge(), 0);
+    assert_int_equal(RegOpenKeyExW(HKEY_CURRENT_USER, L"Software\\peerlsp-test", 0, KEY_READ, &k),
+                     ERROR_FILE_NOT_FOUND);
+    assert_int_equal(ctl_records_registry_purge(), 0); /* gone: fine */
     RegDeleteKeyW(HKEY_CURRENT_USER, ctl_records_subkey);
     RegDeleteKeyW(HKEY_CURRENT_USER, L"Software\\peerlsp-test");
     ctl_records_root = root;
@@ -952,7 +998,7 @@ static void test_status(void **state)
     expect_out("verify: no problems");
     expect_out("wsl.exe: permitted categories 0x000000FE");
     expect_out("run peerlsp-ctl include APP");
-    expect_out("Reboot not needed");
+    expect_out("services keep what they loaded at start: restart them");
     expect_out("Status: healthy (installed and consistent)");
 
     /* Broken: the base entry under a chain is gone. */

@@ -128,6 +128,31 @@ static const struct ctl_winapi api_both = {
     .install_provider64_32 = install_64_32,
 };
 
+/* 64-bit Windows where WSCInstallProvider64_32 is missing (Microsoft marks
+ * it "no longer available"): both catalogs readable and changeable, but no
+ * way for the x64 tool to install into the 32-bit one. */
+static const struct ctl_winapi api_no6432 = {
+    .native = NATIVE_SET,
+    .wow32 = { enum_32, path_32, NULL, deinstall_32, update_32, order_32, getinfo_32,
+               setinfo_32, NULL, NULL },
+};
+
+/* WSCInstallProviderAndChains over the 64-bit catalog. */
+static int WSPAPI and_chains_64(LPGUID g, const LPWSTR p, const LPWSTR name, DWORD flags,
+                                LPWSAPROTOCOL_INFOW l, DWORD n, LPDWORD lid, LPINT err)
+{
+    return take(C64, err) ? SOCKET_ERROR
+                          : simcat_install_and_chains(sim.cat[C64], g, p, name, flags, l, n,
+                                                      lid, err);
+}
+
+/* One catalog (32-bit Windows as the x86 tool sees it) with
+ * WSCInstallProviderAndChains, as Windows has had since Vista. */
+static const struct ctl_winapi api_and_chains = {
+    .native = NATIVE_SET,
+    .install_provider_and_chains = and_chains_64,
+};
+
 /* No ...32 function and no WSCInstallProvider64_32 (32-bit Windows as
  * seen by a 64-bit table, Wine's prefix). */
 static const struct ctl_winapi api_no32 = { .native = NATIVE_SET };
@@ -155,6 +180,71 @@ static const struct ctl_winapi api_wine = {
     .native = { enum_64, path_64, wine_install, wine_deinstall, NULL, wine_order, NULL, NULL,
                 NULL, NULL },
 };
+
+/* ---- the DLLs where the MSI puts them ------------------------------------ */
+
+/* The x64 DLL in System32 and the x86 one in SysWOW64 under the same name
+ * (the Wine prefix's), so that one catalog path serves both catalogs as on
+ * 64-bit Windows; the 32-bit catalog's programs load the SysWOW64 file. */
+static WCHAR live_dll[MAX_PATH], live_dll_wow64[MAX_PATH], wow64_dir[MAX_PATH];
+static int made_wow64_dir;
+#define LIVE_DLL_NAME L"peerlsp-ctl-live-test.dll"
+
+static int put_file(const WCHAR *from, const WCHAR *to)
+{
+    if (!from)
+        return DeleteFileW(to) || GetLastError() == ERROR_FILE_NOT_FOUND;
+    return CopyFileW(from, to, FALSE);
+}
+
+static void layout_dlls(const WCHAR *x64, const WCHAR *wow64)
+{
+    if (!put_file(x64, live_dll) || !put_file(wow64, live_dll_wow64))
+        fail_msg("cannot lay out %ls / %ls: error %lu", live_dll, live_dll_wow64,
+                 GetLastError());
+}
+
+static int setup_dlls(void **state)
+{
+    (void)state;
+    WCHAR sys[MAX_PATH], wow[MAX_PATH];
+    UINT ns = GetSystemDirectoryW(sys, MAX_PATH), nw = GetSystemWow64DirectoryW(wow, MAX_PATH);
+    if (!ns || ns >= MAX_PATH || !nw || nw >= MAX_PATH) {
+        print_message("no System32/SysWOW64 pair: error %lu\n", GetLastError());
+        return -1;
+    }
+    /* The live backend logs its changes; not into the prefix's
+     * %ProgramData% from a test. */
+    WCHAR tmp[MAX_PATH];
+    if (!GetTempPathW(MAX_PATH, tmp))
+        return -1;
+    swprintf(ctl_log_file, MAX_PATH, L"%lsctl-live-all-%lu.log", tmp,
+             (unsigned long)GetCurrentProcessId());
+    /* A Wine prefix without 32-bit Wine has no SysWOW64 until an MSI
+     * puts something there; make it, and take it away again if empty. */
+    made_wow64_dir = CreateDirectoryW(wow, NULL);
+    wcscpy(wow64_dir, wow);
+    swprintf(live_dll, MAX_PATH, L"%ls\\%ls", sys, LIVE_DLL_NAME);
+    swprintf(live_dll_wow64, MAX_PATH, L"%ls\\%ls", wow, LIVE_DLL_NAME);
+    if (!put_file(PEERLSP_TEST_LSP_DLL, live_dll) ||
+        !put_file(PEERLSP_TEST_LSP_DLL32, live_dll_wow64)) {
+        print_message("cannot copy the DLLs to %ls / %ls: error %lu\n", live_dll,
+                      live_dll_wow64, GetLastError());
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown_dlls(void **state)
+{
+    (void)state;
+    DeleteFileW(live_dll);
+    DeleteFileW(live_dll_wow64);
+    if (made_wow64_dir)
+        RemoveDirectoryW(wow64_dir);
+    DeleteFileW(ctl_log_file);
+    return 0;
+}
 
 /* ---- catalogs and running the tool --------------------------------------- */
 
@@ -212,12 +302,12 @@ static int run_live(const struct ctl_winapi *api, command_fn fn, const struct ct
     int n = 0;
     t[n].b = ctl_backend_live(64);
     assert_non_null(t[n].b);
-    t[n].dll_path = PEERLSP_TEST_LSP_DLL;
+    t[n].dll_path = live_dll;
     t[n++].check_exports = 1;
     struct ctl_backend *b32 = ctl_backend_live(32);
     if (b32) {
         t[n].b = b32;
-        t[n++].dll_path = PEERLSP_TEST_LSP_DLL;
+        t[n++].dll_path = live_dll;
         ctl_backend_live_pair(t[0].b, b32);
     }
     int rc = fn(t, n, o);
@@ -409,8 +499,10 @@ static void test_both_catalogs(void **state)
             fail_msg("catalog %d: categories 0x%08lx, expected 0x%08lx", c, (unsigned long)cats,
                      (unsigned long)CTL_DEFAULT_CATEGORIES);
         assert_int_equal(simcat_get_path(sim.cat[c], &g, path, &plen, &err), 0);
-        if (wcscmp(path, PEERLSP_TEST_LSP_DLL))
-            fail_msg("catalog %d: path %ls, expected %ls", c, path, PEERLSP_TEST_LSP_DLL);
+        WCHAR stored[MAX_PATH];
+        ctl_dll_catalog_path(live_dll, stored);
+        if (wcscmp(path, stored))
+            fail_msg("catalog %d: path %ls, expected %ls", c, path, stored);
     }
     o.verbose = 0;
     expect_rc(run_live(&api_both, ctl_verify, &o), CTL_EXIT_OK);
@@ -597,7 +689,7 @@ static void test_cli_both(void **state)
 {
     (void)state;
     setup_starts();
-    expect_rc(run_cli(&api_both, L"install", L"--dll", PEERLSP_TEST_LSP_DLL, NULL), 0);
+    expect_rc(run_cli(&api_both, L"install", L"--dll", live_dll, NULL), 0);
     expect_out("64-bit catalog: peerlsp installed");
     expect_out("32-bit catalog: peerlsp installed");
     if (strstr(out, "x86") || strstr(out, "no separate 32-bit"))
@@ -635,6 +727,36 @@ static void test_cli_both(void **state)
     ctlt_assert_equal(sim.cat[C32], start32, "32-bit after CLI uninstall");
 }
 
+/* Issue 11, item 7: without WSCInstallProvider64_32 install never
+ * succeeds half-way: it refuses and changes nothing, naming the x86 tool,
+ * unless told that the x86 tool does the 32-bit catalog (what the MSI
+ * does: its next action runs the x86 tool). */
+static void test_no_install64_32(void **state)
+{
+    (void)state;
+    setup_starts();
+    int rc = run_cli(&api_no6432, L"install", L"--dll", live_dll, NULL);
+    if (rc != CTL_EXIT_MISSING_FUNCTION)
+        fail_msg("install without WSCInstallProvider64_32: exit %d, expected %d\n%s", rc,
+                 CTL_EXIT_MISSING_FUNCTION, out);
+    expect_out("WSCInstallProvider64_32");
+    expect_out("x86\\peerlsp-ctl.exe install");
+    expect_out("Nothing was changed");
+    ctlt_assert_equal(sim.cat[C64], start64, "64-bit catalog after a refused install");
+    ctlt_assert_equal(sim.cat[C32], start32, "32-bit catalog after a refused install");
+
+    expect_rc(run_cli(&api_no6432, L"install", L"--dll", live_dll, L"--32bit-by-x86-tool"), 0);
+    expect_out("64-bit catalog: peerlsp installed");
+    expect_out("the x86 tool");
+    assert_int_not_equal(ctlt_layered_id(sim.cat[C64], &peerlsp_guid), 0);
+    ctlt_assert_equal(sim.cat[C32], start32, "32-bit catalog left to the x86 tool");
+    /* status says what is missing until the x86 tool has run. */
+    expect_rc(run_cli(&api_no6432, L"status", NULL, NULL, NULL), CTL_EXIT_PROBLEMS);
+    /* uninstall covers both catalogs (the ...32 removal functions exist). */
+    expect_rc(run_cli(&api_no6432, L"uninstall", NULL, NULL, NULL), 0);
+    ctlt_assert_equal(sim.cat[C64], start64, "64-bit after uninstall");
+}
+
 /* ---- without the ...32 functions --------------------------------------- */
 
 static const char note[] = "no separate 32-bit Winsock catalog";
@@ -648,7 +770,7 @@ static void test_no_32bit_functions(void **state)
         int rc;
     } rows[] = {
         { L"status", NULL, NULL, 0 },
-        { L"install", L"--dll", PEERLSP_TEST_LSP_DLL, 0 },
+        { L"install", L"--dll", live_dll, 0 },
         { L"verify", NULL, NULL, 0 },
         { L"list", NULL, NULL, 0 },
         { L"status", NULL, NULL, 0 },
@@ -679,7 +801,7 @@ static void test_no_32bit_functions(void **state)
         int rc;
         const char *says;
     } wine[] = {
-        { L"install", L"--dll", PEERLSP_TEST_LSP_DLL, CTL_EXIT_NO_EFFECT, "did not change" },
+        { L"install", L"--dll", live_dll, CTL_EXIT_NO_EFFECT, "did not change" },
         { L"uninstall", NULL, NULL, 0, "not installed; nothing to do" },
         { L"status", NULL, NULL, 0, "Status: healthy (not installed" },
         { L"verify", NULL, NULL, CTL_EXIT_PROBLEMS, "not installed" },
@@ -697,6 +819,136 @@ static void test_no_32bit_functions(void **state)
                      count_of(note), out);
     }
     ctlt_assert_equal(sim.cat[C64], start64, "64-bit after Wine's stubs");
+}
+
+/* Issue 11, item 6: the 32-bit catalog's DLL is checked where its
+ * programs find it (SysWOW64, not through this process's view of
+ * System32) and for its machine type: install refuses, verify and status
+ * report, instead of OK while every 32-bit Winsock program fails. */
+static void test_32bit_dll_checked(void **state)
+{
+    (void)state;
+    setup_starts();
+    struct ctl_options o = opts();
+    static const struct {
+        const char *row;
+        int x86_there; /* SysWOW64 holds: 1 the x86 DLL, 0 nothing, -1 the x64 DLL */
+        const char *says;
+    } rows[] = {
+        { "no SysWOW64 copy", 0, "does not exist" },
+        { "an x64 DLL in SysWOW64", -1, "built for x64" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        layout_dlls(PEERLSP_TEST_LSP_DLL,
+                    rows[i].x86_there < 0 ? PEERLSP_TEST_LSP_DLL : NULL);
+        int rc = run_live(&api_both, ctl_install, &o);
+        if (rc != CTL_EXIT_BAD_DLL)
+            fail_msg("%s: install exit %d, expected %d\n%s", rows[i].row, rc, CTL_EXIT_BAD_DLL,
+                     out);
+        expect_out("32-bit catalog: its programs would load");
+        expect_out(rows[i].says);
+        ctlt_assert_equal(sim.cat[C64], start64, rows[i].row);
+        ctlt_assert_equal(sim.cat[C32], start32, rows[i].row);
+    }
+    layout_dlls(PEERLSP_TEST_LSP_DLL, PEERLSP_TEST_LSP_DLL32);
+    expect_rc(run_live(&api_both, ctl_install, &o), CTL_EXIT_OK);
+    expect_rc(run_live(&api_both, ctl_verify, &o), CTL_EXIT_OK);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        layout_dlls(PEERLSP_TEST_LSP_DLL,
+                    rows[i].x86_there < 0 ? PEERLSP_TEST_LSP_DLL : NULL);
+        int rc = run_live(&api_both, ctl_verify, &o);
+        if (rc != CTL_EXIT_PROBLEMS)
+            fail_msg("%s: verify exit %d, expected %d\n%s", rows[i].row, rc, CTL_EXIT_PROBLEMS,
+                     out);
+        expect_out("64-bit catalog: OK");
+        expect_out("32-bit catalog: DLL");
+        expect_out(rows[i].says);
+        rc = run_live(&api_both, ctl_status, &o);
+        if (rc != CTL_EXIT_PROBLEMS)
+            fail_msg("%s: status exit %d, expected %d\n%s", rows[i].row, rc, CTL_EXIT_PROBLEMS,
+                     out);
+        expect_out(rows[i].says);
+    }
+    layout_dlls(PEERLSP_TEST_LSP_DLL, PEERLSP_TEST_LSP_DLL32);
+}
+
+/* Issue 11, item 4: where ws2_32 exports WSCInstallProviderAndChains the
+ * live backend installs with it (one call: layered entry and chains,
+ * first), then sets the categories; the result verifies and uninstalls
+ * back to the catalog before. */
+static void test_install_and_chains(void **state)
+{
+    (void)state;
+    setup_starts();
+    ctl_winapi_override(&api_and_chains);
+    struct ctl_backend *b = ctl_backend_live(64);
+    ctl_winapi_override(NULL);
+    assert_non_null(b);
+    assert_non_null(b->install_and_chains);
+    ctl_backend_destroy(b);
+    expect_rc(run_cli(&api_and_chains, L"--verbose", L"install", L"--dll", live_dll), 0);
+    expect_out("64-bit catalog: WSCInstallProviderAndChains");
+    expect_out("64-bit catalog: WSCSetProviderInfo");
+    if (strstr(out, "catalog: WSCUpdateProvider") || strstr(out, "catalog: WSCWriteProviderOrder"))
+        fail_msg("two-step calls made although WSCInstallProviderAndChains exists:\n%s", out);
+    if (sim.calls[C64] != 2)
+        fail_msg("mutating calls: %d, expected 2", sim.calls[C64]);
+    assert_int_equal(check_chains(sim.cat[C64], "64-bit"), 4);
+    expect_rc(run_cli(&api_and_chains, L"verify", NULL, NULL, NULL), 0);
+    expect_rc(run_cli(&api_and_chains, L"uninstall", NULL, NULL, NULL), 0);
+    ctlt_assert_equal(sim.cat[C64], start64, "after uninstall");
+    ctlt_assert_equal(sim.cat[C32], start32, "32-bit never touched");
+}
+
+/* Issue 11, item 13: every change to the system's catalogs is appended to
+ * the change log (here a scratch file in place of
+ * %ProgramData%\peerlsp\peerlsp-ctl.log): time, command line, each
+ * catalog's entries before and after, the result. */
+static char *read_all(const WCHAR *file)
+{
+    static char text[1 << 20];
+    FILE *f = _wfopen(file, L"rb");
+    if (!f)
+        return NULL;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    return text;
+}
+
+static void test_change_log(void **state)
+{
+    (void)state;
+    setup_starts();
+    WCHAR dir[MAX_PATH], group_log[MAX_PATH];
+    wcscpy(group_log, ctl_log_file);
+    assert_true(GetTempPathW(MAX_PATH, dir) > 0);
+    swprintf(ctl_log_file, MAX_PATH, L"%lsctl-live-%lu.log", dir,
+             (unsigned long)GetCurrentProcessId());
+    DeleteFileW(ctl_log_file);
+    expect_rc(run_cli(&api_both, L"install", L"--dll", live_dll, NULL), 0);
+    sim.fail_a[C32] = sim.calls[C32] + 1; /* the uninstall's 32-bit removal fails */
+    expect_rc(run_cli(&api_both, L"uninstall", NULL, NULL, NULL), CTL_EXIT_CALL_FAILED);
+    expect_rc(run_cli(&api_both, L"status", NULL, NULL, NULL), 0); /* reads: no entry */
+    char *log = read_all(ctl_log_file);
+    if (!log)
+        fail_msg("no change log at %ls", ctl_log_file);
+    static const char *const want[] = {
+        "=== ", "peerlsp-ctl install --dll ", "64-bit catalog: before (", "64-bit catalog: after (",
+        "32-bit catalog: before (", "32-bit catalog: after (", "\"peerlsp over ",
+        "result: exit 0 (changed as planned)", "peerlsp-ctl uninstall", "result: exit 6",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        if (!strstr(log, want[i]))
+            fail_msg("the change log lacks \"%s\":\n%s", want[i], log);
+    }
+    int entries = 0;
+    for (const char *p = log; (p = strstr(p, "=== ")); p += 4)
+        entries++;
+    if (entries != 2)
+        fail_msg("%d log entries, expected 2 (status changes nothing):\n%s", entries, log);
+    DeleteFileW(ctl_log_file);
+    wcscpy(ctl_log_file, group_log);
 }
 
 static int teardown(void **state)
@@ -725,8 +977,13 @@ int main(void)
         cmocka_unit_test_teardown(test_repair_fault_matrix, teardown),
         cmocka_unit_test_teardown(test_cli_both, teardown),
         cmocka_unit_test_teardown(test_no_32bit_functions, teardown),
+        cmocka_unit_test_teardown(test_32bit_dll_checked, teardown),
+        cmocka_unit_test_teardown(test_no_install64_32, teardown),
+        cmocka_unit_test_teardown(test_install_and_chains, teardown),
+        cmocka_unit_test_teardown(test_change_log, teardown),
     };
-    int rc = cmocka_run_group_tests_name("peerlsp-ctl live backend", tests, NULL, NULL);
+    int rc = cmocka_run_group_tests_name("peerlsp-ctl live backend", tests, setup_dlls,
+                                         teardown_dlls);
     simcat_destroy(start64);
     simcat_destroy(start32);
     return rc;

@@ -97,12 +97,35 @@ static void test_acceptex_invalid_listener(void **state)
     E2E_OK(s->api->closesocket(listener));
 }
 
+/* sock.c test_getsockopt (line 1690): SO_PROTOCOL_INFOA/W into a buffer
+ * larger than the structure succeed and leave the length as the caller
+ * gave it, as the base provider does. peerlsp's own answer (its chain
+ * entry) used to set the length to the structure's size. */
+static void test_protocol_info_length_kept(void **state)
+{
+    struct e2e_session *s = *state;
+    SOCKET sock = s->api->socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(sock != INVALID_SOCKET);
+    const int names[] = { SO_PROTOCOL_INFOA, SO_PROTOCOL_INFOW };
+    const int sizes[] = { sizeof(WSAPROTOCOL_INFOA), sizeof(WSAPROTOCOL_INFOW) };
+    for (int i = 0; i < 2; i++) {
+        char buffer[2 * sizeof(WSAPROTOCOL_INFOW)];
+        int len = 2 * sizes[i];
+        E2E_OK(s->api->getsockopt(sock, SOL_SOCKET, names[i], buffer, &len));
+        if (len != 2 * sizes[i])
+            fail_msg("option %#x: length %d, expected %d (unchanged)", names[i], len,
+                     2 * sizes[i]);
+    }
+    E2E_OK(s->api->closesocket(sock));
+}
+
 int main(void)
 {
     static enum e2e_layout layouts[] = { E2E_BASE_ONLY, E2E_LSP_SHARED, E2E_LSP_OWN };
     const struct CMUnitTest tests[] = {
         E2E_LAYOUT_TESTS(test_socket_from_edited_protocol_info, layouts),
         E2E_LAYOUT_TESTS(test_acceptex_invalid_listener, layouts),
+        E2E_LAYOUT_TESTS(test_protocol_info_length_kept, layouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -284,8 +284,10 @@ static int open_type_option(int set, char *optval, int *optlen, int setlen)
 {
     if (!host_session())
         return host_fail(WSANOTINITIALISED);
+    /* The length is compared as unsigned: a negative one is long enough,
+     * as in Wine and on Windows (sock.c test_set_getsockopt). */
     int len = set ? setlen : optlen ? *optlen : 0;
-    if (!optval || len < (int)sizeof(int))
+    if (!optval || (unsigned int)len < sizeof(int))
         return host_fail(WSAEFAULT);
     if (set) {
         int value;

@@ -58,19 +58,34 @@ static const struct {
     [HOST_BASE_UDP6] = { AF_INET6, SOCK_DGRAM, IPPROTO_UDP },
 };
 
-/* Wine's own entries for the four protocols: realistic field values. */
-static int wine_base_entries(WSAPROTOCOL_INFOW out[HOST_BASE_COUNT])
+/* Wine's own catalog (WSAEnumProtocolsW): *all is the caller's to free.
+ * Returns 0 or a WSA error code. */
+static int wine_catalog(WSAPROTOCOL_INFOW **all, int *n)
 {
     WSADATA data;
     int err = WSAStartup(MAKEWORD(2, 2), &data);
     if (err)
         return err;
     DWORD len = 0;
+    *all = NULL;
+    *n = WSAEnumProtocolsW(NULL, NULL, &len);
+    if (*n == SOCKET_ERROR && WSAGetLastError() == WSAENOBUFS && (*all = malloc(len)))
+        *n = WSAEnumProtocolsW(NULL, *all, &len);
+    err = !*all ? WSA_NOT_ENOUGH_MEMORY : *n == SOCKET_ERROR ? WSAGetLastError() : 0;
+    WSACleanup();
+    if (err) {
+        free(*all);
+        *all = NULL;
+    }
+    return err;
+}
+
+/* Wine's own entries for the four protocols: realistic field values. */
+static int wine_base_entries(WSAPROTOCOL_INFOW out[HOST_BASE_COUNT])
+{
     WSAPROTOCOL_INFOW *all = NULL;
-    int n = WSAEnumProtocolsW(NULL, NULL, &len);
-    if (n == SOCKET_ERROR && WSAGetLastError() == WSAENOBUFS && (all = malloc(len)))
-        n = WSAEnumProtocolsW(NULL, all, &len);
-    err = !all ? WSA_NOT_ENOUGH_MEMORY : n == SOCKET_ERROR ? WSAGetLastError() : 0;
+    int n = 0;
+    int err = wine_catalog(&all, &n);
     for (int k = 0; k < HOST_BASE_COUNT && !err; k++) {
         int found = 0;
         for (int i = 0; i < n && !found; i++) {
@@ -86,7 +101,6 @@ static int wine_base_entries(WSAPROTOCOL_INFOW out[HOST_BASE_COUNT])
             err = WSAEPROTONOSUPPORT;
     }
     free(all);
-    WSACleanup();
     return err;
 }
 
@@ -165,16 +179,9 @@ static int add_family(struct simcat *cat, const wchar_t *tbase_path, GUID guid,
 
 int host_catalog_add_wine_catalog(struct simcat *cat, const wchar_t *tbase_path)
 {
-    WSADATA data;
-    int err = WSAStartup(MAKEWORD(2, 2), &data);
-    if (err)
-        return err;
-    DWORD len = 0;
     WSAPROTOCOL_INFOW *all = NULL;
-    int n = WSAEnumProtocolsW(NULL, NULL, &len);
-    if (n == SOCKET_ERROR && WSAGetLastError() == WSAENOBUFS && (all = malloc(len)))
-        n = WSAEnumProtocolsW(NULL, all, &len);
-    err = !all ? WSA_NOT_ENOUGH_MEMORY : n == SOCKET_ERROR ? WSAGetLastError() : 0;
+    int n = 0;
+    int err = wine_catalog(&all, &n);
     GUID v4 = TBASE_GUID_IPV4, v6 = TBASE_GUID_IPV6, other = TBASE_GUID_OTHER;
     if (!err)
         err = add_family(cat, tbase_path, v4, all, n, AF_INET, 1);
@@ -183,7 +190,6 @@ int host_catalog_add_wine_catalog(struct simcat *cat, const wchar_t *tbase_path)
     if (!err)
         err = add_family(cat, tbase_path, other, all, n, AF_IPX, 0);
     free(all);
-    WSACleanup();
     return err;
 }
 

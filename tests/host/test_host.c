@@ -879,6 +879,14 @@ static void test_router_functions(void **state)
     len = 2;
     expect_fail("SO_OPENTYPE short", api->getsockopt(INVALID_SOCKET, SOL_SOCKET, SO_OPENTYPE,
                                                       (char *)&value, &len), WSAEFAULT);
+    /* A negative length is compared as unsigned, so it is long enough
+     * (sock.c test_set_getsockopt, which passes on Windows). */
+    len = -1;
+    check_int("get SO_OPENTYPE, length -1",
+              api->getsockopt(INVALID_SOCKET, SOL_SOCKET, SO_OPENTYPE, (char *)&value, &len), 0);
+    check_int("SO_OPENTYPE length", len, sizeof(int));
+    check_int("set SO_OPENTYPE, length -1",
+              api->setsockopt(INVALID_SOCKET, SOL_SOCKET, SO_OPENTYPE, (char *)&value, -1), 0);
     value = 0;
     check_int("reset SO_OPENTYPE", api->setsockopt(INVALID_SOCKET, SOL_SOCKET, SO_OPENTYPE,
                                                    (char *)&value, sizeof value), 0);
@@ -889,8 +897,11 @@ static void test_router_functions(void **state)
     SOCKET s = api->socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
     assert_true(s != INVALID_SOCKET);
     api->WSASetLastError(ERR_SENTINEL);
-    expect_fail("duplicate A, no info", host_WSADuplicateSocketA(s, GetCurrentProcessId(), NULL),
+    expect_fail("duplicate A, no info, process 0", host_WSADuplicateSocketA(s, 0, NULL),
                 WSAEINVAL);
+    api->WSASetLastError(ERR_SENTINEL);
+    expect_fail("duplicate A, no info", host_WSADuplicateSocketA(s, GetCurrentProcessId(), NULL),
+                WSAEFAULT);
 
     /* WSAPoll with no valid handle: each marked POLLNVAL, WSAENOTSOCK. */
     WSAPOLLFD fds[2] = { { INVALID_SOCKET, POLLERR, (SHORT)0xdead },

@@ -32,7 +32,8 @@ struct model {
     int present;
     uint8_t provider, state, len;
     uint8_t peer[PLSP_PEER_MAX];
-    uint32_t gen;
+    plsp_gen gen;   /* the latest write's */
+    plsp_gen birth; /* the gen of the insert that made this instance */
 };
 
 struct fuzz {
@@ -41,8 +42,8 @@ struct fuzz {
     struct plsp_ctab *t;
     struct model m[KEYS];
     size_t count;
-    uint32_t next_serial; /* the next insert's serial (low 16 bits) */
-    int have_serial;      /* learnt from the first insert */
+    plsp_gen next_gen; /* the next write's gen: one table-wide counter */
+    int have_gen;      /* learnt from the first insert */
     size_t live_before;
 };
 
@@ -101,48 +102,32 @@ static void check_key(struct fuzz *f, size_t k)
     memcpy(want, m->peer, m->len);
     if (c.gen != m->gen || c.provider != m->provider || c.state != m->state ||
         c.peer_len != m->len || c.reserved != 0 || memcmp(c.peer, want, sizeof(want)) != 0)
-        die("key %#llx: record gen %u provider %u state %u len %u, model gen %u provider %u "
+        die("key %#llx: record gen %#llx provider %u state %u len %u, model gen %#llx provider %u "
             "state %u len %u (or peer bytes differ)",
-            (unsigned long long)key, c.gen, c.provider, c.state, c.peer_len, m->gen, m->provider,
-            m->state, m->len);
+            (unsigned long long)key, (unsigned long long)c.gen, c.provider, c.state, c.peer_len,
+            (unsigned long long)m->gen, m->provider, m->state, m->len);
 }
 
-/* The gen scheme (conntable.h): an insert, new or replacing, takes the next
- * serial from a table-wide 24-bit counter (high 24 bits, write count 0);
- * every other write keeps the serial and counts on in the low byte, skipping
- * PLSP_ANY_GEN. */
-static uint32_t next_version(uint32_t gen)
-{
-    uint32_t next = (gen & 0xffffff00u) | ((gen + 1u) & 0xffu);
-
-    return next == PLSP_ANY_GEN ? next & 0xffffff00u : next;
-}
-
-/* After an insert of key k: its gen must be the next serial's.  The first
- * insert tells where the counter starts (builds may choose it). */
-static void expect_insert_gen(struct fuzz *f, size_t k)
+/* The gen scheme (conntable.h): every write that succeeds, insert or not,
+ * takes the next value of one table-wide 64-bit counter.  The first insert
+ * tells where the counter starts (builds may choose it). */
+static void expect_write_gen(struct fuzz *f, size_t k, int insert)
 {
     struct plsp_conn c;
     uint64_t key = key_at(k);
 
     if (plsp_ctab_lookup(f->t, key, &c) != 1)
-        die("key %#llx: not found right after an insert", (unsigned long long)key);
-    if (!f->have_serial) {
-        f->next_serial = PLSP_GEN_SERIAL(c.gen);
-        f->have_serial = 1;
+        die("key %#llx: not found right after a write", (unsigned long long)key);
+    if (!f->have_gen) {
+        f->next_gen = c.gen;
+        f->have_gen = 1;
     }
-    if (c.gen != (f->next_serial & 0xffffffu) << 8)
-        die("key %#llx: insert gave gen %#x, expected serial %#x, count 0",
-            (unsigned long long)key, c.gen, f->next_serial & 0xffffffu);
-    f->next_serial++;
-    f->m[k].gen = c.gen;
-    check_key(f, k);
-}
-
-/* After any other write to key k: same serial, the write count moved on. */
-static void expect_next_gen(struct fuzz *f, size_t k)
-{
-    f->m[k].gen = next_version(f->m[k].gen);
+    if (c.gen != f->next_gen)
+        die("key %#llx: write gave gen %#llx, expected %#llx", (unsigned long long)key,
+            (unsigned long long)c.gen, (unsigned long long)f->next_gen);
+    f->m[k].gen = f->next_gen++;
+    if (insert)
+        f->m[k].birth = f->m[k].gen;
     check_key(f, k);
 }
 
@@ -186,7 +171,7 @@ static void do_insert(struct fuzz *f, size_t k, uint8_t provider, long fail_at)
     f->m[k].provider = provider;
     f->m[k].state = PLSP_PEER_UNKNOWN;
     f->m[k].len = 0;
-    expect_insert_gen(f, k);
+    expect_write_gen(f, k, 1);
 }
 
 static void do_set_peer(struct fuzz *f, size_t k)
@@ -194,7 +179,7 @@ static void do_set_peer(struct fuzz *f, size_t k)
     struct model *m = &f->m[k];
     uint8_t mode = next_byte(f), peer[PLSP_PEER_MAX + 8];
     size_t len = next_byte(f) % (PLSP_PEER_MAX + 3), i;
-    uint32_t gen;
+    plsp_gen gen;
     int want, r;
 
     for (i = 0; i < len; i++)
@@ -202,21 +187,22 @@ static void do_set_peer(struct fuzz *f, size_t k)
     switch (mode % 5) {
     case 0: gen = PLSP_ANY_GEN; break;
     case 1: gen = m->gen; break;                                /* current */
-    case 2: gen = m->gen - 1u - (mode >> 3); break;             /* older write */
-    case 3: gen = m->gen - 0x100u * (1u + (mode >> 3)); break;   /* older instance */
-    default: gen = next_version(m->gen); break;                 /* not yet made */
+    case 2: gen = m->gen - 1u - (mode >> 3); break;             /* an older write */
+    case 3: gen = m->gen - 0x100u * (1u + (mode >> 3)); break;   /* much older */
+    default: gen = f->have_gen ? f->next_gen : 1u; break;       /* not yet made */
     }
     want = m->present && len >= 1 && len <= PLSP_PEER_MAX &&
            (gen == PLSP_ANY_GEN || gen == m->gen);
     r = plsp_ctab_set_peer(f->t, key_at(k), gen, peer, len);
     if (r != want)
-        die("key %#llx: set_peer(gen %u, len %zu) returned %d, model %d (gen %u, present %d)",
-            (unsigned long long)key_at(k), gen, len, r, want, m->gen, m->present);
+        die("key %#llx: set_peer(gen %#llx, len %zu) returned %d, model %d (gen %#llx, present %d)",
+            (unsigned long long)key_at(k), (unsigned long long)gen, len, r, want,
+            (unsigned long long)m->gen, m->present);
     if (r) {
         m->state = PLSP_PEER_KNOWN;
         m->len = (uint8_t)len;
         memcpy(m->peer, peer, len);
-        expect_next_gen(f, k);
+        expect_write_gen(f, k, 0);
     } else {
         check_key(f, k);
     }
@@ -233,7 +219,7 @@ static void do_unset(struct fuzz *f, size_t k, int volatile_)
     if (r) {
         f->m[k].state = volatile_ ? PLSP_PEER_VOLATILE : PLSP_PEER_UNKNOWN;
         f->m[k].len = 0;
-        expect_next_gen(f, k);
+        expect_write_gen(f, k, 0);
     } else {
         check_key(f, k);
     }
@@ -253,25 +239,29 @@ static void do_remove(struct fuzz *f, size_t k)
     check_key(f, k);
 }
 
-/* remove_if deletes only the instance whose gen (serial) was read. */
+/* remove_if deletes only the instance that the gen was read from: the
+ * record's, if no insert came after it (birth <= gen <= the latest gen). */
 static void do_remove_if(struct fuzz *f, size_t k)
 {
     struct model *m = &f->m[k];
     uint8_t mode = next_byte(f);
-    uint32_t gen;
+    plsp_gen gen;
     int want, r;
 
-    switch (mode % 4) {
-    case 0: gen = m->gen; break;                             /* as read */
-    case 1: gen = m->gen ^ (1u + (mode >> 2)); break;        /* same instance, other write */
-    case 2: gen = m->gen - 0x100u * (1u + (mode >> 2)); break; /* an older instance */
+    switch (mode % 6) {
+    case 0: gen = m->gen; break;                                 /* as read */
+    case 1: gen = m->birth; break;                               /* read at the insert */
+    case 2: gen = m->gen - (1u + (mode >> 3)); break;            /* an older write */
+    case 3: gen = m->birth - (1u + (mode >> 3)); break;          /* an older instance */
+    case 4: gen = f->have_gen ? f->next_gen : 1u; break;        /* not yet made */
     default: gen = PLSP_ANY_GEN; break;
     }
-    want = m->present && PLSP_GEN_SERIAL(gen) == PLSP_GEN_SERIAL(m->gen);
+    want = m->present && m->birth <= gen && gen <= m->gen;
     r = plsp_ctab_remove_if(f->t, key_at(k), gen);
     if (r != want)
-        die("key %#llx: remove_if(gen %#x) returned %d, model %d (gen %#x, present %d)",
-            (unsigned long long)key_at(k), gen, r, want, m->gen, m->present);
+        die("key %#llx: remove_if(gen %#llx) returned %d, model %d (gen %#llx, birth %#llx, "
+            "present %d)", (unsigned long long)key_at(k), (unsigned long long)gen, r, want,
+            (unsigned long long)m->gen, (unsigned long long)m->birth, m->present);
     if (r) {
         m->present = 0;
         f->count--;
