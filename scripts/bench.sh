@@ -98,8 +98,8 @@ END {
   printf "  %-26s %12.3f   (base / base, same rounds: the noise floor)\n", "send_recv_aa_ratio", num("send_recv_aa_ratio")
   printf "  %-26s %12.3f   (--base-only / --base-only, same passes)\n", "app_http_keepalive_aa", num("app_http_keepalive_aa_ratio")
   printf "  %-26s %12.3f   (--base-only / --base-only, same passes)\n", "app_http_connect_aa", num("app_http_connect_aa_ratio")
-  printf "  %-26s %12.3f   (node's CPU per request, base / peerlsp; A/A %.3f)\n", "app_http_keepalive_cpu", num("app_http_keepalive_cpu_ratio"), num("app_http_keepalive_cpu_aa_ratio")
-  printf "  %-26s %12.3f   (node's CPU per request, base / peerlsp; A/A %.3f)\n", "app_http_connect_cpu", num("app_http_connect_cpu_ratio"), num("app_http_connect_cpu_aa_ratio")
+  printf "  %-26s %12.3f   (node CPU time per request, base / peerlsp; A/A %.3f)\n", "app_http_keepalive_cpu", num("app_http_keepalive_cpu_ratio"), num("app_http_keepalive_cpu_aa_ratio")
+  printf "  %-26s %12.3f   (node CPU time per request, base / peerlsp; A/A %.3f)\n", "app_http_connect_cpu", num("app_http_connect_cpu_ratio"), num("app_http_connect_cpu_aa_ratio")
   printf "  %-26s %12s\n", "load average before/after", lb " / " la
   printf "{" > out
   for (i = 1; i <= nkeys; i++) printf "\"%s\": %s, ", order[i], val[order[i]] > out
