@@ -2,10 +2,12 @@
 #   make demo     install what is missing, build dist/x64 and dist/x86, run the demo
 #   make apps     fetch node.exe, build curl.exe (.deps/apps; make build does it)
 #   make test     the whole test suite (x64 under Wine, x86 built and inspected)
+#   make conformance  Wine's ws2_32 tests direct, base_only and through
+#                 peerlsp (build/conformance.json; docs/testing.md)
 #   make bench    benchmarks (build/bench.json)
 #   make fuzz     a bounded libFuzzer run on the connection table
 #   make package  the MSI (dist/peerlsp-<version>-x64.msi)
-.PHONY: all bootstrap apps build build-x64 build-x86 demo test bench fuzz package clean
+.PHONY: all bootstrap apps build build-x64 build-x86 demo test conformance bench fuzz package clean
 
 all: build
 
@@ -43,6 +45,10 @@ test: build
 	cmake --preset native >/dev/null
 	cmake --build --preset native -j 2
 	ctest --preset native
+
+# Also part of make test (the ctest test `conformance`); this runs it alone.
+conformance: build
+	tests/conformance/conformance.sh
 
 # Logic in the scripts: scripts/bench.sh (native table metrics + the Wine
 # benchmark -> build/bench.json), scripts/fuzz.sh (FUZZ_SECONDS, default 60).

@@ -294,11 +294,11 @@ static int enum_entries(const struct simcat *cat, int visible_only, LPINT protoc
     size_t need = n * sizeof(WSAPROTOCOL_INFOW);
     if (need > MAXDWORD) {
         ret = fail_with(lpErrno, WSAENOBUFS);
-    } else if (*length < need) {
+    } else if (*length < need || (n && !buffer)) {
+        /* No buffer is a size query, whatever *length says (Wine's
+         * protocol.c test_WSAEnumProtocolsW, which passes on Windows). */
         *length = (DWORD)need;
         ret = fail_with(lpErrno, WSAENOBUFS);
-    } else if (n && !buffer) {
-        ret = fail_with(lpErrno, WSAEFAULT);
     } else {
         size_t out = 0;
         for (size_t i = 0; i < cat->count; i++) {
@@ -632,18 +632,23 @@ int simcat_get_provider_info(const struct simcat *cat, LPGUID lpProviderId,
                              WSC_PROVIDER_INFO_TYPE InfoType, PBYTE Info, size_t *InfoSize,
                              DWORD Flags, LPINT lpErrno)
 {
-    if (!cat || !lpProviderId || !InfoSize)
+    if (!cat || !lpProviderId)
         return fail_with(lpErrno, WSAEFAULT);
-    if (InfoType == ProviderInfoAudit)
-        return fail_with(lpErrno, ERROR_CALL_NOT_IMPLEMENTED);
-    if (InfoType != ProviderInfoLspCategories || Flags)
-        return fail_with(lpErrno, WSAEINVAL);
 
+    /* A provider the catalog does not hold is WSANO_RECOVERY, whatever the
+     * other arguments (Wine's protocol.c test_WSCGetProviderInfo, which
+     * passes on Windows); only then are they checked. */
     int ret = 0;
     AcquireSRWLockShared(simcat__cat_lock(cat));
     const struct simcat_provider *p = simcat__provider_find(cat, lpProviderId);
     if (!p) {
-        ret = fail_with(lpErrno, WSAEINVALIDPROVIDER);
+        ret = fail_with(lpErrno, WSANO_RECOVERY);
+    } else if (!InfoSize) {
+        ret = fail_with(lpErrno, WSAEFAULT);
+    } else if (InfoType == ProviderInfoAudit) {
+        ret = fail_with(lpErrno, ERROR_CALL_NOT_IMPLEMENTED);
+    } else if (InfoType != ProviderInfoLspCategories || Flags) {
+        ret = fail_with(lpErrno, WSAEINVAL);
     } else if (!Info || *InfoSize < sizeof(DWORD)) {
         *InfoSize = sizeof(DWORD);
         ret = fail_with(lpErrno, WSAEFAULT);

@@ -24,6 +24,10 @@ declare -A pkg_for=(
   [wine]=wine
   [wine64]=wine64
   [dpkg-source]=dpkg-dev
+  [dpkg-parsechangelog]=dpkg-dev
+  # make conformance: patches and reports on Wine's conformance tests.
+  [patch]=patch
+  [python3]=python3
   [xz]=xz-utils
   # make test builds and installs the MSI under Wine.
   [gcc]=gcc
@@ -86,6 +90,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Debian's source packages: cmocka (below) and wine (make conformance) come
+# from them.
+ensure_deb_src() {
+  if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
+    [ "$(id -u)" = 0 ] || die "no deb-src entry for apt-get source; run as root"
+    say "adding a deb-src entry for Debian's source packages"
+    cat > /etc/apt/sources.list.d/peerlsp-deb-src.sources <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    need_apt_update=1
+    apt_update_once
+  fi
+}
+ensure_deb_src
+
 # cmocka for MinGW, built from Debian's own source package so that the test
 # framework comes from the distribution, not from an unpinned download.
 build_cmocka() {
@@ -95,18 +118,6 @@ build_cmocka() {
   local src
   src=$(ls -d "$deps"/src/cmocka-*/ 2>/dev/null | head -n 1 || true)
   if [ -z "$src" ]; then
-    if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-      [ "$(id -u)" = 0 ] || die "no deb-src entry for apt-get source; run as root"
-      say "adding a deb-src entry for Debian's source packages"
-      cat > /etc/apt/sources.list.d/peerlsp-deb-src.sources <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-      need_apt_update=1
-    fi
     apt_update_once
     mkdir -p "$deps/src"
     say "fetching Debian's cmocka source package"

@@ -253,7 +253,10 @@ static void test_enum_errors(void **state)
         { "visible size query", 1, NULL, 0, 0, SOCKET_ERROR, WSAENOBUFS, visible },
         { "visible one short", 1, buf, visible - 1, 0, SOCKET_ERROR, WSAENOBUFS, visible },
         { "NULL length", 0, buf, 0, 1, SOCKET_ERROR, WSAEFAULT, SENTINEL },
-        { "NULL buffer, length enough", 0, NULL, all, 0, SOCKET_ERROR, WSAEFAULT, all },
+        /* No buffer is a size query even when the length would do (Wine's
+         * protocol.c, as on Windows). */
+        { "NULL buffer, length enough", 0, NULL, all, 0, SOCKET_ERROR, WSAENOBUFS, all },
+        { "NULL buffer, length too much", 1, NULL, all, 0, SOCKET_ERROR, WSAENOBUFS, visible },
         { "exact size", 0, buf, all, 0, 5, SENTINEL, all },
         { "visible exact size", 1, buf, visible, 0, 3, SENTINEL, visible },
     };
@@ -547,8 +550,18 @@ static void test_provider_info_errors(void **state)
     } rows[] = {
         { "get NULL GUID", 0, NULL, ProviderInfoLspCategories, 0, 0, 4, 0, WSAEFAULT, 4 },
         { "get NULL InfoSize", 0, &guid_a, ProviderInfoLspCategories, 0, 1, 4, 0, WSAEFAULT, 0 },
+        /* An unknown provider comes before every other check (Wine's
+         * protocol.c, as on Windows). */
         { "get unknown GUID", 0, &guid_unknown, ProviderInfoLspCategories, 0, 0, 4, 0,
-          WSAEINVALIDPROVIDER, 4 },
+          WSANO_RECOVERY, 4 },
+        { "get unknown GUID, bad type", 0, &guid_unknown, (WSC_PROVIDER_INFO_TYPE)-1, 0, 0, 4, 0,
+          WSANO_RECOVERY, 4 },
+        { "get unknown GUID, NULL Info", 0, &guid_unknown, ProviderInfoLspCategories, 1, 0, 4, 0,
+          WSANO_RECOVERY, 4 },
+        { "get unknown GUID, NULL InfoSize", 0, &guid_unknown, ProviderInfoLspCategories, 0, 1,
+          4, 0, WSANO_RECOVERY, 0 },
+        { "get unknown GUID, size 0", 0, &guid_unknown, ProviderInfoLspCategories, 0, 0, 0, 0,
+          WSANO_RECOVERY, 0 },
         { "get NULL Info", 0, &guid_a, ProviderInfoLspCategories, 1, 0, 4, 0, WSAEFAULT, 4 },
         { "get size query", 0, &guid_a, ProviderInfoLspCategories, 1, 0, 0, 0, WSAEFAULT, 4 },
         { "get short", 0, &guid_a, ProviderInfoLspCategories, 0, 0, 3, 0, WSAEFAULT, 4 },
