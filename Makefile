@@ -1,5 +1,6 @@
 # A thin front over the CMake presets in CMakePresets.json.
 #   make demo     install what is missing, build dist/x64 and dist/x86, run the demo
+#   make apps     fetch node.exe, build curl.exe (.deps/apps; make build does it)
 #   make test     the whole test suite (x64 under Wine, x86 built and inspected)
 #   make conformance  Wine's ws2_32 tests direct, base_only and through
 #                 peerlsp (build/conformance.json; docs/testing.md)
@@ -7,14 +8,19 @@
 #   make fuzz     a bounded libFuzzer run on the connection table
 #   make package  the MSI (dist/peerlsp-<version>-x64.msi)
 #   make coverage line and branch coverage of src/ and installer/ (build/coverage.json)
-.PHONY: all bootstrap build build-x64 build-x86 demo test conformance bench fuzz package coverage clean
+.PHONY: all bootstrap apps build build-x64 build-x86 demo test conformance bench fuzz package coverage clean
 
 all: build
 
 bootstrap:
 	@scripts/bootstrap.sh
 
-build-x64: bootstrap
+# The real programs the app_* tests run (node.exe, curl.exe) into .deps/apps;
+# a second run only checks (scripts/fetch-apps.sh).
+apps: bootstrap
+	@scripts/fetch-apps.sh
+
+build-x64: bootstrap apps
 	cmake --preset x64 >/dev/null
 	cmake --build --preset x64 -j 2
 
@@ -24,8 +30,10 @@ build-x86: bootstrap
 
 build: build-x64 build-x86
 
+# The test host's demo, then a real program (node.exe) through peerlsp-run.
 demo: build
 	WINEDEBUG=-all wine build/x64/tests/demo/peerlsp-demo.exe
+	@scripts/demo-app.sh
 
 package: build
 	scripts/package.sh

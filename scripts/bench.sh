@@ -8,6 +8,8 @@
 # scripts/bench-native.sh (both print one JSON object with lookup_ns_1k,
 # lookup_ns_1m, bytes_per_entry, instructions_per_lookup).
 # Wine part: build/x64/tests/bench/peerlsp-bench.exe (tests/bench).
+# Real programs: scripts/bench-apps.sh (node.exe and curl.exe through
+# peerlsp-run, peerlsp against --base-only).
 # See docs/performance.md for what each figure means.
 set -euo pipefail
 
@@ -37,6 +39,14 @@ printf '{"mem_latency_ns_64k": %s, "mem_latency_ns_64m": %s}\n' \
 say "Wine benchmark ($rounds rounds)"
 winjson="Z:$(printf '%s' "$top/build/bench-wine.json" | tr / '\\')"
 WINEDEBUG=-all wine build/x64/tests/bench/peerlsp-bench.exe "$winjson" "$rounds"
+
+say "real programs (scripts/bench-apps.sh)"
+scripts/fetch-apps.sh
+# The whole x64 tree: peerlsp-run.exe, its route DLL and dist/x64's
+# peerlsp-ctl.exe besides the above (nothing to do when make build ran).
+cmake --build --preset x64 -j 2 >/dev/null
+scripts/bench-apps.sh > build/bench-apps.json
+cat build/bench-apps.json
 
 load_after=$(cut -d' ' -f1 /proc/loadavg)
 wine_version=$(wine --version 2>/dev/null | head -n 1)
@@ -80,9 +90,16 @@ END {
   target("bytes_per_entry", "<=", 64, "64")
   target("threads_2_speedup", ">=", 1.7, "1.7")
   target("instructions_per_lookup", "<=", 60, "60")
+  target("app_http_keepalive_ratio", ">=", 0.98, "0.98")
+  target("app_http_connect_ratio", ">=", 0.97, "0.97")
+  target("app_curl_ratio", "<=", 1.03, "1.03")
   printf "  %-26s %12.3f   (a loop calling nothing, same rounds)\n", "threads_2_ceiling", num("threads_2_ceiling")
   printf "  %-26s %12.3f   (the churn ratio of a loop calling nothing: the machine)\n", "getpeername_churn_control", num("getpeername_churn_control")
   printf "  %-26s %12.3f   (base / base, same rounds: the noise floor)\n", "send_recv_aa_ratio", num("send_recv_aa_ratio")
+  printf "  %-26s %12.3f   (--base-only / --base-only, same passes)\n", "app_http_keepalive_aa", num("app_http_keepalive_aa_ratio")
+  printf "  %-26s %12.3f   (--base-only / --base-only, same passes)\n", "app_http_connect_aa", num("app_http_connect_aa_ratio")
+  printf "  %-26s %12.3f   (node CPU time per request, base / peerlsp; A/A %.3f)\n", "app_http_keepalive_cpu", num("app_http_keepalive_cpu_ratio"), num("app_http_keepalive_cpu_aa_ratio")
+  printf "  %-26s %12.3f   (node CPU time per request, base / peerlsp; A/A %.3f)\n", "app_http_connect_cpu", num("app_http_connect_cpu_ratio"), num("app_http_connect_cpu_aa_ratio")
   printf "  %-26s %12s\n", "load average before/after", lb " / " la
   printf "{" > out
   for (i = 1; i <= nkeys; i++) printf "\"%s\": %s, ", order[i], val[order[i]] > out
@@ -91,5 +108,5 @@ END {
   printf "\"cpu\": \"%s\", \"wine\": \"%s\"}\n", cpu, wine > out
   close(out)
   exit bad
-}' build/bench-native.json build/bench-memlat.json build/bench-wine.json
+}' build/bench-native.json build/bench-memlat.json build/bench-wine.json build/bench-apps.json
 say "wrote build/bench.json"
