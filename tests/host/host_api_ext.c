@@ -365,14 +365,14 @@ BOOL WSAAPI host_WSAConnectByNameA(SOCKET s, LPCSTR node, LPCSTR service, LPDWOR
     else if (!size)
         host_fail(WSAENOTSOCK);
     else if (host_api()->connect(s, found->ai_addr, size) == 0) {
+        /* Connected once writable; a poll that fails left its error. */
         WSAPOLLFD writable = { s, POLLWRNORM, 0 };
-        int sock_err = 0, opt_len = sizeof sock_err;
-        if (host_WSAPoll(&writable, 1, -1) == SOCKET_ERROR)
-            ;
-        else if (writable.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        int polled = host_WSAPoll(&writable, 1, -1) != SOCKET_ERROR;
+        if (polled && (writable.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+            int sock_err = 0, opt_len = sizeof sock_err;
             if (!host_api()->getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)&sock_err, &opt_len))
                 host_fail(sock_err);
-        } else {
+        } else if (polled) {
             ok = !connected_addresses(s, found->ai_addr, size, local_len, local, remote_len,
                                       remote);
         }
