@@ -1,9 +1,9 @@
 /*
  * conntable.c - the connection table: socket handle -> peer record.
  *
- * Readers never lock, and write nothing but a reader counter of their
- * thread's stripe (reclamation, below), because getpeername is called from
- * every application thread and must not serialise them.  The scheme is a
+ * Readers never lock, and write nothing but their thread's reader slot,
+ * with plain stores (reclamation, below), because getpeername is called
+ * from every application thread and must not serialise them.  The scheme is a
  * table-wide sequence count (a seqlock):
  *
  *   writer: lock; seq = odd; change words; seq = even; unlock
@@ -33,17 +33,23 @@
  *     full, records packed into new chunks, a new directory), publishes it
  *     inside a write bracket and retires the whole old one.
  *
- * Giving retired blocks back (see "reclamation" below): a lookup counts
- * itself in one of 2 x READER_STRIPES counters (the stripe chosen by the
- * thread's stack address, each on its own cache line; the pair by the
- * parity of a table-wide epoch) while it reads the table.  A writer frees a
- * retired block only once, after it was unpublished, each parity's counters
- * were seen all zero; flipping the epoch makes new readers use the other
- * parity, so the old one drains.  A reader that is inside a block is
- * counted, so the block stays; a reader that was not counted when a parity
- * was seen idle can only load the pointers published after the block was
- * unpublished.  Writers never wait for readers: what cannot be freed yet is
- * tried again at the next write; plsp_ctab_destroy() frees the rest.
+ * Giving retired blocks back (see "reclamation" below): each thread that
+ * looks up takes a reader slot (READER_SLOTS, each on its own cache line,
+ * found from the thread's identity, given back when the thread ends) and
+ * stores in it, with plain stores, the table-wide epoch while it reads the
+ * table and 0 after.  A writer bumps the epoch after unpublishing blocks
+ * and makes every thread of the process drain its pending stores (a
+ * process-wide barrier, ctab_barrier); it frees the blocks once no slot
+ * holds an older epoch.  The lookup thus pays no locked instruction; the
+ * writer pays the barrier, once per batch of retired blocks (growths and
+ * shrinks, not ordinary writes).  A lookup that finds no slot (all taken,
+ * or the OS refused what slots need) counts itself in one of
+ * 2 x READER_STRIPES counters instead (the stripe chosen by the thread's
+ * stack address; the pair by the epoch's parity): a block is freed only
+ * once, after it was unpublished, each parity's counters were seen all
+ * zero; bumping the epoch makes new readers use the other parity, so the
+ * old one drains.  Writers never wait for readers: what cannot be freed
+ * yet is tried again at the next write; plsp_ctab_destroy() frees the rest.
  */
 #include "conntable.h"
 
@@ -56,6 +62,8 @@
 #else
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 /* Allocation hook.  The shipped DLL uses malloc/free; a test build defines
@@ -210,16 +218,139 @@ static void ctab_lock_release(ctab_lock *lock) { if (pthread_mutex_unlock(lock) 
 static void ctab_yield(void) { (void)sched_yield(); }
 #endif
 
+/* ---- reader slots: thread identity, exit notice, process-wide barrier ----
+ *
+ * What a lookup needs from the OS to announce itself with plain stores
+ * (reclamation, below): a value that tells live threads apart and costs no
+ * call; a notice when a thread ends, so that its slot can be taken again;
+ * and, for the writer, a barrier that makes every other thread of the
+ * process drain its pending stores.  All of it outside the lookup's path
+ * except the identity. */
+
+#ifdef _WIN32
+/* The thread's TEB, read from the segment register as winnt.h's
+ * NtCurrentTeb() does (whose inline form trips GCC 12's -Warray-bounds): one
+ * per live thread, reused only after its thread ended. */
+static CTAB_INLINE uintptr_t ctab_thread_self(void)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+    uintptr_t teb;
+    __asm__("movq %%gs:0x30, %0" : "=r"(teb));
+    return teb;
+#elif defined(__GNUC__) && defined(__i386__)
+    uintptr_t teb;
+    __asm__("movl %%fs:0x18, %0" : "=r"(teb));
+    return teb;
+#else
+    return (uintptr_t)NtCurrentTeb();
+#endif
+}
+
+typedef DWORD ctab_exit_key;
+static void WINAPI slot_thread_ended(void *slot);
+/* Fiber-local storage, for its callback: Windows calls it when a thread
+ * ends (and a fiber is deleted, and the index is freed) with the value the
+ * thread stored, without DllMain's thread notices.  The lookup's slow path
+ * calls these, so each keeps the thread's last error as it was. */
+static int exit_key_create(ctab_exit_key *key)
+{
+    *key = FlsAlloc(slot_thread_ended);
+    return *key == FLS_OUT_OF_INDEXES ? -1 : 0;
+}
+static void exit_key_delete(ctab_exit_key key) { (void)FlsFree(key); }
+static int exit_key_set(ctab_exit_key key, void *slot)
+{
+    DWORD error = GetLastError();
+    BOOL ok = FlsSetValue(key, slot);
+
+    SetLastError(error);
+    return ok ? 0 : -1;
+}
+static void *exit_key_get(ctab_exit_key key)
+{
+    DWORD error = GetLastError();
+    void *slot = FlsGetValue(key);
+
+    SetLastError(error);
+    return slot;
+}
+
+static size_t ctab_page_size(void)
+{
+    SYSTEM_INFO info;
+
+    GetSystemInfo(&info);
+    return info.dwPageSize;
+}
+static int page_protect(void *page, size_t size, int writable)
+{
+    DWORD old;
+
+    return VirtualProtect(page, size, writable ? PAGE_READWRITE : PAGE_READONLY, &old) ? 0 : -1;
+}
+/* The documented process-wide barrier (Vista and later).  Wine 8 stubs it
+ * (ntdll/unix/virtual.c: a FIXME and nothing else), which is why
+ * ctab_barrier() also changes a page's protection. */
+static void os_barrier(void) { FlushProcessWriteBuffers(); }
+#else
+/* The address of a thread-local variable: one per live thread. */
+static _Thread_local char ctab_thread_marker;
+static CTAB_INLINE uintptr_t ctab_thread_self(void) { return (uintptr_t)&ctab_thread_marker; }
+
+typedef pthread_key_t ctab_exit_key;
+static void slot_thread_ended(void *slot);
+static int exit_key_create(ctab_exit_key *key)
+{
+    return pthread_key_create(key, slot_thread_ended) == 0 ? 0 : -1;
+}
+static void exit_key_delete(ctab_exit_key key) { (void)pthread_key_delete(key); }
+static int exit_key_set(ctab_exit_key key, void *slot)
+{
+    return pthread_setspecific(key, slot) == 0 ? 0 : -1;
+}
+static void *exit_key_get(ctab_exit_key key) { return pthread_getspecific(key); }
+
+static size_t ctab_page_size(void)
+{
+    long size = sysconf(_SC_PAGESIZE);
+
+    return size > 0 ? (size_t)size : 4096u;
+}
+static int page_protect(void *page, size_t size, int writable)
+{
+    return mprotect(page, size, writable ? PROT_READ | PROT_WRITE : PROT_READ) == 0 ? 0 : -1;
+}
+static void os_barrier(void) { }
+#endif
+
 /* ---- the table ------------------------------------------------------------ */
 
 #define CTAB_LINE 64u /* cache line size assumed for the layout below */
 #define READER_STRIPE_BITS 4u
 #define READER_STRIPES (1u << READER_STRIPE_BITS)
+/* Reader slots: one per thread that looks up, while it lives.  A test
+ * build may define fewer, so that its threads also take the counted path
+ * (no slot left) and reuse the slots of threads that ended. */
+#ifndef PLSP_CTAB_READER_SLOT_BITS
+#define PLSP_CTAB_READER_SLOT_BITS 8u
+#endif
+#define READER_SLOTS (1u << PLSP_CTAB_READER_SLOT_BITS)
 
 /* One reader counter on a cache line of its own. */
 struct ctab_readers {
     _Atomic uint32_t n;
     char pad[CTAB_LINE - sizeof(uint32_t)];
+};
+
+/* One thread's reader slot, on a cache line of its own.  owner is the
+ * thread's identity (ctab_thread_self), 0 when free; only a thread taking
+ * the slot (compare-and-swap from 0) and the thread that owns it (at its
+ * end) write it.  active is written by the owner only: 0 outside a lookup,
+ * slot_tag(epoch) inside one. */
+struct ctab_slot {
+    _Atomic uintptr_t owner;
+    _Atomic uint32_t active;
+    char pad[CTAB_LINE - sizeof(uintptr_t) - sizeof(uint32_t)];
 };
 
 /* Three groups, each starting a cache line (the table is allocated aligned
@@ -252,9 +383,21 @@ struct plsp_ctab {
     struct ctab_dir *pending_dirs, *waiting_dirs;
     void *raw; /* what the allocator returned (the table is aligned in it) */
     size_t raw_size;
+    /* Reader slots usable: the exit key and the barrier page exist. */
+    int have_slots;
+    ctab_exit_key exit_key;
+    /* The barrier's page (page_size bytes, aligned inside barrier_raw),
+     * and whether the waiting blocks still need a barrier. */
+    unsigned char *barrier_page;
+    void *barrier_raw;
+    size_t page_size;
+    int waiting_unfenced;
 
-    /* Written by lookups: each thread mostly its own stripe's line. */
+    /* Written by lookups that found no slot: each thread mostly its own
+     * stripe's line. */
     _Alignas(CTAB_LINE) struct ctab_readers readers[2][READER_STRIPES];
+    /* Written by lookups: each thread its own slot's line. */
+    _Alignas(CTAB_LINE) struct ctab_slot rslots[READER_SLOTS];
 };
 
 static void *ctab_alloc(struct plsp_ctab *t, size_t size)
@@ -517,6 +660,69 @@ static void index_delete(struct plsp_ctab *t, uint32_t pos)
  * load that picks the parity is an acquire, so a reader that sees a flip
  * also sees every block unpublished before it. */
 
+/* What a lookup holding a slot stores in it: never 0 (outside), and equal
+ * for two epochs only 2^31 bumps apart, which cannot happen while a lookup
+ * is inside (a bump waits for the lookups of the epoch before). */
+static CTAB_INLINE uint32_t slot_tag(uint32_t epoch)
+{
+    return (epoch << 1) | 1u;
+}
+
+/* The slot path's argument.  A lookup holding a slot stores its tag with a
+ * plain store and then loads the table's pointers; no fence, so its store
+ * may still sit in its CPU's store buffer while it reads.  A writer that
+ * retired B bumps the epoch and then runs ctab_barrier(): every other
+ * thread of the process drains its pending stores at some point during the
+ * barrier.  A lookup whose store came before that point is seen by the scan
+ * below (tag of an older epoch: B stays).  One whose store came after it
+ * loads the pointers after it too, so after B was unpublished: it never
+ * reaches B.  A lookup that loaded the new epoch was ordered after the
+ * unpublishing by that load (acquire).  A lookup that has left stored 0
+ * with a release, which the scan's acquire load synchronises with, so its
+ * reads of B happen before B is freed.  The C11 model has no asymmetric
+ * fence; this part of the argument rests on the barrier's definition
+ * (FlushProcessWriteBuffers, a TLB shootdown). */
+static int slots_clear(const struct plsp_ctab *t, uint32_t epoch)
+{
+    const uint32_t current = slot_tag(epoch);
+    uint32_t active;
+    unsigned i;
+
+    for (i = 0; i < READER_SLOTS; i++) {
+        active = atomic_load_explicit(&t->rslots[i].active, memory_order_acquire);
+        if (active != 0 && active != current)
+            return 0;
+    }
+    return 1;
+}
+
+/* Makes every thread of the process drain its pending stores.  Besides the
+ * OS's own call, lowering a page's protection: the kernel must then flush
+ * the page's translation on every CPU that runs a thread of the process,
+ * which it does with an interrupt to each (what Linux's membarrier and
+ * Windows' FlushProcessWriteBuffers do directly); the store before it keeps
+ * the page's translation present, so that the change cannot be skipped.
+ * Returns 0, or -1 when a protection change failed: nothing retired is
+ * freed then, until a later barrier succeeds. */
+static int ctab_barrier(struct plsp_ctab *t)
+{
+    os_barrier();
+    if (t->barrier_page == NULL)
+        return -1;
+    atomic_fetch_add_explicit((_Atomic uint32_t *)(void *)t->barrier_page, 1u,
+                              memory_order_seq_cst);
+    if (page_protect(t->barrier_page, t->page_size, 0) != 0)
+        return -1;
+    if (page_protect(t->barrier_page, t->page_size, 1) != 0) {
+        /* A read-only page must never go back to the allocator: keep it,
+         * and stop using it. */
+        t->barrier_page = NULL;
+        t->barrier_raw = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 static int readers_idle(const struct plsp_ctab *t, unsigned parity)
 {
     unsigned i;
@@ -565,20 +771,27 @@ static void retire_dir(struct plsp_ctab *t, struct ctab_dir *d, size_t owned)
     t->pending_dirs = d;
 }
 
-/* One step: if the parity new lookups do not use is idle, the waiting
- * blocks (already seen clear of the other parity) are freed and the pending
- * ones start waiting, with the epoch flipped so that the parity just
- * checked is the one new lookups use from now on.  Lock held. */
+/* One step: if the parity new counted lookups do not use is idle, and no
+ * slot holds a lookup that began before the last epoch bump (after a
+ * barrier that followed that bump), the waiting blocks (already seen clear
+ * of the other parity) are freed and the pending ones start waiting, with
+ * the epoch bumped (so the parity just checked is the one new counted
+ * lookups use from now on) and a barrier.  Lock held. */
 static void reclaim_step(struct plsp_ctab *t)
 {
-    unsigned quiet;
+    uint32_t epoch;
 
     if (t->pending_indexes == NULL && t->pending_dirs == NULL && t->waiting_indexes == NULL &&
         t->waiting_dirs == NULL)
         return;
-    quiet = (atomic_load_explicit(&t->epoch, memory_order_relaxed) & 1u) ^ 1u;
+    if (t->waiting_unfenced) {
+        if (ctab_barrier(t) != 0)
+            return;
+        t->waiting_unfenced = 0;
+    }
+    epoch = atomic_load_explicit(&t->epoch, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
-    if (!readers_idle(t, quiet))
+    if (!readers_idle(t, (epoch & 1u) ^ 1u) || !slots_clear(t, epoch))
         return;
     free_index_list(t, t->waiting_indexes);
     free_dir_list(t, t->waiting_dirs);
@@ -586,8 +799,11 @@ static void reclaim_step(struct plsp_ctab *t)
     t->waiting_dirs = t->pending_dirs;
     t->pending_indexes = NULL;
     t->pending_dirs = NULL;
-    if (t->waiting_indexes != NULL || t->waiting_dirs != NULL)
+    if (t->waiting_indexes != NULL || t->waiting_dirs != NULL) {
         atomic_fetch_add_explicit(&t->epoch, 1u, memory_order_seq_cst);
+        /* Slot readers are only known to be seen after a barrier. */
+        t->waiting_unfenced = t->have_slots && ctab_barrier(t) != 0;
+    }
 }
 
 /* At the end of every write: two steps, so that with no lookup running
@@ -764,6 +980,96 @@ static void conn_fresh(struct plsp_conn *c, plsp_gen gen, uint8_t provider)
     c->state = PLSP_PEER_UNKNOWN;
 }
 
+/* ---- reader slots: set-up and the slow path ---------------------------------- */
+
+/* A thread ended (or its fiber was deleted, or the key is being deleted):
+ * it is inside no lookup, and its slot is free for another thread. */
+#ifdef _WIN32
+static void WINAPI slot_thread_ended(void *slot)
+#else
+static void slot_thread_ended(void *slot)
+#endif
+{
+    if (slot != NULL)
+        atomic_store_explicit(&((struct ctab_slot *)slot)->owner, 0, memory_order_release);
+}
+
+/* The exit key and the barrier page.  Without either, lookups take the
+ * counted path only: slower, never wrong. */
+static void slots_create(struct plsp_ctab *t)
+{
+    size_t page = ctab_page_size();
+
+    t->have_slots = 0;
+    t->barrier_page = NULL;
+    t->page_size = page;
+    t->barrier_raw = ctab_alloc(t, 2u * page);
+    if (t->barrier_raw == NULL)
+        return;
+    /* A whole page of its own inside the block: nothing else of the
+     * allocator's lives on it while its protection changes. */
+    t->barrier_page = (unsigned char *)(((uintptr_t)t->barrier_raw + page - 1u) &
+                                        ~(uintptr_t)(page - 1u));
+    memset(t->barrier_page, 0, page);
+    if (exit_key_create(&t->exit_key) != 0) {
+        ctab_free(t, t->barrier_raw, 2u * page);
+        t->barrier_raw = NULL;
+        t->barrier_page = NULL;
+        return;
+    }
+    t->have_slots = 1;
+}
+
+static void slots_destroy(struct plsp_ctab *t)
+{
+    if (t->have_slots)
+        exit_key_delete(t->exit_key); /* calls slot_thread_ended: slots still there */
+    t->have_slots = 0;
+    /* Not when a barrier left the page read-only (ctab_barrier). */
+    if (t->barrier_raw != NULL)
+        ctab_free(t, t->barrier_raw, 2u * t->page_size);
+    t->barrier_raw = NULL;
+    t->barrier_page = NULL;
+}
+
+static CTAB_INLINE uint32_t slot_home(uintptr_t self)
+{
+    /* TEBs and thread-local blocks are at least a page apart. */
+    return ((uint32_t)(self >> 12) * 0x9E3779B9u) >> (32u - PLSP_CTAB_READER_SLOT_BITS);
+}
+
+/* The calling thread's slot when it is not at its home position: the one
+ * the exit key names, or a free one taken now (the nearest after home).
+ * NULL when every slot is taken or the key cannot be set: the lookup
+ * counts itself instead. */
+CTAB_COLD static struct ctab_slot *slot_find(const struct plsp_ctab *t, uintptr_t self)
+{
+    /* Slots are the other part of the table lookups write. */
+    struct ctab_slot *slots = ((struct plsp_ctab *)t)->rslots, *slot;
+    uint32_t home = slot_home(self), k;
+    uintptr_t expected;
+
+    if (!t->have_slots)
+        return NULL;
+    slot = exit_key_get(t->exit_key);
+    if (slot != NULL && atomic_load_explicit(&slot->owner, memory_order_relaxed) == self)
+        return slot;
+    for (k = 0; k < READER_SLOTS; k++) {
+        slot = &slots[(home + k) & (READER_SLOTS - 1u)];
+        expected = 0;
+        if (atomic_load_explicit(&slot->owner, memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_strong_explicit(&slot->owner, &expected, self,
+                                                    memory_order_acquire, memory_order_relaxed)) {
+            if (exit_key_set(t->exit_key, slot) == 0)
+                return slot;
+            /* No notice at the thread's end: do not keep the slot. */
+            atomic_store_explicit(&slot->owner, 0, memory_order_release);
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
 /* ---- the interface ---------------------------------------------------------- */
 
 struct plsp_ctab *plsp_ctab_create(void)
@@ -793,9 +1099,15 @@ struct plsp_ctab *plsp_ctab_create(void)
     t->nchunks = 0;
     t->pending_indexes = t->waiting_indexes = NULL;
     t->pending_dirs = t->waiting_dirs = NULL;
+    t->waiting_unfenced = 0;
     for (p = 0; p < 2; p++)
         for (i = 0; i < READER_STRIPES; i++)
             atomic_init(&t->readers[p][i].n, 0);
+    for (i = 0; i < READER_SLOTS; i++) {
+        atomic_init(&t->rslots[i].owner, 0);
+        atomic_init(&t->rslots[i].active, 0);
+    }
+    slots_create(t);
 
     /* The table always has its first chunk: an application that opens and
      * closes a few sockets never allocates or frees one, and a shrink keeps
@@ -813,6 +1125,7 @@ struct plsp_ctab *plsp_ctab_create(void)
     return t;
 
 fail:
+    slots_destroy(t);
     if (ix != NULL)
         PLSP_CTAB_FREE(ix);
     if (d != NULL)
@@ -841,6 +1154,7 @@ void plsp_ctab_destroy(struct plsp_ctab *t)
     free_index_list(t, ix);
     free_index_list(t, t->pending_indexes);
     free_index_list(t, t->waiting_indexes);
+    slots_destroy(t);
     ctab_lock_destroy(&t->lock);
     PLSP_CTAB_FREE(t->raw);
 }
@@ -1131,16 +1445,17 @@ CTAB_COLD static int lookup_slow(const struct plsp_ctab *t, uint64_t key, struct
     }
 }
 
-/* The lookup counts itself in its stripe's reader counter for as long as it
- * reads the table (reclamation).  The stripe comes from the address of the
- * thread's stack, in 64 KiB steps: threads' stacks are at least that far
- * apart, so threads mostly write lines of their own. */
+/* A lookup without a slot counts itself in its stripe's reader counter for
+ * as long as it reads the table (reclamation): two locked operations.  The
+ * stripe comes from the address of the thread's stack, in 64 KiB steps:
+ * threads' stacks are at least that far apart, so threads mostly write
+ * lines of their own. */
 static CTAB_INLINE _Atomic uint32_t *reader_enter(const struct plsp_ctab *t)
 {
     unsigned char here;
     uint32_t stripe = ((uint32_t)((uintptr_t)&here >> 16) * 0x9E3779B9u) >> (32u - READER_STRIPE_BITS);
     uint32_t parity = atomic_load_explicit(&t->epoch, memory_order_acquire) & 1u;
-    /* The counters are the one part of the table a lookup writes; the table
+    /* The counters are a part of the table a lookup writes; the table
      * itself was not defined const (plsp_ctab_create allocates it). */
     _Atomic uint32_t *n = &((struct plsp_ctab *)t)->readers[parity][stripe].n;
 
@@ -1153,11 +1468,10 @@ static CTAB_INLINE void reader_exit(_Atomic uint32_t *n)
     atomic_fetch_sub_explicit(n, 1u, memory_order_release);
 }
 
-/* The hot path: one attempt inline, no calls but to the slow path, no
- * division, no indirect jumps. */
-int plsp_ctab_lookup(const struct plsp_ctab *t, uint64_t key, struct plsp_conn *out)
+/* The lookup proper, between a reader's announcement and its end. */
+static CTAB_INLINE int lookup_inside(const struct plsp_ctab *t, uint64_t key,
+                                     struct plsp_conn *out)
 {
-    _Atomic uint32_t *readers = reader_enter(t);
     const uint32_t s = atomic_load_explicit(&t->seq, memory_order_acquire);
     int r = -1;
 
@@ -1165,8 +1479,71 @@ int plsp_ctab_lookup(const struct plsp_ctab *t, uint64_t key, struct plsp_conn *
         r = lookup_once(t, key, s, out);
     if (r < 0)
         r = lookup_slow(t, key, out);
+    return r;
+}
+
+/* Announces the lookup in the thread's slot: a plain store of the epoch's
+ * tag, ordered before the table's loads for the compiler only; the writer's
+ * barrier does the CPU's part (slots_clear). */
+static CTAB_INLINE void slot_enter(const struct plsp_ctab *t, struct ctab_slot *slot)
+{
+    atomic_store_explicit(&slot->active,
+                          slot_tag(atomic_load_explicit(&t->epoch, memory_order_acquire)),
+                          memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+static CTAB_INLINE void slot_exit(struct ctab_slot *slot)
+{
+    atomic_store_explicit(&slot->active, 0, memory_order_release);
+}
+
+/* A thread not at its home slot: its slot elsewhere, or a counter. */
+CTAB_COLD static int lookup_away(const struct plsp_ctab *t, uint64_t key, struct plsp_conn *out,
+                                 uintptr_t self)
+{
+    struct ctab_slot *slot = slot_find(t, self);
+    _Atomic uint32_t *readers;
+    int r;
+
+    if (slot != NULL) {
+        slot_enter(t, slot);
+        r = lookup_inside(t, key, out);
+        slot_exit(slot);
+        return r;
+    }
+    readers = reader_enter(t);
+    r = lookup_inside(t, key, out);
     reader_exit(readers);
     return r;
+}
+
+/* The hot path: a thread at its home slot announces itself with plain
+ * stores, makes one attempt inline, and calls nothing but the slow paths;
+ * no division, no indirect jumps. */
+int plsp_ctab_lookup(const struct plsp_ctab *t, uint64_t key, struct plsp_conn *out)
+{
+    const uintptr_t self = ctab_thread_self();
+    /* The slots are the part of the table a lookup writes. */
+    struct ctab_slot *slot = &((struct plsp_ctab *)t)->rslots[slot_home(self)];
+    int r;
+
+    if (atomic_load_explicit(&slot->owner, memory_order_relaxed) != self)
+        return lookup_away(t, key, out, self);
+    slot_enter(t, slot);
+    r = lookup_inside(t, key, out);
+    slot_exit(slot);
+    return r;
+}
+
+size_t plsp_ctab_reader_slots(const struct plsp_ctab *t)
+{
+    size_t n = 0;
+    unsigned i;
+
+    for (i = 0; i < READER_SLOTS; i++)
+        n += atomic_load_explicit(&t->rslots[i].owner, memory_order_relaxed) != 0;
+    return n;
 }
 
 size_t plsp_ctab_count(const struct plsp_ctab *t)

@@ -6,11 +6,11 @@
  *
  * Concurrency: any number of threads may call plsp_ctab_lookup() at once,
  * with each other and with one writer; lookups take no lock and write only
- * a reader counter picked by their thread (each on its own cache line, so
- * that retired memory can be freed: conntable.c), so readers do not
- * serialise. Writers (insert, set_peer, set_state, forget_peer,
- * mark_volatile, remove, remove_if) serialise on an internal lock and
- * never wait for readers.
+ * their thread's reader slot (plain stores, on a cache line of its own), or
+ * when every slot is taken a reader counter, so that retired memory can be
+ * freed (conntable.c); readers do not serialise. Writers (insert, set_peer,
+ * set_state, forget_peer, mark_volatile, remove, remove_if) serialise on an
+ * internal lock and never wait for readers.
  */
 #ifndef PEERLSP_CONNTABLE_H
 #define PEERLSP_CONNTABLE_H
@@ -104,6 +104,10 @@ int plsp_ctab_remove_if(struct plsp_ctab *table, uint64_t key, plsp_gen gen);
 
 /* Number of records. */
 size_t plsp_ctab_count(const struct plsp_ctab *table);
+
+/* Reader slots held by threads (one per thread that has looked up and not
+ * ended). */
+size_t plsp_ctab_reader_slots(const struct plsp_ctab *table);
 
 /* Bytes currently allocated by the table, all allocations included. */
 size_t plsp_ctab_memory(const struct plsp_ctab *table);

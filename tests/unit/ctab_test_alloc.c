@@ -8,6 +8,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <sched.h>
+#endif
+
 /* Each block starts with its size, padded to the strictest alignment so the
  * table's blocks stay as aligned as malloc's. */
 typedef union {
@@ -75,12 +81,49 @@ int ctab_test_fail_pending(void)
     return atomic_load(&fail_countdown) >= 0;
 }
 
+static _Thread_local int park_me;
+static atomic_int parked, unparked;
+
+void ctab_test_park_at_next_race_point(void)
+{
+    atomic_store(&unparked, 0);
+    park_me = 1;
+}
+
+int ctab_test_parked(void)
+{
+    return atomic_load(&parked);
+}
+
+void ctab_test_unpark(void)
+{
+    atomic_store(&unparked, 1);
+}
+
+static void park(void)
+{
+    park_me = 0;
+    atomic_store(&parked, 1);
+    while (!atomic_load(&unparked))
+#ifdef _WIN32
+        SwitchToThread();
+#else
+        sched_yield();
+#endif
+    atomic_store(&parked, 0);
+}
+
 void ctab_test_race_point(void)
 {
     /* xorshift32 per thread, seeded from the address of its state. */
     static _Thread_local uint32_t x;
     volatile unsigned spin;
     unsigned n;
+
+    if (park_me) {
+        park();
+        return;
+    }
 
     if (x == 0)
         x = (uint32_t)(uintptr_t)&x | 1u;

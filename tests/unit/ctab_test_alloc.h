@@ -28,7 +28,15 @@ void ctab_test_fail_after(long n);
 /* 1 when an armed failure has not happened yet. */
 int ctab_test_fail_pending(void);
 
-/* Spins for a short random time once in a while (per-thread randomness). */
+/* Spins for a short random time once in a while (per-thread randomness);
+ * or parks the thread, when it asked to (below). */
 void ctab_test_race_point(void);
+
+/* Parking a thread inside a table call: the calling thread's next race
+ * point waits there until ctab_test_unpark().  ctab_test_parked() is 1
+ * while a thread waits at one.  One parked thread at a time. */
+void ctab_test_park_at_next_race_point(void);
+int ctab_test_parked(void);
+void ctab_test_unpark(void);
 
 #endif /* PEERLSP_CTAB_TEST_ALLOC_H */
