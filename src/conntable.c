@@ -114,31 +114,43 @@ void PLSP_CTAB_RACE_POINT(void);
 
 /* ---- records ------------------------------------------------------------ */
 
+/* An index slot. */
 typedef _Atomic uint32_t ctab_word;
 
-enum {
-    REC_KEY_LO = 0,
-    REC_KEY_HI = 1,
-    REC_CONN = 2, /* words 2..11 hold struct plsp_conn byte for byte */
-    REC_CONN_WORDS = 10,
-    /* The low 32 bits of the gen of the insert that made this socket
-     * instance: what remove_if compares (same_instance).  Writers only:
-     * lookups do not copy it. */
-    REC_BIRTH = REC_CONN + REC_CONN_WORDS,
-    REC_WORDS = REC_BIRTH + 1, /* 13 words, 52 bytes */
-    REC_NEXT_FREE = REC_CONN   /* a freed record's list link */
-};
+/* A record is 48 bytes, the key (8) and struct plsp_conn (40) byte for
+ * byte, read and written in cells: 64-bit atomics on 64-bit targets (a
+ * lookup copies the record in five loads), 32-bit ones elsewhere (64-bit
+ * atomics would call libatomic on i686). */
+#if UINTPTR_MAX > 0xFFFFFFFFu && ATOMIC_LLONG_LOCK_FREE == 2
+typedef uint64_t ctab_cell_bits;
+#else
+typedef uint32_t ctab_cell_bits;
+#endif
+typedef _Atomic ctab_cell_bits ctab_cell;
 
-_Static_assert(sizeof(struct plsp_conn) == REC_CONN_WORDS * sizeof(uint32_t),
-               "struct plsp_conn must be ten 32-bit words");
+#define CELL_BYTES sizeof(ctab_cell_bits)
+#define KEY_CELLS (sizeof(uint64_t) / CELL_BYTES)
+#define CONN_CELLS (sizeof(struct plsp_conn) / CELL_BYTES)
+#define REC_CELLS (KEY_CELLS + CONN_CELLS)
+#define REC_CONN KEY_CELLS      /* the first cell of struct plsp_conn */
+#define REC_NEXT_FREE REC_CONN  /* a freed record's list link */
+
+_Static_assert(sizeof(struct plsp_conn) == 40, "struct plsp_conn must be 40 bytes");
 _Static_assert(offsetof(struct plsp_conn, gen) == 0, "gen comes first");
 _Static_assert(offsetof(struct plsp_conn, peer) == 12, "peer follows the gen and 4 tag bytes");
 _Static_assert(sizeof(ctab_word) == sizeof(uint32_t), "an atomic word is a plain word");
+_Static_assert(sizeof(ctab_cell) == sizeof(ctab_cell_bits), "an atomic cell is a plain cell");
 
+/* A chunk: CHUNK_RECORDS records, then as many births: the low 32 bits of
+ * the gen of the insert that made each record's socket instance, what
+ * remove_if compares (same_instance).  Births are the writers' alone
+ * (plain words, under the lock); lookups never read them, so they stay out
+ * of the records, which keeps a record's cells aligned. */
 #define CHUNK_SHIFT 8u
-#define CHUNK_RECORDS (1u << CHUNK_SHIFT) /* 256 records, 13,312 bytes */
+#define CHUNK_RECORDS (1u << CHUNK_SHIFT)
 #define CHUNK_MASK (CHUNK_RECORDS - 1u)
-#define CHUNK_BYTES ((size_t)CHUNK_RECORDS * REC_WORDS * sizeof(ctab_word))
+#define CHUNK_RECORD_BYTES ((size_t)CHUNK_RECORDS * REC_CELLS * CELL_BYTES)
+#define CHUNK_BYTES (CHUNK_RECORD_BYTES + (size_t)CHUNK_RECORDS * sizeof(uint32_t)) /* 13,312 */
 
 #define FREE_NONE 0u /* id 0 is never a record */
 
@@ -147,7 +159,7 @@ _Static_assert(sizeof(ctab_word) == sizeof(uint32_t), "an atomic word is a plain
  * the blocks' headers, so the lookup indexes them without adding an offset;
  * the header sits just before the array (index_of, dir_of). */
 
-typedef _Atomic(ctab_word *) ctab_chunk_ptr;
+typedef _Atomic(ctab_cell *) ctab_chunk_ptr;
 
 /* An index carries the directory its ids are to be looked up in: after a
  * shrink, the new directory is smaller than the old ids, so a lookup must
@@ -346,7 +358,7 @@ struct ctab_readers {
  * thread's identity (ctab_thread_self), 0 when free; only a thread taking
  * the slot (compare-and-swap from 0) and the thread that owns it (at its
  * end) write it.  active is written by the owner only: 0 outside a lookup,
- * slot_tag(epoch) inside one. */
+ * the epoch inside one. */
 struct ctab_slot {
     _Atomic uintptr_t owner;
     _Atomic uint32_t active;
@@ -361,7 +373,9 @@ struct ctab_slot {
 struct plsp_ctab {
     /* What lookups read (and never write). */
     _Alignas(CTAB_LINE) _Atomic uint32_t seq;
-    _Atomic uint32_t epoch;           /* its parity picks the reader counters */
+    /* Odd, advanced by 2 at each bump (so never 0): what a lookup holding
+     * a slot stores in it; (epoch >> 1) & 1 picks the reader counters. */
+    _Atomic uint32_t epoch;
     _Atomic(ctab_word *) slots;       /* the live index's slot array */
     /* The live directory's array, for writers (lookups take the one their
      * index carries). */
@@ -439,13 +453,24 @@ static struct ctab_dir *live_dir(const struct plsp_ctab *t)
 }
 
 /* Socket handles are multiples of 4 and often sequential; Fibonacci hashing
- * spreads them by taking the top bits of a multiply by 2^32/phi.  Folding
- * the key to 32 bits first keeps it one 32-bit multiply on i686 as on x64
- * (SOCKET values fit in 32 bits in practice; the fold still uses all 64). */
-static CTAB_INLINE uint32_t key_hash(uint32_t lo, uint32_t hi)
+ * spreads them by taking the top bits of a multiply by 2^w/phi: one 64-bit
+ * multiply on 64-bit targets; on 32-bit ones the key is folded to 32 bits
+ * first, to stay one 32-bit multiply (SOCKET values fit in 32 bits in
+ * practice; the fold still uses all 64).  An index of 2^bits slots keeps
+ * shift = HASH_BITS - bits: a key's home slot is key_home(key, shift). */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define HASH_BITS 64u
+static CTAB_INLINE uintptr_t key_home(uint64_t key, uint32_t shift)
 {
-    return (lo ^ hi) * 0x9E3779B9u;
+    return (uintptr_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
 }
+#else
+#define HASH_BITS 32u
+static CTAB_INLINE uintptr_t key_home(uint64_t key, uint32_t shift)
+{
+    return (((uint32_t)key ^ (uint32_t)(key >> 32)) * 0x9E3779B9u) >> shift;
+}
+#endif
 
 static struct ctab_index *index_new(struct plsp_ctab *t, uint32_t bits)
 {
@@ -461,7 +486,7 @@ static struct ctab_index *index_new(struct plsp_ctab *t, uint32_t bits)
         return NULL;
     ix->retired_next = NULL;
     ix->mask = (uint32_t)(n - 1u);
-    ix->shift = 32u - bits;
+    ix->shift = HASH_BITS - bits;
     atomic_init(&ix->chunks, NULL);
     for (i = 0; i < n; i++)
         atomic_init(&ix->slots[i], 0);
@@ -488,52 +513,81 @@ static struct ctab_dir *dir_new(struct plsp_ctab *t, size_t cap)
 
 /* ---- writer-side helpers (called with the lock held) ---------------------- */
 
-static ctab_word *rec_at(const struct plsp_ctab *t, uint32_t id)
+static ctab_cell *chunk_of(const struct plsp_ctab *t, uint32_t id)
 {
     const ctab_chunk_ptr *chunks = atomic_load_explicit(&t->chunks, memory_order_relaxed);
-    ctab_word *chunk = atomic_load_explicit(&chunks[id >> CHUNK_SHIFT], memory_order_relaxed);
 
-    return chunk + (size_t)(id & CHUNK_MASK) * REC_WORDS;
+    return atomic_load_explicit(&chunks[id >> CHUNK_SHIFT], memory_order_relaxed);
 }
 
-static uint32_t rec_word(const ctab_word *rec, unsigned w)
+static ctab_cell *rec_at(const struct plsp_ctab *t, uint32_t id)
 {
-    return atomic_load_explicit(&rec[w], memory_order_relaxed);
+    return chunk_of(t, id) + (size_t)(id & CHUNK_MASK) * REC_CELLS;
 }
 
-static void rec_set_word(ctab_word *rec, unsigned w, uint32_t v)
+static uint32_t *birth_at(const struct plsp_ctab *t, uint32_t id)
 {
-    atomic_store_explicit(&rec[w], v, memory_order_relaxed);
+    return (uint32_t *)(void *)((unsigned char *)chunk_of(t, id) + CHUNK_RECORD_BYTES) +
+           (id & CHUNK_MASK);
 }
 
-static void rec_read_conn(const ctab_word *rec, struct plsp_conn *conn)
+static ctab_cell_bits rec_cell(const ctab_cell *rec, unsigned c)
 {
-    uint32_t words[REC_CONN_WORDS];
+    return atomic_load_explicit(&rec[c], memory_order_relaxed);
+}
+
+static void rec_set_cell(ctab_cell *rec, unsigned c, ctab_cell_bits v)
+{
+    atomic_store_explicit(&rec[c], v, memory_order_relaxed);
+}
+
+/* The key, from one cell or two (low half first, as in memory). */
+static CTAB_INLINE uint64_t rec_key(const ctab_cell *rec)
+{
+    if (KEY_CELLS == 1)
+        return (uint64_t)atomic_load_explicit(&rec[0], memory_order_relaxed);
+    return (uint64_t)atomic_load_explicit(&rec[0], memory_order_relaxed) |
+           (uint64_t)atomic_load_explicit(&rec[KEY_CELLS - 1u], memory_order_relaxed) << 32;
+}
+
+static void rec_set_key(ctab_cell *rec, uint64_t key)
+{
+    if (KEY_CELLS == 1) {
+        rec_set_cell(rec, 0, (ctab_cell_bits)key);
+    } else {
+        rec_set_cell(rec, 0, (ctab_cell_bits)(uint32_t)key);
+        rec_set_cell(rec, KEY_CELLS - 1u, (ctab_cell_bits)(key >> 32));
+    }
+}
+
+static void rec_read_conn(const ctab_cell *rec, struct plsp_conn *conn)
+{
+    ctab_cell_bits cells[CONN_CELLS];
     unsigned i;
 
-    for (i = 0; i < REC_CONN_WORDS; i++)
-        words[i] = rec_word(rec, REC_CONN + i);
-    memcpy(conn, words, sizeof(*conn));
+    for (i = 0; i < CONN_CELLS; i++)
+        cells[i] = rec_cell(rec, REC_CONN + i);
+    memcpy(conn, cells, sizeof(*conn));
 }
 
-static void rec_write_conn(ctab_word *rec, const struct plsp_conn *conn)
+static void rec_write_conn(ctab_cell *rec, const struct plsp_conn *conn)
 {
-    uint32_t words[REC_CONN_WORDS];
+    ctab_cell_bits cells[CONN_CELLS];
     unsigned i;
 
-    memcpy(words, conn, sizeof(words));
-    for (i = 0; i < REC_CONN_WORDS; i++) {
-        rec_set_word(rec, REC_CONN + i, words[i]);
-        if (i == REC_CONN_WORDS / 2)
+    memcpy(cells, conn, sizeof(cells));
+    for (i = 0; i < CONN_CELLS; i++) {
+        rec_set_cell(rec, REC_CONN + i, cells[i]);
+        if (i == CONN_CELLS / 2)
             PLSP_CTAB_RACE_POINT();
     }
 }
 
 static uint32_t rec_home(const struct plsp_ctab *t, const struct ctab_index *ix, uint32_t id)
 {
-    const ctab_word *rec = rec_at(t, id);
+    const uint64_t key = rec_key(rec_at(t, id));
 
-    return key_hash(rec_word(rec, REC_KEY_LO), rec_word(rec, REC_KEY_HI)) >> ix->shift;
+    return (uint32_t)key_home(key, ix->shift);
 }
 
 /* Every write takes the next value of one table-wide 64-bit counter
@@ -588,12 +642,11 @@ static void write_end(struct plsp_ctab *t)
 static uint32_t index_find(const struct plsp_ctab *t, uint32_t lo, uint32_t hi, uint32_t *pos)
 {
     const struct ctab_index *ix = live_index(t);
-    uint32_t i = key_hash(lo, hi) >> ix->shift;
+    uint32_t i = (uint32_t)key_home((uint64_t)hi << 32 | lo, ix->shift);
     uint32_t id;
 
     while ((id = atomic_load_explicit(&ix->slots[i], memory_order_relaxed)) != 0) {
-        const ctab_word *rec = rec_at(t, id);
-        if (rec_word(rec, REC_KEY_LO) == lo && rec_word(rec, REC_KEY_HI) == hi)
+        if (rec_key(rec_at(t, id)) == ((uint64_t)hi << 32 | lo))
             break;
         i = (i + 1u) & ix->mask;
     }
@@ -660,12 +713,13 @@ static void index_delete(struct plsp_ctab *t, uint32_t pos)
  * load that picks the parity is an acquire, so a reader that sees a flip
  * also sees every block unpublished before it. */
 
-/* What a lookup holding a slot stores in it: never 0 (outside), and equal
- * for two epochs only 2^31 bumps apart, which cannot happen while a lookup
- * is inside (a bump waits for the lookups of the epoch before). */
-static CTAB_INLINE uint32_t slot_tag(uint32_t epoch)
+/* The counters' parity of an epoch.  The epoch itself is what a lookup
+ * holding a slot stores in it: never 0 (outside), and the same for two
+ * epochs only 2^31 bumps apart, which cannot happen while a lookup is
+ * inside (a bump waits for the lookups of the epoch before). */
+static CTAB_INLINE uint32_t epoch_parity(uint32_t epoch)
 {
-    return (epoch << 1) | 1u;
+    return (epoch >> 1) & 1u;
 }
 
 /* The slot path's argument.  A lookup holding a slot stores its tag with a
@@ -684,13 +738,12 @@ static CTAB_INLINE uint32_t slot_tag(uint32_t epoch)
  * (FlushProcessWriteBuffers, a TLB shootdown). */
 static int slots_clear(const struct plsp_ctab *t, uint32_t epoch)
 {
-    const uint32_t current = slot_tag(epoch);
     uint32_t active;
     unsigned i;
 
     for (i = 0; i < READER_SLOTS; i++) {
         active = atomic_load_explicit(&t->rslots[i].active, memory_order_acquire);
-        if (active != 0 && active != current)
+        if (active != 0 && active != epoch)
             return 0;
     }
     return 1;
@@ -791,7 +844,7 @@ static void reclaim_step(struct plsp_ctab *t)
     }
     epoch = atomic_load_explicit(&t->epoch, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
-    if (!readers_idle(t, (epoch & 1u) ^ 1u) || !slots_clear(t, epoch))
+    if (!readers_idle(t, epoch_parity(epoch) ^ 1u) || !slots_clear(t, epoch))
         return;
     free_index_list(t, t->waiting_indexes);
     free_dir_list(t, t->waiting_dirs);
@@ -800,7 +853,7 @@ static void reclaim_step(struct plsp_ctab *t)
     t->pending_indexes = NULL;
     t->pending_dirs = NULL;
     if (t->waiting_indexes != NULL || t->waiting_dirs != NULL) {
-        atomic_fetch_add_explicit(&t->epoch, 1u, memory_order_seq_cst);
+        atomic_fetch_add_explicit(&t->epoch, 2u, memory_order_seq_cst);
         /* Slot readers are only known to be seen after a barrier. */
         t->waiting_unfenced = t->have_slots && ctab_barrier(t) != 0;
     }
@@ -855,7 +908,7 @@ static void maybe_shrink(struct plsp_ctab *t)
         return;
     }
     for (i = 0; i < nchunks; i++) {
-        ctab_word *chunk = ctab_alloc(t, CHUNK_BYTES);
+        ctab_cell *chunk = ctab_alloc(t, CHUNK_BYTES);
         if (chunk == NULL) {
             failed = 1;
             break;
@@ -872,19 +925,23 @@ static void maybe_shrink(struct plsp_ctab *t)
 
     /* Copy every record to its new id and place it in the new index. */
     for (j = 0; j <= ix->mask; j++) {
-        const ctab_word *from;
-        ctab_word *to;
-        unsigned w;
+        const ctab_cell *from;
+        ctab_cell *to_chunk, *to;
+        uint64_t key;
+        unsigned c;
 
         id = atomic_load_explicit(&ix->slots[j], memory_order_relaxed);
         if (id == 0)
             continue;
         from = rec_at(t, id);
-        to = atomic_load_explicit(&new_d->chunks[next_id >> CHUNK_SHIFT], memory_order_relaxed) +
-             (size_t)(next_id & CHUNK_MASK) * REC_WORDS;
-        for (w = 0; w < REC_WORDS; w++)
-            atomic_init(&to[w], rec_word(from, w));
-        i = key_hash(rec_word(from, REC_KEY_LO), rec_word(from, REC_KEY_HI)) >> new_ix->shift;
+        to_chunk = atomic_load_explicit(&new_d->chunks[next_id >> CHUNK_SHIFT], memory_order_relaxed);
+        to = to_chunk + (size_t)(next_id & CHUNK_MASK) * REC_CELLS;
+        for (c = 0; c < REC_CELLS; c++)
+            atomic_init(&to[c], rec_cell(from, c));
+        ((uint32_t *)(void *)((unsigned char *)to_chunk + CHUNK_RECORD_BYTES))[next_id & CHUNK_MASK] =
+            *birth_at(t, id);
+        key = rec_key(from);
+        i = (uint32_t)key_home(key, new_ix->shift);
         while (atomic_load_explicit(&new_ix->slots[i], memory_order_relaxed) != 0)
             i = (i + 1u) & new_ix->mask;
         atomic_init(&new_ix->slots[i], next_id);
@@ -920,7 +977,7 @@ static int reserve_one(struct plsp_ctab *t)
     struct ctab_index *ix = live_index(t), *new_ix = NULL;
     struct ctab_dir *d = live_dir(t), *new_d = NULL;
     size_t count = atomic_load_explicit(&t->count, memory_order_relaxed), i;
-    ctab_word *chunk = NULL;
+    ctab_cell *chunk = NULL;
 
     if (count >= MAX_RECORDS)
         return -1;
@@ -935,7 +992,7 @@ static int reserve_one(struct plsp_ctab *t)
         }
     }
     if (count + 1u > ((size_t)ix->mask + 1u) / 2u) {
-        new_ix = index_new(t, 32u - ix->shift + 1u);
+        new_ix = index_new(t, HASH_BITS - ix->shift + 1u);
         if (new_ix == NULL)
             goto fail;
     }
@@ -1032,10 +1089,29 @@ static void slots_destroy(struct plsp_ctab *t)
     t->barrier_page = NULL;
 }
 
-static CTAB_INLINE uint32_t slot_home(uintptr_t self)
+/* A thread's home slot: its identity's page number, modulo the slots.
+ * Live threads' identities are a fixed distance apart when their threads
+ * were made one after another (typically x64 TEBs 8 KiB, WOW64 ones 12 KiB;
+ * Wine's 64 KiB; Linux threads' thread-local blocks the stack size plus a
+ * guard page), so consecutive threads get distinct homes, which a
+ * multiplicative hash would not promise; a thread whose home is taken
+ * finds another slot (slot_find).  As a byte offset into the slots. */
+#ifdef _WIN32
+#define SLOT_ID_SHIFT 13u /* 8 KiB */
+#else
+#define SLOT_ID_SHIFT 12u /* 4 KiB */
+#endif
+_Static_assert(sizeof(struct ctab_slot) == CTAB_LINE && CTAB_LINE == 64u, "a slot is 2^6 bytes");
+static CTAB_INLINE uintptr_t slot_home_offset(uintptr_t self)
 {
-    /* TEBs and thread-local blocks are at least a page apart. */
-    return ((uint32_t)(self >> 12) * 0x9E3779B9u) >> (32u - PLSP_CTAB_READER_SLOT_BITS);
+    return (self >> (SLOT_ID_SHIFT - 6u)) & ((uintptr_t)(READER_SLOTS - 1u) << 6);
+}
+
+static CTAB_INLINE struct ctab_slot *slot_home(const struct plsp_ctab *t, uintptr_t self)
+{
+    /* The slots are the part of the table a lookup writes. */
+    return (struct ctab_slot *)(void *)((unsigned char *)((struct plsp_ctab *)t)->rslots +
+                                        slot_home_offset(self));
 }
 
 /* The calling thread's slot when it is not at its home position: the one
@@ -1046,7 +1122,7 @@ CTAB_COLD static struct ctab_slot *slot_find(const struct plsp_ctab *t, uintptr_
 {
     /* Slots are the other part of the table lookups write. */
     struct ctab_slot *slots = ((struct plsp_ctab *)t)->rslots, *slot;
-    uint32_t home = slot_home(self), k;
+    uint32_t home = (uint32_t)(slot_home_offset(self) >> 6), k;
     uintptr_t expected;
 
     if (!t->have_slots)
@@ -1081,7 +1157,7 @@ struct plsp_ctab *plsp_ctab_create(void)
     struct plsp_ctab *t;
     struct ctab_index *ix;
     struct ctab_dir *d;
-    ctab_word *chunk;
+    ctab_cell *chunk;
     unsigned p, i;
 
     if (raw == NULL)
@@ -1090,7 +1166,7 @@ struct plsp_ctab *plsp_ctab_create(void)
     t->raw = raw;
     t->raw_size = raw_size;
     atomic_init(&t->seq, 0);
-    atomic_init(&t->epoch, 0);
+    atomic_init(&t->epoch, 1);
     atomic_init(&t->count, 0);
     atomic_init(&t->memory, raw_size);
     t->next_gen = PLSP_CTAB_FIRST_GEN;
@@ -1169,7 +1245,7 @@ int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, pl
     const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     struct plsp_conn conn;
     uint32_t pos, id;
-    ctab_word *rec;
+    ctab_cell *rec;
 
     ctab_lock_acquire(&t->lock);
     id = index_find(t, lo, hi, &pos);
@@ -1179,7 +1255,7 @@ int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, pl
         rec = rec_at(t, id);
         write_begin(t);
         rec_write_conn(rec, &conn);
-        rec_set_word(rec, REC_BIRTH, (uint32_t)conn.gen);
+        *birth_at(t, id) = (uint32_t)conn.gen;
         write_end(t);
         settle(t);
         ctab_lock_release(&t->lock);
@@ -1196,7 +1272,7 @@ int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, pl
 
     if (t->free_head != FREE_NONE) {
         id = t->free_head;
-        t->free_head = rec_word(rec_at(t, id), REC_NEXT_FREE);
+        t->free_head = (uint32_t)rec_cell(rec_at(t, id), REC_NEXT_FREE);
     } else {
         id = (uint32_t)t->used_records++;
     }
@@ -1204,10 +1280,9 @@ int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, pl
     conn_fresh(&conn, take_gen(t), provider);
 
     write_begin(t);
-    rec_set_word(rec, REC_KEY_LO, lo);
-    rec_set_word(rec, REC_KEY_HI, hi);
+    rec_set_key(rec, key);
     rec_write_conn(rec, &conn);
-    rec_set_word(rec, REC_BIRTH, (uint32_t)conn.gen);
+    *birth_at(t, id) = (uint32_t)conn.gen;
     /* Release: a reader that finds the id also finds the record's chunk. */
     atomic_store_explicit(&live_index(t)->slots[pos], id, memory_order_release);
     write_end(t);
@@ -1226,7 +1301,7 @@ int plsp_ctab_set_peer(struct plsp_ctab *t, uint64_t key, plsp_gen expected_gen,
     const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     struct plsp_conn conn;
     uint32_t pos, id;
-    ctab_word *rec;
+    ctab_cell *rec;
     int written = 0;
 
     if (peer == NULL || len == 0 || len > PLSP_PEER_MAX)
@@ -1259,7 +1334,7 @@ int plsp_ctab_set_state(struct plsp_ctab *t, uint64_t key, uint8_t state, plsp_g
     const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     struct plsp_conn conn;
     uint32_t pos, id;
-    ctab_word *rec;
+    ctab_cell *rec;
     int written = 0;
 
     if (state != PLSP_PEER_UNKNOWN && state != PLSP_PEER_VOLATILE)
@@ -1303,7 +1378,7 @@ static void remove_at(struct plsp_ctab *t, uint32_t pos, uint32_t id)
     write_begin(t);
     index_delete(t, pos);
     /* The record keeps its memory; a reader still copying it retries. */
-    rec_set_word(rec_at(t, id), REC_NEXT_FREE, t->free_head);
+    rec_set_cell(rec_at(t, id), REC_NEXT_FREE, t->free_head);
     write_end(t);
     t->free_head = id;
     atomic_fetch_sub_explicit(&t->count, 1u, memory_order_relaxed);
@@ -1320,7 +1395,7 @@ int plsp_ctab_remove_if(struct plsp_ctab *t, uint64_t key, plsp_gen gen)
     id = index_find(t, lo, hi, &pos);
     if (id != 0) {
         rec_read_conn(rec_at(t, id), &conn);
-        if (same_instance(conn.gen, rec_word(rec_at(t, id), REC_BIRTH), gen)) {
+        if (same_instance(conn.gen, *birth_at(t, id), gen)) {
             remove_at(t, pos, id);
             removed = 1;
         }
@@ -1357,10 +1432,11 @@ static CTAB_INLINE int lookup_once(const struct plsp_ctab *t, uint64_t key, uint
     /* seq_cst, not only acquire: ordered after the reader count's increment
      * (reclamation).  On x86 both are a plain load. */
     const ctab_word *slots = atomic_load_explicit(&t->slots, memory_order_seq_cst);
-    uintptr_t i = key_hash((uint32_t)key, (uint32_t)(key >> 32)) >> index_of(slots)->shift;
-    const ctab_word *rec;
+    uintptr_t i = key_home(key, index_of(slots)->shift);
+    const ctab_cell *rec;
     unsigned char *o;
-    uint32_t id, w;
+    ctab_cell_bits c;
+    uint32_t id;
 
     for (;;) {
         const ctab_chunk_ptr *chunks;
@@ -1378,10 +1454,9 @@ static CTAB_INLINE int lookup_once(const struct plsp_ctab *t, uint64_t key, uint
          * slot: it covers the id. */
         chunks = atomic_load_explicit(&index_of(slots)->chunks, memory_order_seq_cst);
         rec = atomic_load_explicit(&chunks[id >> CHUNK_SHIFT], memory_order_relaxed) +
-              (uintptr_t)(id & CHUNK_MASK) * REC_WORDS;
+              (uintptr_t)(id & CHUNK_MASK) * REC_CELLS;
         /* One 64-bit compare: fewer live registers than two halves. */
-        if (((uint64_t)atomic_load_explicit(&rec[REC_KEY_HI], memory_order_relaxed) << 32 |
-             atomic_load_explicit(&rec[REC_KEY_LO], memory_order_relaxed)) == key)
+        if (rec_key(rec) == key)
             break;
         PLSP_CTAB_RACE_POINT();
         i = (i + 1u) & index_of(slots)->mask;
@@ -1396,17 +1471,21 @@ static CTAB_INLINE int lookup_once(const struct plsp_ctab *t, uint64_t key, uint
         }
     }
 
-    /* Word by word into *out (a memcpy per word, as out's fields are
+    /* Cell by cell into *out (a memcpy per cell, as out's fields are
      * bytes), unrolled by hand, then one check for all of them. */
     o = (unsigned char *)out;
-#define CTAB_COPY_WORD(k)                                                  \
-    w = atomic_load_explicit(&rec[REC_CONN + (k)], memory_order_relaxed);  \
-    memcpy(o + (k) * sizeof(w), &w, sizeof(w))
+#define CTAB_COPY_CELL(k)                                                  \
+    c = atomic_load_explicit(&rec[REC_CONN + (k)], memory_order_relaxed);  \
+    memcpy(o + (k) * sizeof(c), &c, sizeof(c))
     PLSP_CTAB_RACE_POINT();
-    CTAB_COPY_WORD(0); CTAB_COPY_WORD(1); CTAB_COPY_WORD(2); CTAB_COPY_WORD(3);
-    CTAB_COPY_WORD(4); PLSP_CTAB_RACE_POINT(); CTAB_COPY_WORD(5); CTAB_COPY_WORD(6);
-    CTAB_COPY_WORD(7); CTAB_COPY_WORD(8); CTAB_COPY_WORD(9);
-#undef CTAB_COPY_WORD
+    CTAB_COPY_CELL(0); CTAB_COPY_CELL(1); CTAB_COPY_CELL(2);
+    PLSP_CTAB_RACE_POINT();
+    CTAB_COPY_CELL(3); CTAB_COPY_CELL(4);
+    if (CONN_CELLS == 10) { /* 32-bit cells */
+        CTAB_COPY_CELL(5); CTAB_COPY_CELL(6); CTAB_COPY_CELL(7); CTAB_COPY_CELL(8);
+        CTAB_COPY_CELL(9);
+    }
+#undef CTAB_COPY_CELL
     atomic_thread_fence(memory_order_acquire);
     return atomic_load_explicit(&t->seq, memory_order_relaxed) == s ? 1 : -1;
 }
@@ -1454,7 +1533,7 @@ static CTAB_INLINE _Atomic uint32_t *reader_enter(const struct plsp_ctab *t)
 {
     unsigned char here;
     uint32_t stripe = ((uint32_t)((uintptr_t)&here >> 16) * 0x9E3779B9u) >> (32u - READER_STRIPE_BITS);
-    uint32_t parity = atomic_load_explicit(&t->epoch, memory_order_acquire) & 1u;
+    uint32_t parity = epoch_parity(atomic_load_explicit(&t->epoch, memory_order_acquire));
     /* The counters are a part of the table a lookup writes; the table
      * itself was not defined const (plsp_ctab_create allocates it). */
     _Atomic uint32_t *n = &((struct plsp_ctab *)t)->readers[parity][stripe].n;
@@ -1487,8 +1566,7 @@ static CTAB_INLINE int lookup_inside(const struct plsp_ctab *t, uint64_t key,
  * barrier does the CPU's part (slots_clear). */
 static CTAB_INLINE void slot_enter(const struct plsp_ctab *t, struct ctab_slot *slot)
 {
-    atomic_store_explicit(&slot->active,
-                          slot_tag(atomic_load_explicit(&t->epoch, memory_order_acquire)),
+    atomic_store_explicit(&slot->active, atomic_load_explicit(&t->epoch, memory_order_acquire),
                           memory_order_relaxed);
     atomic_signal_fence(memory_order_seq_cst);
 }
@@ -1524,8 +1602,7 @@ CTAB_COLD static int lookup_away(const struct plsp_ctab *t, uint64_t key, struct
 int plsp_ctab_lookup(const struct plsp_ctab *t, uint64_t key, struct plsp_conn *out)
 {
     const uintptr_t self = ctab_thread_self();
-    /* The slots are the part of the table a lookup writes. */
-    struct ctab_slot *slot = &((struct plsp_ctab *)t)->rslots[slot_home(self)];
+    struct ctab_slot *slot = slot_home(t, self);
     int r;
 
     if (atomic_load_explicit(&slot->owner, memory_order_relaxed) != self)
