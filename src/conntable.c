@@ -1039,16 +1039,22 @@ static void conn_fresh(struct plsp_conn *c, plsp_gen gen, uint8_t provider)
 
 /* ---- reader slots: set-up and the slow path ---------------------------------- */
 
-/* A thread ended (or its fiber was deleted, or the key is being deleted):
- * it is inside no lookup, and its slot is free for another thread. */
+/* A thread ended (or a fiber was deleted, or the key is being deleted):
+ * the slot is free for another thread if the calling thread owns it, as it
+ * is then inside no lookup.  A fiber's value can name the slot of another
+ * thread (a fiber that ran on one thread and is deleted from another, or
+ * ran on several): that thread may be inside a lookup now, so its slot is
+ * left alone. */
 #ifdef _WIN32
 static void WINAPI slot_thread_ended(void *slot)
 #else
 static void slot_thread_ended(void *slot)
 #endif
 {
-    if (slot != NULL)
-        atomic_store_explicit(&((struct ctab_slot *)slot)->owner, 0, memory_order_release);
+    struct ctab_slot *s = slot;
+
+    if (s != NULL && atomic_load_explicit(&s->owner, memory_order_relaxed) == ctab_thread_self())
+        atomic_store_explicit(&s->owner, 0, memory_order_release);
 }
 
 /* The exit key and the barrier page.  Without either, lookups take the

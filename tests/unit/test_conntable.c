@@ -1139,6 +1139,78 @@ static void test_reader_slots_follow_threads(void **state)
     destroy_table(t, live);
 }
 
+#ifdef _WIN32
+/* A fiber's fiber-local value names the slot of the thread it ran on.  When
+ * another thread deletes that fiber, Windows calls the exit callback there,
+ * with that value: the first thread still owns the slot (and may be inside
+ * a lookup), so it must stay its own. */
+struct fiber_case {
+    struct plsp_ctab *t;
+    LPVOID main_fiber, fiber;
+    int found_in_fiber, found_after;
+    atomic_int registered, deleted;
+};
+
+static void WINAPI fiber_lookup(LPVOID arg)
+{
+    struct fiber_case *fc = arg;
+    struct plsp_conn c;
+
+    fc->found_in_fiber = plsp_ctab_lookup(fc->t, handle_key(1), &c) == 1;
+    SwitchToFiber(fc->main_fiber);
+}
+
+static void fiber_owner_main(void *arg)
+{
+    struct fiber_case *fc = arg;
+    struct plsp_conn c;
+
+    fc->main_fiber = ConvertThreadToFiber(NULL);
+    fc->fiber = fc->main_fiber ? CreateFiber(0, fiber_lookup, fc) : NULL;
+    if (fc->fiber != NULL)
+        SwitchToFiber(fc->fiber);
+    atomic_store(&fc->registered, 1);
+    while (!atomic_load(&fc->deleted))
+        test_yield();
+    fc->found_after = plsp_ctab_lookup(fc->t, handle_key(1), &c) == 1;
+    if (fc->main_fiber != NULL)
+        ConvertFiberToThread();
+}
+
+static void test_reader_slot_fiber_deleted_elsewhere(void **state)
+{
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    struct fiber_case fc;
+    struct thread th;
+
+    (void)state;
+    memset(&fc, 0, sizeof fc);
+    fc.t = t;
+    insert_keyed(t, handle_key(1));
+    th.fn = fiber_owner_main;
+    th.arg = &fc;
+    if (thread_start(&th) != 0)
+        fail_msg("could not start the fiber thread");
+    while (!atomic_load(&fc.registered))
+        test_yield();
+    assert_non_null(fc.fiber);
+    assert_true(fc.found_in_fiber);
+    assert_int_equal(plsp_ctab_reader_slots(t), 1);
+    /* This thread deletes the fiber: the callback runs here, with the
+     * other thread's slot. */
+    DeleteFiber(fc.fiber);
+    if (plsp_ctab_reader_slots(t) != 1)
+        fail_msg("deleting the fiber elsewhere freed its thread's slot (%u slots held)",
+                 (unsigned)plsp_ctab_reader_slots(t));
+    atomic_store(&fc.deleted, 1);
+    if (thread_join(&th) != 0)
+        fail_msg("could not join the fiber thread");
+    assert_true(fc.found_after);
+    destroy_table(t, live);
+}
+#endif
+
 /* A lookup parked inside the table keeps what it reads: the index that a
  * growth retires meanwhile is not freed until the lookup has left, whether
  * the lookup holds a slot or counts itself (the build with fewer slots than
@@ -2332,6 +2404,9 @@ int main(void)
         cmocka_unit_test(test_insert_out_of_memory),
         cmocka_unit_test(test_reader_slots_follow_threads),
         cmocka_unit_test(test_reader_keeps_retired_index),
+#ifdef _WIN32
+        cmocka_unit_test(test_reader_slot_fiber_deleted_elsewhere),
+#endif
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_threads_hot_cluster),
         cmocka_unit_test(test_threads_shrink_grow),
