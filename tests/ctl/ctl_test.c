@@ -195,3 +195,60 @@ DWORD ctlt_chain_ids(struct simcat *cat, DWORD layered_id, DWORD *ids, DWORD cap
     }
     return k;
 }
+
+/* Every entry of `cat`, in order. */
+int ctlt_entries(struct simcat *cat, WSAPROTOCOL_INFOW *e, int cap)
+{
+    DWORD size = (DWORD)(cap * sizeof *e);
+    int err = 0, n = simcat_enum(cat, NULL, e, &size, &err);
+    if (n < 0)
+        fail_msg("simcat_enum: %d", err);
+    return n;
+}
+
+/* A copy of `cat` (same ids) in which edit() may change each entry. */
+struct simcat *ctlt_edited(struct simcat *cat, ctlt_edit_fn edit, void *ctx,
+                           const WSAPROTOCOL_INFOW *extra, int nextra, const WCHAR *extra_path)
+{
+    static WSAPROTOCOL_INFOW e[64];
+    int n = ctlt_entries(cat, e, 64);
+    struct simcat *copy = simcat_create();
+    assert_non_null(copy);
+    for (int i = 0; i < n; i++) {
+        WCHAR path[MAX_PATH];
+        int len = MAX_PATH, err = 0;
+        DWORD cats = 0;
+        size_t cs = sizeof cats;
+        GUID g = e[i].ProviderId;
+        assert_int_equal(simcat_get_path(cat, &g, path, &len, &err), 0);
+        if (simcat_get_provider_info(cat, &g, ProviderInfoLspCategories, (PBYTE)&cats, &cs, 0,
+                                     &err))
+            cats = 0;
+        WSAPROTOCOL_INFOW x = e[i];
+        if (edit && !edit(&x, ctx))
+            continue;
+        if (simcat_add_entry(copy, &x, path, cats))
+            fail_msg("simcat_add_entry %lu", (unsigned long)x.dwCatalogEntryId);
+    }
+    for (int i = 0; i < nextra; i++) {
+        if (simcat_add_entry(copy, &extra[i], extra_path, 0))
+            fail_msg("simcat_add_entry extra %lu", (unsigned long)extra[i].dwCatalogEntryId);
+    }
+    return copy;
+}
+
+int ctlt_run_targets(struct ctl_target *t, int n,
+                     int (*fn)(struct ctl_target *, int, const struct ctl_options *),
+                     const struct ctl_options *o)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    ctl_out_stream = ctl_err_stream = f;
+    int rc = fn(t, n, o);
+    ctl_out_stream = ctl_err_stream = NULL;
+    rewind(f);
+    size_t got = fread(output, 1, sizeof output - 1, f);
+    output[got] = 0;
+    fclose(f);
+    return rc;
+}

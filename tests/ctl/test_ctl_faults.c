@@ -113,51 +113,6 @@ static struct simcat *installed_catalog(void)
 
 /* ---- building damaged catalogs ------------------------------------------- */
 
-/* Every entry of `cat`, in order. */
-static int entries_of(struct simcat *cat, WSAPROTOCOL_INFOW *e, int cap)
-{
-    DWORD size = (DWORD)(cap * sizeof *e);
-    int err = 0, n = simcat_enum(cat, NULL, e, &size, &err);
-    if (n < 0)
-        fail_msg("simcat_enum: %d", err);
-    return n;
-}
-
-/* A copy of `cat` in which edit() may change each entry (it returns 0 to
- * drop it), with every provider's path and categories; `path_of` may give
- * another path for a GUID. Extra entries are appended after. */
-typedef int (*edit_fn)(WSAPROTOCOL_INFOW *e, void *ctx);
-
-static struct simcat *edited(struct simcat *cat, edit_fn edit, void *ctx,
-                             const WSAPROTOCOL_INFOW *extra, int nextra, const WCHAR *extra_path)
-{
-    static WSAPROTOCOL_INFOW e[64];
-    int n = entries_of(cat, e, 64);
-    struct simcat *copy = simcat_create();
-    assert_non_null(copy);
-    for (int i = 0; i < n; i++) {
-        WCHAR path[MAX_PATH];
-        int len = MAX_PATH, err = 0;
-        DWORD cats = 0;
-        size_t cs = sizeof cats;
-        GUID g = e[i].ProviderId;
-        assert_int_equal(simcat_get_path(cat, &g, path, &len, &err), 0);
-        if (simcat_get_provider_info(cat, &g, ProviderInfoLspCategories, (PBYTE)&cats, &cs, 0,
-                                     &err))
-            cats = 0;
-        WSAPROTOCOL_INFOW x = e[i];
-        if (edit && !edit(&x, ctx))
-            continue;
-        if (simcat_add_entry(copy, &x, path, cats))
-            fail_msg("simcat_add_entry %lu", (unsigned long)x.dwCatalogEntryId);
-    }
-    for (int i = 0; i < nextra; i++) {
-        if (simcat_add_entry(copy, &extra[i], extra_path, 0))
-            fail_msg("simcat_add_entry extra %lu", (unsigned long)extra[i].dwCatalogEntryId);
-    }
-    return copy;
-}
-
 static DWORD layered_id(struct simcat *cat)
 {
     DWORD id = ctlt_layered_id(cat, &peerlsp_guid);
@@ -208,7 +163,7 @@ static int over_peerlsp(struct simcat *cat, const GUID *guid, DWORD first_id,
                         WSAPROTOCOL_INFOW *out_e, int cap)
 {
     static WSAPROTOCOL_INFOW e[64];
-    int n = entries_of(cat, e, 64), k = 0;
+    int n = ctlt_entries(cat, e, 64), k = 0;
     DWORD lid = layered_id(cat);
     for (int i = 0; i < n && k < cap; i++) {
         if (e[i].ProtocolChain.ChainLen < 2 || e[i].ProtocolChain.ChainEntries[0] != lid)
@@ -243,7 +198,7 @@ static void test_verify_damage(void **state)
     DWORD lid = layered_id(cat);
     char want[160];
 
-    struct simcat *x = edited(cat, show_layered, NULL, NULL, 0, NULL);
+    struct simcat *x = ctlt_edited(cat, show_layered, NULL, NULL, 0, NULL);
     expect_rc(verify(x), CTL_EXIT_PROBLEMS);
     snprintf(want, sizeof want, "test catalog: layered entry %lu is not hidden (PFL_HIDDEN)",
              (unsigned long)lid);
@@ -254,20 +209,20 @@ static void test_verify_damage(void **state)
     /* A second layered entry with peerlsp's GUID. */
     WSAPROTOCOL_INFOW second = ctlt_entry(cat, lid);
     second.dwCatalogEntryId = 3001;
-    x = edited(cat, NULL, NULL, &second, 1, PEERLSP_TEST_LSP_DLL);
+    x = ctlt_edited(cat, NULL, NULL, &second, 1, PEERLSP_TEST_LSP_DLL);
     expect_rc(verify(x), CTL_EXIT_PROBLEMS);
     expect_out("test catalog: second layered entry 3001 with peerlsp's GUID");
     simcat_destroy(x);
 
     int done = 0;
-    x = edited(cat, flatten_first_chain, &done, NULL, 0, NULL);
+    x = ctlt_edited(cat, flatten_first_chain, &done, NULL, 0, NULL);
     assert_true(done);
     expect_rc(verify(x), CTL_EXIT_PROBLEMS);
     expect_out("\"peerlsp over TCP/IP\" has peerlsp's GUID but ChainLen 1: it is not a chain");
     simcat_destroy(x);
 
     /* The layered entry gone, its chains left: each named, status too. */
-    x = edited(cat, drop_layered, NULL, NULL, 0, NULL);
+    x = ctlt_edited(cat, drop_layered, NULL, NULL, 0, NULL);
     expect_rc(verify(x), CTL_EXIT_PROBLEMS);
     expect_out("test catalog: peerlsp is not installed (no layered entry with its GUID)");
     snprintf(want, sizeof want, "\"peerlsp over UDP/IPv6\": chain element 0 is id %lu, which does "
@@ -284,7 +239,7 @@ static void test_verify_damage(void **state)
 
     /* Chains of peerlsp's under another GUID whose DLL is gone. */
     static WSAPROTOCOL_INFOW e[64];
-    int n = entries_of(cat, e, 64);
+    int n = ctlt_entries(cat, e, 64);
     x = simcat_create();
     for (int i = 0; i < n; i++) {
         WCHAR path[MAX_PATH];
@@ -468,7 +423,7 @@ static void test_uninstall_without_effect(void **state)
     struct simcat *cat = installed_catalog();
     WSAPROTOCOL_INFOW above[16];
     int n = over_peerlsp(cat, &guid_other, 2001, above, 16);
-    struct simcat *x = edited(cat, NULL, NULL, above, n, PEERLSP_TEST_BASE_DLL);
+    struct simcat *x = ctlt_edited(cat, NULL, NULL, above, n, PEERLSP_TEST_BASE_DLL);
     struct simcat *before = simcat_clone(x);
     DWORD lid = layered_id(x);
     struct ctl_options o = opts();
@@ -508,6 +463,29 @@ static void test_uninstall_without_effect(void **state)
     ctl_backend_destroy(b);
     simcat_destroy(before);
     simcat_destroy(x);
+
+    /* peerlsp's GUID on a lone entry (no layered entry, no chain): the
+     * only problem left is the provider itself staying. */
+    struct simcat *base = ctlt_base_catalog();
+    WSAPROTOCOL_INFOW lone = ctlt_entry(base, 1001);
+    lone.ProviderId = peerlsp_guid;
+    lone.dwCatalogEntryId = 3001;
+    x = ctlt_edited(base, NULL, NULL, &lone, 1, PEERLSP_TEST_LSP_DLL);
+    before = simcat_clone(x);
+    b = ctl_backend_simcat(x, "test catalog");
+    b->deinstall = noop_deinstall;
+    o.dry_run = 0;
+    expect_rc(run_on(b, ctl_uninstall, &o), CTL_EXIT_NO_EFFECT);
+    snprintf(want, sizeof want, "test catalog: provider %s is still in the catalog", g);
+    expect_out(want);
+    expect_not_out("still names removed id");
+    ctlt_assert_equal(x, before, "lone entry, uninstall without effect");
+    ctl_backend_destroy(b);
+    expect_rc(run_cat(x, ctl_uninstall, &o), CTL_EXIT_OK);
+    ctlt_assert_equal(x, base, "lone entry removed");
+    simcat_destroy(before);
+    simcat_destroy(x);
+    simcat_destroy(base);
     simcat_destroy(cat);
 }
 
@@ -533,7 +511,7 @@ static void test_uninstall_plans(void **state)
 
     /* Chains of peerlsp's under their own GUID go with it, that GUID
      * before peerlsp's own. */
-    struct simcat *x = edited(cat, chains_own_guid, NULL, NULL, 0, NULL);
+    struct simcat *x = ctlt_edited(cat, chains_own_guid, NULL, NULL, 0, NULL);
     o.verbose = 1;
     expect_rc(run_cat(x, ctl_uninstall, &o), CTL_EXIT_OK);
     o.verbose = 0;
@@ -549,7 +527,7 @@ static void test_uninstall_plans(void **state)
     extra.ProviderId = guid_own_chains;
     extra.dwCatalogEntryId = 2500;
     wcscpy(extra.szProtocol, L"vendor's own base");
-    x = edited(cat, chains_own_guid, NULL, &extra, 1, PEERLSP_TEST_BASE_DLL);
+    x = ctlt_edited(cat, chains_own_guid, NULL, &extra, 1, PEERLSP_TEST_BASE_DLL);
     struct simcat *before = simcat_clone(x);
     expect_rc(run_cat(x, ctl_uninstall, &o), CTL_EXIT_PROBLEMS);
     expect_out("holds both peerlsp chains and other entries; remove it with its own installer "
@@ -562,7 +540,7 @@ static void test_uninstall_plans(void **state)
      * be rewritten, so nothing is done. */
     WSAPROTOCOL_INFOW above[16];
     int n = over_peerlsp(cat, &guid_other, 2001, above, 16);
-    x = edited(cat, NULL, NULL, above, n, PEERLSP_TEST_BASE_DLL);
+    x = ctlt_edited(cat, NULL, NULL, above, n, PEERLSP_TEST_BASE_DLL);
     before = simcat_clone(x);
     struct ctl_backend *b = ctl_backend_simcat(x, "test catalog");
     b->get_path = path_except_other;
@@ -589,7 +567,7 @@ static void test_uninstall_plans(void **state)
     x = simcat_create();
     {
         static WSAPROTOCOL_INFOW e[64];
-        int ne = entries_of(cat, e, 64);
+        int ne = ctlt_entries(cat, e, 64);
         for (int i = 0; i < ne; i++) {
             WCHAR path[MAX_PATH];
             int len = MAX_PATH, err = 0;
