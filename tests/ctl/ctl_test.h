@@ -56,6 +56,9 @@ int ctlt_entries(struct simcat *cat, WSAPROTOCOL_INFOW *e, int cap);
 typedef int (*ctlt_edit_fn)(WSAPROTOCOL_INFOW *e, void *ctx);
 struct simcat *ctlt_edited(struct simcat *cat, ctlt_edit_fn edit, void *ctx,
                            const WSAPROTOCOL_INFOW *extra, int nextra, const WCHAR *extra_path);
+/* Equal up to a renumbering of the ids (what a rollback that had to
+ * install a provider again leaves: Windows never reuses an id). */
+int ctlt_same_but_ids(struct simcat *a, struct simcat *b);
 /* A command on targets the caller made; output captured (ctlt_output). */
 int ctlt_run_targets(struct ctl_target *t, int n,
                      int (*fn)(struct ctl_target *, int, const struct ctl_options *),

@@ -374,51 +374,6 @@ static int count_of(const char *text)
     return n;
 }
 
-/* Equal up to a renumbering: same entries in the same order, each
- * entry's id (and every chain element naming one) mapped to the id at the
- * same place in `b`; same paths and categories. What a catalog looks like
- * after a provider had to be installed again (Windows never reuses an
- * id). */
-static int same_but_ids(struct simcat *a, struct simcat *b)
-{
-    static WSAPROTOCOL_INFOW x[64], y[64];
-    DWORD sx = sizeof x, sy = sizeof y;
-    int err = 0, nx = simcat_enum(a, NULL, x, &sx, &err), ny = simcat_enum(b, NULL, y, &sy, &err);
-    if (nx != ny || nx < 0)
-        return 0;
-    for (int i = 0; i < nx; i++) {
-        WSAPROTOCOL_INFOW e = x[i];
-        for (int k = -1; k < e.ProtocolChain.ChainLen && k < MAX_PROTOCOL_CHAIN; k++) {
-            DWORD *id = k < 0 ? &e.dwCatalogEntryId : &e.ProtocolChain.ChainEntries[k];
-            int found = 0;
-            for (int j = 0; j < nx && !found; j++) {
-                if (x[j].dwCatalogEntryId == *id) {
-                    *id = y[j].dwCatalogEntryId;
-                    found = 1;
-                }
-            }
-            if (!found)
-                return 0; /* a chain naming an entry that is not there */
-        }
-        if (!ctl_entry_same(&e, &y[i]))
-            return 0;
-        WCHAR pa[MAX_PATH], pb[MAX_PATH];
-        int la = MAX_PATH, lb = MAX_PATH;
-        DWORD ca = 0xdeadbeef, cb = 0xfeedface;
-        size_t sa = sizeof ca, sb = sizeof cb;
-        GUID g = e.ProviderId;
-        if (simcat_get_path(a, &g, pa, &la, &err) || simcat_get_path(b, &g, pb, &lb, &err) ||
-            wcscmp(pa, pb) ||
-            simcat_get_provider_info(a, &g, ProviderInfoLspCategories, (PBYTE)&ca, &sa, 0,
-                                     &err) ||
-            simcat_get_provider_info(b, &g, ProviderInfoLspCategories, (PBYTE)&cb, &sb, 0,
-                                     &err) ||
-            ca != cb)
-            return 0;
-    }
-    return 1;
-}
-
 /* Every peerlsp chain in `cat` layered over an entry of `cat` for the same
  * protocol; returns the number of chains. */
 static DWORD check_chains(struct simcat *cat, const char *which)
@@ -597,7 +552,8 @@ static void fault_matrix(command_fn cmd, struct simcat *from64, struct simcat *f
                 if (!strstr(out, "failed with error 11003"))
                     fail_msg("%s: the failing call is not named:\n%s", row, out);
                 if (renumbered && renumbered(c, k)) {
-                    if (!same_but_ids(sim.cat[C64], from64) || !same_but_ids(sim.cat[C32], from32))
+                    if (!ctlt_same_but_ids(sim.cat[C64], from64) ||
+                        !ctlt_same_but_ids(sim.cat[C32], from32))
                         fail_msg("%s: not as before (up to new ids)\n%s", row, out);
                     if (!strstr(out, "came back with new catalog ids"))
                         fail_msg("%s: the new ids are not reported:\n%s", row, out);
