@@ -457,6 +457,18 @@ static void test_exclude_failures(void **state)
     expect_cats(wsl, NULL, CTL_ALL_LSP_CATEGORIES);
     assert_false(key_exists(records_key));
 
+    /* The change log cannot be written: said, the exclusion stands. */
+    set_records(HKEY_CURRENT_USER, records_key);
+    WCHAR log_saved[MAX_PATH];
+    wcscpy(log_saved, ctl_log_file);
+    wcscpy(ctl_log_file, L"Z:\\nonexistent\\peerlsp\\peerlsp-ctl.log");
+    expect_rc(CLI(&api_all, L"exclude", wsl), 0);
+    expect_out("peerlsp-ctl: the change log Z:\\nonexistent\\peerlsp\\peerlsp-ctl.log cannot be "
+               "written.");
+    expect_cats(wsl, NULL, PEERLSP_OUT);
+    expect_record(wsl, L"removed=0x80000001 permitted=0x000000FE");
+    wcscpy(ctl_log_file, log_saved);
+
     /* --args longer than a WSC call takes, and an application path that
      * does not expand to a full path: refused before any call. */
     set_records(HKEY_CURRENT_USER, records_key);

@@ -335,11 +335,15 @@ static int counted_enum(struct ctl_backend *b, WSAPROTOCOL_INFOW **e, DWORD *n)
     return reads.enumerate(b, e, n);
 }
 
+static int two_step; /* reads_in: a backend without WSCInstallProviderAndChains */
+
 static int reads_in(struct simcat *cat, command_fn fn, struct ctl_options *o, int fail_from,
                     int once)
 {
     struct ctl_backend *b = ctl_backend_simcat(cat, "test catalog");
     assert_non_null(b);
+    if (two_step)
+        b->install_and_chains = NULL;
     reads.enumerate = b->enumerate;
     reads.calls = 0;
     reads.fail_from = fail_from;
@@ -360,16 +364,18 @@ static void test_catalog_unreadable_midway(void **state)
     static const struct {
         const char *row;
         command_fn fn;
-        int from_installed, dry_run;
+        int from_installed, dry_run, two_step;
     } rows[] = {
-        { "install", ctl_install, 0, 0 },
-        { "uninstall", ctl_uninstall, 1, 0 },
-        { "dry-run install", ctl_install, 0, 1 },
-        { "dry-run uninstall", ctl_uninstall, 1, 1 },
+        { "install", ctl_install, 0, 0, 0 },
+        { "two-step install", ctl_install, 0, 0, 1 },
+        { "uninstall", ctl_uninstall, 1, 0, 0 },
+        { "dry-run install", ctl_install, 0, 1, 0 },
+        { "dry-run uninstall", ctl_uninstall, 1, 1, 0 },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct simcat *start = rows[i].from_installed ? installed : base;
         o.dry_run = rows[i].dry_run;
+        two_step = rows[i].two_step;
         /* A clean run counts the reads; then the k-th read fails, once or
          * for good, for every k after the plan's. The command fails with
          * exit 6 and the catalog is the one before, except when the
@@ -411,6 +417,7 @@ static void test_catalog_unreadable_midway(void **state)
         }
         simcat_destroy(clean);
     }
+    two_step = 0;
     simcat_destroy(base);
     simcat_destroy(installed);
 }
@@ -595,6 +602,49 @@ static void test_uninstall_plans(void **state)
     expect_rc(run_cat(x, ctl_uninstall, &o), CTL_EXIT_PROBLEMS);
     expect_out("test catalog: too many other LSPs layered over peerlsp.");
     ctlt_assert_equal(x, before, "too many LSPs above");
+    simcat_destroy(before);
+    simcat_destroy(x);
+
+    /* One LSP above with more chains over peerlsp than one rewrite takes
+     * (CTL_MAX_CHAINS): each of its chains names peerlsp's TCP chain. */
+    WSAPROTOCOL_INFOW one[8];
+    int m = over_peerlsp(cat, &guid_other, 2001, one, 8);
+    k = 0;
+    for (int i = 0; i <= CTL_MAX_CHAINS; i++) {
+        many[k] = one[0];
+        many[k].dwCatalogEntryId = 5000 + (DWORD)i;
+        k++;
+    }
+    many[k++] = one[m - 1];
+    x = ctlt_edited(cat, NULL, NULL, many, k, PEERLSP_TEST_BASE_DLL);
+    before = simcat_clone(x);
+    expect_rc(run_cat(x, ctl_uninstall, &o), CTL_EXIT_PROBLEMS);
+    expect_out("test catalog: too many chains to rewrite.");
+    ctlt_assert_equal(x, before, "too many chains above");
+    simcat_destroy(before);
+    simcat_destroy(x);
+
+    /* peerlsp's chains spread over more GUIDs than one uninstall removes:
+     * 33 more chains [peerlsp, base] under a GUID each. */
+    DWORD lid = layered_id(cat);
+    DWORD chain_ids[8];
+    assert_int_equal(ctlt_chain_ids(cat, lid, chain_ids, 8), 4);
+    WSAPROTOCOL_INFOW model = ctlt_entry(cat, chain_ids[0]);
+    k = 0;
+    for (int i = 0; i < 33; i++) {
+        many[k] = model;
+        many[k].dwCatalogEntryId = 6000 + (DWORD)i;
+        many[k].ProviderId = guid_own_chains;
+        many[k].ProviderId.Data1 += (DWORD)i + 1;
+        k++;
+    }
+    x = simcat_clone(cat);
+    for (int i = 0; i < k; i++)
+        assert_int_equal(simcat_add_entry(x, &many[i], PEERLSP_TEST_LSP_DLL, 0), 0);
+    before = simcat_clone(x);
+    expect_rc(run_cat(x, ctl_uninstall, &o), CTL_EXIT_PROBLEMS);
+    expect_out("Too many providers to remove in one go.");
+    ctlt_assert_equal(x, before, "too many providers");
     simcat_destroy(before);
     simcat_destroy(x);
     simcat_destroy(base);
@@ -825,6 +875,92 @@ static void test_change_log_unwritable(void **state)
     wcscpy(ctl_log_file, saved);
 }
 
+/* ---- two catalogs, one with nothing to do ------------------------------ */
+
+static void test_two_catalogs_one_to_do(void **state)
+{
+    (void)state;
+    struct simcat *base = ctlt_base_catalog(), *c0 = installed_catalog(),
+                  *c1 = simcat_clone(base);
+    struct ctl_target t[2];
+    memset(t, 0, sizeof t);
+    t[0].b = ctl_backend_simcat(c0, "first catalog");
+    t[1].b = ctl_backend_simcat(c1, "second catalog");
+    struct ctl_options o = opts();
+    for (int dry = 1; dry >= 0; dry--) {
+        o.dry_run = dry;
+        FILE *f = tmpfile();
+        ctl_out_stream = ctl_err_stream = f;
+        int rc = ctl_uninstall(t, 2, &o);
+        ctl_out_stream = ctl_err_stream = NULL;
+        rewind(f);
+        out[fread(out, 1, sizeof out - 1, f)] = 0;
+        fclose(f);
+        expect_rc(rc, 0);
+        expect_out("second catalog: peerlsp is not installed; nothing to do.");
+        expect_not_out("second catalog: would make these calls");
+        ctlt_assert_equal(c1, base, "the second catalog");
+        if (dry)
+            expect_out("first catalog: would make these calls:");
+    }
+    ctlt_assert_equal(c0, base, "the first catalog after uninstall");
+    ctl_backend_destroy(t[0].b);
+    ctl_backend_destroy(t[1].b);
+    simcat_destroy(c0);
+    simcat_destroy(c1);
+    simcat_destroy(base);
+}
+
+/* ---- status: the DLL's version --------------------------------------------- */
+
+/* `cat` with peerlsp's path replaced by `path`. */
+static struct simcat *with_peerlsp_path(struct simcat *cat, const WCHAR *path)
+{
+    static WSAPROTOCOL_INFOW e[64];
+    int n = ctlt_entries(cat, e, 64);
+    struct simcat *x = simcat_create();
+    assert_non_null(x);
+    for (int i = 0; i < n; i++) {
+        WCHAR p[MAX_PATH];
+        int len = MAX_PATH, err = 0;
+        GUID g = e[i].ProviderId;
+        assert_int_equal(simcat_get_path(cat, &g, p, &len, &err), 0);
+        int ours = IsEqualGUID(&g, &peerlsp_guid);
+        assert_int_equal(simcat_add_entry(x, &e[i], ours ? path : p,
+                                          ours ? CTL_DEFAULT_CATEGORIES : 0),
+                         0);
+    }
+    return x;
+}
+
+static void test_status_dll_version(void **state)
+{
+    (void)state;
+    struct simcat *cat = installed_catalog();
+    static const struct {
+        const WCHAR *path;
+        const char *says;
+    } rows[] = {
+        { L"%PEERLSP_TEST_LONG_DIR%\\peerlsp.dll", "version unknown (the path cannot be expanded)" },
+        { L"Z:\\nonexistent\\peerlsp.dll", "version unknown (file missing, error 3)" },
+        /* tbase.dll has no VERSIONINFO. */
+        { PEERLSP_TEST_BASE_DLL, "version unknown (no version info, error " },
+    };
+    static WCHAR long_value[MAX_PATH + 8];
+    wmemset(long_value, L'x', MAX_PATH + 4);
+    long_value[MAX_PATH + 4] = 0;
+    assert_true(SetEnvironmentVariableW(L"PEERLSP_TEST_LONG_DIR", long_value));
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct simcat *x = with_peerlsp_path(cat, rows[i].path);
+        expect_rc(status(x), CTL_EXIT_PROBLEMS);
+        expect_out(rows[i].says);
+        expect_out("    problem: DLL ");
+        simcat_destroy(x);
+    }
+    SetEnvironmentVariableW(L"PEERLSP_TEST_LONG_DIR", NULL);
+    simcat_destroy(cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -835,6 +971,8 @@ int main(void)
         cmocka_unit_test(test_uninstall_plans),
         cmocka_unit_test(test_snapshot_held_open),
         cmocka_unit_test(test_change_log_unwritable),
+        cmocka_unit_test(test_two_catalogs_one_to_do),
+        cmocka_unit_test(test_status_dll_version),
     };
     return cmocka_run_group_tests_name("peerlsp-ctl on broken catalogs and failing calls", tests,
                                        NULL, NULL);

@@ -81,6 +81,15 @@ static void test_over_and_protocols(void **state)
     assert_int_equal(ctlt_entry(cat, chains[1]).ProtocolChain.ChainEntries[1], 1002);
     o = opts();
     expect_rc(ctlt_uninstall(cat, &o), CTL_EXIT_OK);
+    /* The same entry named twice: one chain over it. */
+    o.over_ids[0] = o.over_ids[1] = 1002;
+    o.nover = 2;
+    expect_rc(install_on(cat, &o), CTL_EXIT_OK);
+    lid = ctlt_layered_id(cat, &peerlsp_guid);
+    assert_int_equal(ctlt_chain_ids(cat, lid, chains, 8), 1);
+    assert_int_equal(ctlt_entry(cat, chains[0]).ProtocolChain.ChainEntries[1], 1002);
+    o = opts();
+    expect_rc(ctlt_uninstall(cat, &o), CTL_EXIT_OK);
     simcat_destroy(cat);
 
     /* No IPv6 provider: those protocols get no chain, said; asking for
