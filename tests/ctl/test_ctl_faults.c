@@ -961,6 +961,76 @@ static void test_status_dll_version(void **state)
     simcat_destroy(cat);
 }
 
+/* ---- repair --orphan: what it refuses, what it leaves ------------------- */
+
+static int repair_orphans(struct simcat *cat, DWORD id)
+{
+    struct ctl_options o = opts();
+    o.orphan_ids[0] = id;
+    o.norphans = 1;
+    return run_cat(cat, ctl_repair, &o);
+}
+
+static void test_repair_orphan_refusals(void **state)
+{
+    (void)state;
+    struct simcat *cat = installed_catalog(), *before = simcat_clone(cat);
+    DWORD lid = layered_id(cat), chains[8];
+    assert_int_equal(ctlt_chain_ids(cat, lid, chains, 8), 4);
+
+    expect_rc(repair_orphans(cat, 9999), CTL_EXIT_USAGE);
+    expect_out("test catalog: --orphan 9999: no such entry (see 'peerlsp-ctl list').");
+    char want[128];
+    snprintf(want, sizeof want, "test catalog: --orphan %lu: that is peerlsp's entry; plain "
+             "'peerlsp-ctl repair' handles it.", (unsigned long)chains[0]);
+    expect_rc(repair_orphans(cat, chains[0]), CTL_EXIT_USAGE);
+    expect_out(want);
+    ctlt_assert_equal(cat, before, "refused --orphan");
+
+    /* Another vendor's broken chain whose provider also has a working
+     * entry: named, but left alone. */
+    WSAPROTOCOL_INFOW extra[3];
+    WSAPROTOCOL_INFOW b = ctlt_entry(cat, 1001);
+    extra[0] = b; /* its layered entry */
+    extra[0].ProviderId = guid_other;
+    extra[0].dwCatalogEntryId = 2001;
+    extra[0].ProtocolChain.ChainLen = LAYERED_PROTOCOL;
+    memset(extra[0].ProtocolChain.ChainEntries, 0, sizeof extra[0].ProtocolChain.ChainEntries);
+    extra[0].dwProviderFlags |= PFL_HIDDEN;
+    wcscpy(extra[0].szProtocol, L"vendor layered");
+    extra[1] = b; /* its chain over an entry that is gone */
+    extra[1].ProviderId = guid_other;
+    extra[1].dwCatalogEntryId = 2100;
+    extra[1].ProtocolChain.ChainLen = 2;
+    extra[1].ProtocolChain.ChainEntries[0] = 2001;
+    extra[1].ProtocolChain.ChainEntries[1] = 9999;
+    wcscpy(extra[1].szProtocol, L"vendor over nothing");
+    extra[2] = b; /* a base entry of its own that works */
+    extra[2].ProviderId = guid_other;
+    extra[2].dwCatalogEntryId = 2200;
+    extra[2].ProtocolChain.ChainEntries[0] = 2200;
+    wcscpy(extra[2].szProtocol, L"vendor base");
+    struct simcat *x = ctlt_edited(cat, NULL, NULL, extra, 3, PEERLSP_TEST_BASE_DLL);
+    struct simcat *xb = simcat_clone(x);
+    expect_rc(repair_orphans(x, 2100), CTL_EXIT_OK);
+    expect_out("test catalog: entry 2100 \"vendor over nothing\" is broken (chain element 1 is "
+               "id 9999, which does not exist), but its provider also has working entries; "
+               "left alone (remove that LSP with its own installer)");
+    expect_out("test catalog: nothing to repair.");
+    ctlt_assert_equal(x, xb, "a vendor's provider with a working entry");
+    simcat_destroy(xb);
+    simcat_destroy(x);
+
+    /* Without the working entry it goes, as asked. */
+    x = ctlt_edited(cat, NULL, NULL, extra, 2, PEERLSP_TEST_BASE_DLL);
+    expect_rc(repair_orphans(x, 2100), CTL_EXIT_OK);
+    expect_out("removing its provider as asked");
+    ctlt_assert_equal(x, before, "a dead vendor's provider removed");
+    simcat_destroy(x);
+    simcat_destroy(before);
+    simcat_destroy(cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -973,6 +1043,7 @@ int main(void)
         cmocka_unit_test(test_change_log_unwritable),
         cmocka_unit_test(test_two_catalogs_one_to_do),
         cmocka_unit_test(test_status_dll_version),
+        cmocka_unit_test(test_repair_orphan_refusals),
     };
     return cmocka_run_group_tests_name("peerlsp-ctl on broken catalogs and failing calls", tests,
                                        NULL, NULL);
