@@ -1031,6 +1031,103 @@ static void test_repair_orphan_refusals(void **state)
     simcat_destroy(cat);
 }
 
+/* ---- the catalog reader --------------------------------------------------- */
+
+/* A WSCEnumProtocols that answers WSAENOBUFS `grow` times, each time for
+ * one more entry (the catalog growing between the size query and the
+ * read), then reads, or fails with `fail` from call `fail_at`. */
+static struct {
+    int calls, grow, fail_at, fail;
+} enumsim;
+
+static int WSPAPI growing_enum(void *ctx, WSAPROTOCOL_INFOW *buf, LPDWORD len, LPINT err)
+{
+    (void)ctx;
+    enumsim.calls++;
+    if (enumsim.fail_at && enumsim.calls >= enumsim.fail_at) {
+        *err = enumsim.fail;
+        return SOCKET_ERROR;
+    }
+    DWORD entries = 1 + (DWORD)(enumsim.calls < enumsim.grow ? enumsim.calls : enumsim.grow);
+    if (enumsim.calls <= enumsim.grow || *len < entries * sizeof *buf) {
+        *len = entries * (DWORD)sizeof *buf;
+        *err = WSAENOBUFS;
+        return SOCKET_ERROR;
+    }
+    for (DWORD i = 0; i < entries; i++) {
+        memset(&buf[i], 0, sizeof buf[i]);
+        buf[i].dwCatalogEntryId = 1001 + i;
+    }
+    return (int)entries;
+}
+
+static void test_catalog_reader(void **state)
+{
+    (void)state;
+    WSAPROTOCOL_INFOW *e = NULL;
+    DWORD n = 0;
+    /* The size query, then the catalog grows once before the read: read
+     * on the third call. */
+    memset(&enumsim, 0, sizeof enumsim);
+    enumsim.grow = 2;
+    assert_int_equal(ctl_enumerate_with(growing_enum, NULL, &e, &n), 0);
+    assert_int_equal(enumsim.calls, 3);
+    assert_int_equal(n, 3);
+    assert_int_equal(e[2].dwCatalogEntryId, 1003);
+    free(e);
+    /* Grows every time: gives up after four attempts with WSAENOBUFS. */
+    memset(&enumsim, 0, sizeof enumsim);
+    enumsim.grow = 100;
+    assert_int_equal(ctl_enumerate_with(growing_enum, NULL, &e, &n), WSAENOBUFS);
+    assert_int_equal(enumsim.calls, 4);
+    assert_null(e);
+    assert_int_equal(n, 0);
+    /* Another error: given back at once. */
+    memset(&enumsim, 0, sizeof enumsim);
+    enumsim.fail_at = 2;
+    enumsim.fail = WSAEACCES;
+    assert_int_equal(ctl_enumerate_with(growing_enum, NULL, &e, &n), WSAEACCES);
+    assert_int_equal(enumsim.calls, 2);
+    assert_null(e);
+
+    /* Chains that cannot be: out-of-range lengths, elements of the wrong
+     * kind. */
+    WSAPROTOCOL_INFOW x[4];
+    memset(x, 0, sizeof x);
+    x[0].dwCatalogEntryId = 1001; /* a base entry */
+    x[0].ProtocolChain.ChainLen = BASE_PROTOCOL;
+    x[0].ProtocolChain.ChainEntries[0] = 1001;
+    x[1].dwCatalogEntryId = 1002; /* a layered entry */
+    x[1].ProtocolChain.ChainLen = LAYERED_PROTOCOL;
+    x[2].dwCatalogEntryId = 1003; /* [layered, layered] */
+    x[2].ProtocolChain.ChainLen = 2;
+    x[2].ProtocolChain.ChainEntries[0] = 1002;
+    x[2].ProtocolChain.ChainEntries[1] = 1002;
+    x[3].dwCatalogEntryId = 1004; /* [base, base] */
+    x[3].ProtocolChain.ChainLen = 2;
+    x[3].ProtocolChain.ChainEntries[0] = 1001;
+    x[3].ProtocolChain.ChainEntries[1] = 1001;
+    struct ctl_catalog c;
+    memset(&c, 0, sizeof c);
+    c.e = x;
+    c.n = 4;
+    char why[160];
+    assert_int_equal(ctl_chain_broken(&c, &x[2], why, sizeof why), 1);
+    assert_string_equal(why, "chain element 1 (id 1002) is a layered entry, expected a base entry");
+    assert_int_equal(ctl_chain_broken(&c, &x[3], why, sizeof why), 1);
+    assert_string_equal(why, "chain element 0 (id 1001) is a base entry, expected a layered or "
+                             "chain entry");
+    WSAPROTOCOL_INFOW odd = x[2];
+    odd.ProtocolChain.ChainLen = MAX_PROTOCOL_CHAIN + 1;
+    assert_int_equal(ctl_chain_broken(&c, &odd, why, sizeof why), 1);
+    assert_string_equal(why, "ChainLen 8 is out of range");
+    odd.ProtocolChain.ChainLen = -1;
+    assert_int_equal(ctl_chain_broken(&c, &odd, why, sizeof why), 1);
+    assert_string_equal(why, "ChainLen -1 is out of range");
+    assert_int_equal(ctl_chain_broken(&c, &x[0], why, sizeof why), 0);
+    assert_int_equal(ctl_chain_broken(&c, &x[1], why, sizeof why), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1044,6 +1141,7 @@ int main(void)
         cmocka_unit_test(test_two_catalogs_one_to_do),
         cmocka_unit_test(test_status_dll_version),
         cmocka_unit_test(test_repair_orphan_refusals),
+        cmocka_unit_test(test_catalog_reader),
     };
     return cmocka_run_group_tests_name("peerlsp-ctl on broken catalogs and failing calls", tests,
                                        NULL, NULL);
