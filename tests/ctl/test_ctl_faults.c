@@ -1027,6 +1027,23 @@ static void test_repair_orphan_refusals(void **state)
     expect_out("removing its provider as asked");
     ctlt_assert_equal(x, before, "a dead vendor's provider removed");
     simcat_destroy(x);
+
+    /* Only its layered entry left (its chains removed by someone else):
+     * reported with the command; removed when named. */
+    x = ctlt_edited(cat, NULL, NULL, extra, 1, PEERLSP_TEST_BASE_DLL);
+    xb = simcat_clone(x);
+    struct ctl_options o = opts();
+    expect_rc(run_cat(x, ctl_repair, &o), CTL_EXIT_OK);
+    expect_out("test catalog: entry 2001 \"vendor layered\" is a layered entry no chain uses; "
+               "not peerlsp's, left alone (to remove its provider: peerlsp-ctl repair --orphan "
+               "2001)");
+    ctlt_assert_equal(x, xb, "an unused layered entry, not named");
+    expect_rc(repair_orphans(x, 2001), CTL_EXIT_OK);
+    expect_out("test catalog: entry 2001 \"vendor layered\" is a layered entry no chain uses; "
+               "removing its provider as asked");
+    ctlt_assert_equal(x, before, "an unused layered entry removed");
+    simcat_destroy(xb);
+    simcat_destroy(x);
     simcat_destroy(before);
     simcat_destroy(cat);
 }
@@ -1040,7 +1057,7 @@ static struct {
     int calls, grow, fail_at, fail;
 } enumsim;
 
-static int WSPAPI growing_enum(void *ctx, WSAPROTOCOL_INFOW *buf, LPDWORD len, LPINT err)
+static int growing_enum(void *ctx, WSAPROTOCOL_INFOW *buf, LPDWORD len, LPINT err)
 {
     (void)ctx;
     enumsim.calls++;
