@@ -20,28 +20,39 @@
 #include "ctl_remove.h"
 #include "ctl_run.h"
 
-/* A layered entry that no chain outside `r`'s removals names. */
-static int layered_unused(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e,
-                          const struct ctl_removal *r)
+/* A layered entry that no chain names outside `r`'s removals and outside
+ * the provider `going` (NULL: none) that is being weighed for removal. */
+static int layered_unused_but(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e,
+                              const struct ctl_removal *r, const GUID *going)
 {
     if (e->ProtocolChain.ChainLen != LAYERED_PROTOCOL)
         return 0;
     for (DWORD i = 0; i < c->n; i++) {
-        if (ctl_chain_contains(&c->e[i], e->dwCatalogEntryId) &&
-            !ctl_removal_has(r, &c->e[i].ProviderId))
+        const GUID *owner = &c->e[i].ProviderId;
+        if (ctl_chain_contains(&c->e[i], e->dwCatalogEntryId) && !ctl_removal_has(r, owner) &&
+            !(going && IsEqualGUID(owner, going)))
             return 0;
     }
     return 1;
 }
 
-/* Every entry of the GUID is a broken chain or an unused layered entry. */
+static int layered_unused(const struct ctl_catalog *c, const WSAPROTOCOL_INFOW *e,
+                          const struct ctl_removal *r)
+{
+    return layered_unused_but(c, e, r, NULL);
+}
+
+/* Every entry of the GUID is a broken chain or a layered entry no chain
+ * uses but the GUID's own (which go with it): the layout
+ * WSCInstallProviderAndChains makes, one GUID for the layered entry and
+ * its chains, once the base below them is gone. */
 static int guid_all_dead(const struct ctl_catalog *c, const GUID *g, const struct ctl_removal *r)
 {
     char why[160];
     for (DWORD i = 0; i < c->n; i++) {
         const WSAPROTOCOL_INFOW *e = &c->e[i];
         if (IsEqualGUID(&e->ProviderId, g) && !ctl_chain_broken(c, e, why, sizeof why) &&
-            !layered_unused(c, e, r))
+            !layered_unused_but(c, e, r, g))
             return 0;
     }
     return 1;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 static char output[65536];
 
@@ -194,4 +195,106 @@ DWORD ctlt_chain_ids(struct simcat *cat, DWORD layered_id, DWORD *ids, DWORD cap
             ids[k++] = e[i].dwCatalogEntryId;
     }
     return k;
+}
+
+/* Every entry of `cat`, in order. */
+int ctlt_entries(struct simcat *cat, WSAPROTOCOL_INFOW *e, int cap)
+{
+    DWORD size = (DWORD)(cap * sizeof *e);
+    int err = 0, n = simcat_enum(cat, NULL, e, &size, &err);
+    if (n < 0)
+        fail_msg("simcat_enum: %d", err);
+    return n;
+}
+
+/* A copy of `cat` (same ids) in which edit() may change each entry. */
+struct simcat *ctlt_edited(struct simcat *cat, ctlt_edit_fn edit, void *ctx,
+                           const WSAPROTOCOL_INFOW *extra, int nextra, const WCHAR *extra_path)
+{
+    static WSAPROTOCOL_INFOW e[64];
+    int n = ctlt_entries(cat, e, 64);
+    struct simcat *copy = simcat_create();
+    assert_non_null(copy);
+    for (int i = 0; i < n; i++) {
+        WCHAR path[MAX_PATH];
+        int len = MAX_PATH, err = 0;
+        DWORD cats = 0;
+        size_t cs = sizeof cats;
+        GUID g = e[i].ProviderId;
+        assert_int_equal(simcat_get_path(cat, &g, path, &len, &err), 0);
+        if (simcat_get_provider_info(cat, &g, ProviderInfoLspCategories, (PBYTE)&cats, &cs, 0,
+                                     &err))
+            cats = 0;
+        WSAPROTOCOL_INFOW x = e[i];
+        if (edit && !edit(&x, ctx))
+            continue;
+        if (simcat_add_entry(copy, &x, path, cats))
+            fail_msg("simcat_add_entry %lu", (unsigned long)x.dwCatalogEntryId);
+    }
+    for (int i = 0; i < nextra; i++) {
+        if (simcat_add_entry(copy, &extra[i], extra_path, 0))
+            fail_msg("simcat_add_entry extra %lu", (unsigned long)extra[i].dwCatalogEntryId);
+    }
+    return copy;
+}
+
+int ctlt_run_targets(struct ctl_target *t, int n,
+                     int (*fn)(struct ctl_target *, int, const struct ctl_options *),
+                     const struct ctl_options *o)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    ctl_out_stream = ctl_err_stream = f;
+    int rc = fn(t, n, o);
+    ctl_out_stream = ctl_err_stream = NULL;
+    rewind(f);
+    size_t got = fread(output, 1, sizeof output - 1, f);
+    output[got] = 0;
+    fclose(f);
+    return rc;
+}
+
+/* Equal up to a renumbering: same entries in the same order, each
+ * entry's id (and every chain element naming one) mapped to the id at the
+ * same place in `b`; same paths and categories. What a catalog looks like
+ * after a provider had to be installed again (Windows never reuses an
+ * id). */
+int ctlt_same_but_ids(struct simcat *a, struct simcat *b)
+{
+    static WSAPROTOCOL_INFOW x[64], y[64];
+    DWORD sx = sizeof x, sy = sizeof y;
+    int err = 0, nx = simcat_enum(a, NULL, x, &sx, &err), ny = simcat_enum(b, NULL, y, &sy, &err);
+    if (nx != ny || nx < 0)
+        return 0;
+    for (int i = 0; i < nx; i++) {
+        WSAPROTOCOL_INFOW e = x[i];
+        for (int k = -1; k < e.ProtocolChain.ChainLen && k < MAX_PROTOCOL_CHAIN; k++) {
+            DWORD *id = k < 0 ? &e.dwCatalogEntryId : &e.ProtocolChain.ChainEntries[k];
+            int found = 0;
+            for (int j = 0; j < nx && !found; j++) {
+                if (x[j].dwCatalogEntryId == *id) {
+                    *id = y[j].dwCatalogEntryId;
+                    found = 1;
+                }
+            }
+            if (!found)
+                return 0; /* a chain naming an entry that is not there */
+        }
+        if (!ctl_entry_same(&e, &y[i]))
+            return 0;
+        WCHAR pa[MAX_PATH], pb[MAX_PATH];
+        int la = MAX_PATH, lb = MAX_PATH;
+        DWORD ca = 0xdeadbeef, cb = 0xfeedface;
+        size_t sa = sizeof ca, sb = sizeof cb;
+        GUID g = e.ProviderId;
+        if (simcat_get_path(a, &g, pa, &la, &err) || simcat_get_path(b, &g, pb, &lb, &err) ||
+            wcscmp(pa, pb) ||
+            simcat_get_provider_info(a, &g, ProviderInfoLspCategories, (PBYTE)&ca, &sa, 0,
+                                     &err) ||
+            simcat_get_provider_info(b, &g, ProviderInfoLspCategories, (PBYTE)&cb, &sb, 0,
+                                     &err) ||
+            ca != cb)
+            return 0;
+    }
+    return 1;
 }

@@ -48,4 +48,20 @@ DWORD ctlt_chain_ids(struct simcat *cat, DWORD layered_id, DWORD *ids, DWORD cap
 DWORD ctlt_layered_id(struct simcat *cat, const GUID *guid);
 WSAPROTOCOL_INFOW ctlt_entry(struct simcat *cat, DWORD id);
 
+/* Every entry of `cat`, in catalog order (at most cap); returns the count. */
+int ctlt_entries(struct simcat *cat, WSAPROTOCOL_INFOW *e, int cap);
+/* A copy of `cat` with the same ids, paths and categories, in which edit
+ * (optional) may change each entry or drop it (returning 0); then the
+ * `nextra` entries `extra` are appended under the path `extra_path`. */
+typedef int (*ctlt_edit_fn)(WSAPROTOCOL_INFOW *e, void *ctx);
+struct simcat *ctlt_edited(struct simcat *cat, ctlt_edit_fn edit, void *ctx,
+                           const WSAPROTOCOL_INFOW *extra, int nextra, const WCHAR *extra_path);
+/* Equal up to a renumbering of the ids (what a rollback that had to
+ * install a provider again leaves: Windows never reuses an id). */
+int ctlt_same_but_ids(struct simcat *a, struct simcat *b);
+/* A command on targets the caller made; output captured (ctlt_output). */
+int ctlt_run_targets(struct ctl_target *t, int n,
+                     int (*fn)(struct ctl_target *, int, const struct ctl_options *),
+                     const struct ctl_options *o);
+
 #endif

@@ -374,51 +374,6 @@ static int count_of(const char *text)
     return n;
 }
 
-/* Equal up to a renumbering: same entries in the same order, each
- * entry's id (and every chain element naming one) mapped to the id at the
- * same place in `b`; same paths and categories. What a catalog looks like
- * after a provider had to be installed again (Windows never reuses an
- * id). */
-static int same_but_ids(struct simcat *a, struct simcat *b)
-{
-    static WSAPROTOCOL_INFOW x[64], y[64];
-    DWORD sx = sizeof x, sy = sizeof y;
-    int err = 0, nx = simcat_enum(a, NULL, x, &sx, &err), ny = simcat_enum(b, NULL, y, &sy, &err);
-    if (nx != ny || nx < 0)
-        return 0;
-    for (int i = 0; i < nx; i++) {
-        WSAPROTOCOL_INFOW e = x[i];
-        for (int k = -1; k < e.ProtocolChain.ChainLen && k < MAX_PROTOCOL_CHAIN; k++) {
-            DWORD *id = k < 0 ? &e.dwCatalogEntryId : &e.ProtocolChain.ChainEntries[k];
-            int found = 0;
-            for (int j = 0; j < nx && !found; j++) {
-                if (x[j].dwCatalogEntryId == *id) {
-                    *id = y[j].dwCatalogEntryId;
-                    found = 1;
-                }
-            }
-            if (!found)
-                return 0; /* a chain naming an entry that is not there */
-        }
-        if (!ctl_entry_same(&e, &y[i]))
-            return 0;
-        WCHAR pa[MAX_PATH], pb[MAX_PATH];
-        int la = MAX_PATH, lb = MAX_PATH;
-        DWORD ca = 0xdeadbeef, cb = 0xfeedface;
-        size_t sa = sizeof ca, sb = sizeof cb;
-        GUID g = e.ProviderId;
-        if (simcat_get_path(a, &g, pa, &la, &err) || simcat_get_path(b, &g, pb, &lb, &err) ||
-            wcscmp(pa, pb) ||
-            simcat_get_provider_info(a, &g, ProviderInfoLspCategories, (PBYTE)&ca, &sa, 0,
-                                     &err) ||
-            simcat_get_provider_info(b, &g, ProviderInfoLspCategories, (PBYTE)&cb, &sb, 0,
-                                     &err) ||
-            ca != cb)
-            return 0;
-    }
-    return 1;
-}
-
 /* Every peerlsp chain in `cat` layered over an entry of `cat` for the same
  * protocol; returns the number of chains. */
 static DWORD check_chains(struct simcat *cat, const char *which)
@@ -597,7 +552,8 @@ static void fault_matrix(command_fn cmd, struct simcat *from64, struct simcat *f
                 if (!strstr(out, "failed with error 11003"))
                     fail_msg("%s: the failing call is not named:\n%s", row, out);
                 if (renumbered && renumbered(c, k)) {
-                    if (!same_but_ids(sim.cat[C64], from64) || !same_but_ids(sim.cat[C32], from32))
+                    if (!ctlt_same_but_ids(sim.cat[C64], from64) ||
+                        !ctlt_same_but_ids(sim.cat[C32], from32))
                         fail_msg("%s: not as before (up to new ids)\n%s", row, out);
                     if (!strstr(out, "came back with new catalog ids"))
                         fail_msg("%s: the new ids are not reported:\n%s", row, out);
@@ -951,6 +907,119 @@ static void test_change_log(void **state)
     wcscpy(ctl_log_file, group_log);
 }
 
+/* The command line's remaining paths over both live catalogs: install's
+ * options (--over-base, --categories, --dll32) reaching the catalogs,
+ * repair, list on a broken catalog (exit 2), export to two named files, to
+ * a directory that does not exist (exit 6, nothing written) and with a
+ * name too long to derive the 32-bit file's (exit 1), and a table without
+ * WSCEnumProtocols (exit 4). */
+static void test_cli_paths(void **state)
+{
+    (void)state;
+    setup_starts();
+    expect_rc(run_cli(&api_both, L"install", L"--dll", live_dll, L"--over-base"), 0);
+    expect_rc(run_cli(&api_both, L"uninstall", NULL, NULL, NULL), 0);
+    WCHAR *argv[] = { (WCHAR *)L"peerlsp-ctl", (WCHAR *)L"install", (WCHAR *)L"--dll", live_dll,
+                      (WCHAR *)L"--dll32", live_dll, (WCHAR *)L"--categories", (WCHAR *)L"20" };
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    ctl_out_stream = ctl_err_stream = f;
+    ctl_winapi_override(&api_both);
+    int rc = ctl_main(8, argv);
+    ctl_winapi_override(NULL);
+    ctl_out_stream = ctl_err_stream = NULL;
+    rewind(f);
+    out[fread(out, 1, sizeof out - 1, f)] = 0;
+    fclose(f);
+    if (rc)
+        fail_msg("install --dll32 --categories 20: exit %d\n%s", rc, out);
+    for (int c = 0; c < 2; c++) {
+        DWORD cats = 0xdeadbeef;
+        size_t cs = sizeof cats;
+        int err = 0;
+        GUID g = peerlsp_guid;
+        assert_int_equal(simcat_get_provider_info(sim.cat[c], &g, ProviderInfoLspCategories,
+                                                  (PBYTE)&cats, &cs, 0, &err),
+                         0);
+        assert_int_equal(cats, 0x20);
+    }
+
+    /* The 32-bit catalog's base under a chain goes: list says so (exit 2),
+     * repair removes peerlsp's broken chain there. */
+    WSAPROTOCOL_INFOW e[32];
+    DWORD size = sizeof e;
+    int err = 0, n = simcat_enum(sim.cat[C32], NULL, e, &size, &err);
+    for (int i = 0; i < n; i++) {
+        if (e[i].ProtocolChain.ChainLen == BASE_PROTOCOL && e[i].iAddressFamily == AF_INET6 &&
+            e[i].iSocketType == SOCK_DGRAM) {
+            WSAPROTOCOL_INFOW gone = e[i];
+            GUID g = gone.ProviderId;
+            /* tbase's GUID holds all four: remove it and put back three. */
+            assert_int_equal(simcat_deinstall(sim.cat[C32], &g, &err), 0);
+            for (int j = 0; j < n; j++) {
+                if (IsEqualGUID(&e[j].ProviderId, &g) &&
+                    e[j].dwCatalogEntryId != gone.dwCatalogEntryId)
+                    assert_int_equal(simcat_add_entry(sim.cat[C32], &e[j], PEERLSP_TEST_BASE_DLL,
+                                                      0),
+                                     0);
+            }
+            break;
+        }
+    }
+    expect_rc(run_cli(&api_both, L"list", NULL, NULL, NULL), CTL_EXIT_PROBLEMS);
+    expect_out("BROKEN: ");
+    expect_out("broken chain(s): 'peerlsp-ctl repair' removes peerlsp's own");
+    /* repair takes peerlsp out of the catalog where it is broken (install
+     * is the next step), and leaves the other alone. */
+    expect_rc(run_cli(&api_both, L"repair", NULL, NULL, NULL), 0);
+    expect_rc(run_cli(&api_both, L"verify", NULL, NULL, NULL), CTL_EXIT_PROBLEMS);
+    expect_out("64-bit catalog: OK");
+    expect_out("32-bit catalog: peerlsp is not installed");
+    if (strstr(out, "32-bit catalog: entry"))
+        fail_msg("repair left a broken entry:\n%s", out);
+    assert_int_equal(ctlt_layered_id(sim.cat[C32], &peerlsp_guid), 0);
+    assert_int_equal(check_chains(sim.cat[C64], "64-bit"), 4);
+
+    WCHAR dir[MAX_PATH], file[MAX_PATH], file32[MAX_PATH];
+    assert_true(GetTempPathW(MAX_PATH, dir) > 0);
+    swprintf(file, MAX_PATH, L"%lsctl-paths-%lu-a.txt", dir, (unsigned long)GetCurrentProcessId());
+    swprintf(file32, MAX_PATH, L"%lsctl-paths-%lu-b.txt", dir,
+             (unsigned long)GetCurrentProcessId());
+    expect_rc(run_cli(&api_both, L"export", file, file32, NULL), 0);
+    struct simcat *l64 = NULL, *l32 = NULL;
+    assert_int_equal(simcat_load(file, &l64), 0);
+    assert_int_equal(simcat_load(file32, &l32), 0);
+    ctlt_assert_equal(l64, sim.cat[C64], "export of the 64-bit catalog");
+    ctlt_assert_equal(l32, sim.cat[C32], "export of the 32-bit catalog (named)");
+    simcat_destroy(l64);
+    simcat_destroy(l32);
+    DeleteFileW(file);
+    DeleteFileW(file32);
+
+    expect_rc(run_cli(&api_both, L"export", L"Z:\\nonexistent\\ctl\\catalog.txt", NULL, NULL),
+              CTL_EXIT_CALL_FAILED);
+    char want[128];
+    snprintf(want, sizeof want, "Cannot write Z:\\nonexistent\\ctl\\catalog.txt: error %d. Check "
+             "the directory exists and is writable.", (int)ERROR_PATH_NOT_FOUND);
+    expect_out(want);
+    assert_true(GetFileAttributesW(L"Z:\\nonexistent\\ctl\\catalog.txt") ==
+                INVALID_FILE_ATTRIBUTES);
+    static WCHAR long_name[MAX_PATH + 1];
+    swprintf(long_name, MAX_PATH + 1, L"%ls", dir);
+    size_t len = wcslen(long_name);
+    wmemset(long_name + len, L'n', MAX_PATH - 2 - len);
+    long_name[MAX_PATH - 2] = 0;
+    expect_rc(run_cli(&api_both, L"export", long_name, NULL, NULL), CTL_EXIT_USAGE);
+    expect_out("the file name is too long to derive the 32-bit catalog's; give it as a second "
+               "file.");
+    DeleteFileW(long_name);
+
+    static const struct ctl_winapi api_nothing = { .native = { NULL } };
+    expect_rc(run_cli(&api_nothing, L"status", NULL, NULL, NULL), CTL_EXIT_MISSING_FUNCTION);
+    expect_out("The system catalog cannot be read here: WSCEnumProtocols is missing.");
+    expect_rc(run_cli(&api_both, L"uninstall", NULL, NULL, NULL), 0);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -981,6 +1050,7 @@ int main(void)
         cmocka_unit_test_teardown(test_no_install64_32, teardown),
         cmocka_unit_test_teardown(test_install_and_chains, teardown),
         cmocka_unit_test_teardown(test_change_log, teardown),
+        cmocka_unit_test_teardown(test_cli_paths, teardown),
     };
     int rc = cmocka_run_group_tests_name("peerlsp-ctl live backend", tests, setup_dlls,
                                          teardown_dlls);
