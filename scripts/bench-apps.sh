@@ -44,6 +44,11 @@ winpath() { printf 'Z:%s' "${1//\//\\}"; }
 work=$build/bench-apps
 rm -rf "$work"
 mkdir -p "$work"
+# One persistent wineserver for the hundreds of Wine processes below, as for
+# the tests (tests/wineserver.sh): no program meets a server on its way out,
+# and no run pays for starting one.
+sh "$top/tests/wineserver.sh" start || die "cannot start a persistent wineserver"
+trap 'sh "$top/tests/wineserver.sh" stop' EXIT
 catalog=$work/peerlsp.cat
 wine "$run_exe" --write-base-catalog "$(winpath "$work/base.cat")" >/dev/null
 cp "$work/base.cat" "$catalog"
