@@ -14,7 +14,8 @@
 #    what ships, and msiexec would run the shipped tool), the last is a
 #    Python check of the Windows workflow file.
 # 3. build/native-coverage: the connection table's unit tests built natively
-#    with gcc --coverage (the sanitizer builds are left to make test).
+#    with gcc --coverage, with 256 and with 4 reader slots (the sanitizer
+#    builds are left to make test).
 # 4. gcovr (Debian's) reads both with the matching gcov, merges them and
 #    writes build/coverage.json (the figures per area and per file),
 #    build/coverage.txt (per file, with the lines not executed),
@@ -42,10 +43,12 @@ ctest --preset x64-coverage || suite_rc=$?
 
 native=build/native-coverage
 cmake --preset native-coverage >/dev/null
-cmake --build --preset native-coverage --target test_conntable_native -j 2 >/dev/null
+cmake --build --preset native-coverage --target test_conntable_native test_conntable_fewslots \
+  -j 2 >/dev/null
 find "$native" -name '*.gcda' -delete
-say "the native table tests"
+say "the native table tests (256 and 4 reader slots)"
 "$native/tests/native/test_conntable_native" >/dev/null || suite_rc=$?
+"$native/tests/native/test_conntable_fewslots" >/dev/null || suite_rc=$?
 
 filters=(--root "$top" --filter "$top/src/" --filter "$top/installer/"
          --exclude-unreachable-branches)

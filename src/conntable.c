@@ -87,6 +87,18 @@ void PLSP_CTAB_FREE(void *ptr);
 void PLSP_CTAB_RACE_POINT(void);
 #endif
 
+/* Page protection for the barrier (ctab_barrier).  A test build defines
+ * PLSP_CTAB_PAGE_PROTECT as the name of its own function (same arguments
+ * and result as page_protect below), which changes the protection as the
+ * OS does or fails when told to, so that its tests see what a failed
+ * barrier leaves; elsewhere it is page_protect. */
+#ifndef PLSP_CTAB_PAGE_PROTECT
+#define CTAB_PAGE_PROTECT page_protect
+#else
+int PLSP_CTAB_PAGE_PROTECT(void *page, size_t size, int writable);
+#define CTAB_PAGE_PROTECT PLSP_CTAB_PAGE_PROTECT
+#endif
+
 /* The first gen handed out.  Test builds start 256 writes below 2^32, so
  * that every test run carries into the gen's high word and wraps the
  * 32-bit birth (see same_instance). */
@@ -294,12 +306,14 @@ static size_t ctab_page_size(void)
     GetSystemInfo(&info);
     return info.dwPageSize;
 }
+#ifndef PLSP_CTAB_PAGE_PROTECT
 static int page_protect(void *page, size_t size, int writable)
 {
     DWORD old;
 
     return VirtualProtect(page, size, writable ? PAGE_READWRITE : PAGE_READONLY, &old) ? 0 : -1;
 }
+#endif
 /* The documented process-wide barrier (Vista and later).  Wine 8 stubs it
  * (ntdll/unix/virtual.c: a FIXME and nothing else), which is why
  * ctab_barrier() also changes a page's protection. */
@@ -328,10 +342,12 @@ static size_t ctab_page_size(void)
 
     return size > 0 ? (size_t)size : 4096u;
 }
+#ifndef PLSP_CTAB_PAGE_PROTECT
 static int page_protect(void *page, size_t size, int writable)
 {
     return mprotect(page, size, writable ? PROT_READ | PROT_WRITE : PROT_READ) == 0 ? 0 : -1;
 }
+#endif
 static void os_barrier(void) { }
 #endif
 
@@ -764,9 +780,9 @@ static int ctab_barrier(struct plsp_ctab *t)
         return -1;
     atomic_fetch_add_explicit((_Atomic uint32_t *)(void *)t->barrier_page, 1u,
                               memory_order_seq_cst);
-    if (page_protect(t->barrier_page, t->page_size, 0) != 0)
+    if (CTAB_PAGE_PROTECT(t->barrier_page, t->page_size, 0) != 0)
         return -1;
-    if (page_protect(t->barrier_page, t->page_size, 1) != 0) {
+    if (CTAB_PAGE_PROTECT(t->barrier_page, t->page_size, 1) != 0) {
         /* A read-only page must never go back to the allocator: keep it,
          * and stop using it. */
         t->barrier_page = NULL;

@@ -12,6 +12,7 @@
 #include <windows.h>
 #else
 #include <sched.h>
+#include <sys/mman.h>
 #endif
 
 /* Each block starts with its size, padded to the strictest alignment so the
@@ -79,6 +80,25 @@ void ctab_test_fail_after(long n)
 int ctab_test_fail_pending(void)
 {
     return atomic_load(&fail_countdown) >= 0;
+}
+
+static atomic_int fail_protect;
+
+void ctab_test_fail_protect(int fail)
+{
+    atomic_store(&fail_protect, fail);
+}
+
+int ctab_test_page_protect(void *page, size_t size, int writable)
+{
+    if (atomic_load(&fail_protect))
+        return -1;
+#ifdef _WIN32
+    DWORD old;
+    return VirtualProtect(page, size, writable ? PAGE_READWRITE : PAGE_READONLY, &old) ? 0 : -1;
+#else
+    return mprotect(page, size, writable ? PROT_READ | PROT_WRITE : PROT_READ) == 0 ? 0 : -1;
+#endif
 }
 
 static _Thread_local int park_me;

@@ -32,6 +32,12 @@ int ctab_test_fail_pending(void);
  * or parks the thread, when it asked to (below). */
 void ctab_test_race_point(void);
 
+/* The barrier's page protection (-DPLSP_CTAB_PAGE_PROTECT=
+ * ctab_test_page_protect): changes it as the OS does, or fails while
+ * ctab_test_fail_protect(1) is in force. */
+int ctab_test_page_protect(void *page, size_t size, int writable);
+void ctab_test_fail_protect(int fail);
+
 /* Parking a thread inside a table call: the calling thread's next race
  * point waits there until ctab_test_unpark().  ctab_test_parked() is 1
  * while a thread waits at one.  One parked thread at a time. */
