@@ -11,13 +11,15 @@
  *           is no longer s
  *
  * Every word a reader can touch while a writer changes it is a C11 atomic
- * (32-bit or pointer-sized, never 64-bit: those would pull in libatomic on
- * i686; the 64-bit gen is two words), read and written relaxed, so a racing
- * copy is not a data race, only a value the sequence check throws away.
+ * (32-bit, pointer-sized, or a record cell: 64-bit on 64-bit targets, 32-bit
+ * on i686, where 64-bit atomics would pull in libatomic), read and written
+ * relaxed, so a racing copy is not a data race, only a value the sequence
+ * check throws away.
  *
  * Memory (1,000,000 AF_INET6 entries must fit in 64 bytes each, every
  * allocation counted):
- *   - records: 13 words (52 bytes) in chunks of CHUNK_RECORDS.  Freed
+ *   - records: 48 bytes (key and struct plsp_conn) in chunks of
+ *     CHUNK_RECORDS, each chunk ending in its records' births.  Freed
  *     records go on a free list; a chunk is not freed on its own (a reader
  *     holding a stale record id may still read it) but with the whole
  *     layout when the table shrinks (below).
