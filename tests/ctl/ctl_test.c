@@ -134,6 +134,13 @@ const char *ctlt_output(void)
     return output;
 }
 
+struct ctl_options ctlt_opts(void)
+{
+    struct ctl_options o;
+    ctl_options_default(&o);
+    return o;
+}
+
 static void dump(struct simcat *cat, const char *label)
 {
     WSAPROTOCOL_INFOW e[64];

@@ -39,6 +39,29 @@ int ctlt_run_backend(struct ctl_backend *b, const WCHAR *app, const WCHAR *args,
                      const struct ctl_options *o, int include);
 /* The output of the last command. */
 const char *ctlt_output(void);
+/* The tool's default options (ctl_options_default), as a value. */
+struct ctl_options ctlt_opts(void);
+/* Fail, with the caller's line and `output`, unless the command `call`
+ * exits `want` / unless `output` contains (or lacks) `text`.  Each test
+ * file defines expect_rc, expect_out and expect_not_out over the output it
+ * captures: ctlt_output(), or a buffer of its own. */
+#define CTLT_EXPECT_RC(call, want, output)                                                    \
+    do {                                                                                    \
+        int rc_ = (call);                                                                   \
+        if (rc_ != (want))                                                                  \
+            fail_msg("line %d: %s: exit %d, expected %d\n%s", __LINE__, #call, rc_, (want), \
+                     (output));                                                             \
+    } while (0)
+#define CTLT_EXPECT_OUT(text, output)                                                         \
+    do {                                                                                    \
+        if (!strstr((output), text))                                                        \
+            fail_msg("line %d: output lacks \"%s\":\n%s", __LINE__, text, (output));        \
+    } while (0)
+#define CTLT_EXPECT_NOT_OUT(text, output)                                                     \
+    do {                                                                                    \
+        if (strstr((output), text))                                                         \
+            fail_msg("line %d: output has \"%s\":\n%s", __LINE__, text, (output));          \
+    } while (0)
 /* Fails (with the caller's line and a listing of both) unless equal. */
 #define ctlt_assert_equal(a, b, what) ctlt_assert_equal_(a, b, what, __FILE__, __LINE__)
 void ctlt_assert_equal_(struct simcat *a, struct simcat *b, const char *what, const char *file,

@@ -22,16 +22,9 @@ static const GUID peerlsp_guid = PEERLSP_GUID_INIT;
 static const GUID guid_x = { 0x5a5a0001, 0x1111, 0x2222, { 1, 2, 3, 4, 5, 6, 7, 8 } };
 static const GUID guid_y = { 0x5a5a0002, 0x1111, 0x2222, { 1, 2, 3, 4, 5, 6, 7, 8 } };
 
-static struct ctl_options opts(void)
-{
-    struct ctl_options o;
-    ctl_options_default(&o);
-    return o;
-}
-
 static void install_ok(struct simcat *cat)
 {
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     int rc = ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o);
     if (rc != 0)
         fail_msg("install: exit %d\n%s", rc, ctlt_output());
@@ -101,7 +94,7 @@ static void test_install_layout(void **state)
     assert_int_equal(simcat_get_path(cat, &g, path, &plen, &err), 0);
     assert_int_equal(wcscmp(path, PEERLSP_TEST_LSP_DLL), 0);
 
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     assert_int_equal(ctlt_verify(cat, &o), 0);
 
     /* Installing again is a no-op that says so. */
@@ -121,7 +114,7 @@ static void test_install_protocol_choice(void **state)
 {
     (void)state;
     struct simcat *cat = ctlt_base_catalog();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     o.protocols = CTL_PROTO_TCP4 | CTL_PROTO_TCP6;
     o.categories = 0x20;
     assert_int_equal(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
@@ -138,19 +131,19 @@ typedef int (*command_fn)(struct simcat *cat);
 
 static int cmd_install(struct simcat *cat)
 {
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     return ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o);
 }
 
 static int cmd_uninstall(struct simcat *cat)
 {
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     return ctlt_uninstall(cat, &o);
 }
 
 static int cmd_repair(struct simcat *cat)
 {
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     return ctlt_repair(cat, &o);
 }
 
@@ -314,7 +307,7 @@ static void test_rollback_survives_its_own_failure(void **state)
             outer.commit = NULL;
             flaky_state = (struct flaky){ inner, 0, k, k + 1 };
             struct ctl_target t = { &outer, PEERLSP_TEST_LSP_DLL, 1 };
-            struct ctl_options o = opts();
+            struct ctl_options o = ctlt_opts();
             FILE *f = tmpfile();
             ctl_out_stream = ctl_err_stream = f;
             int rc = rows[r].is_install ? ctl_install(&t, 1, &o) : ctl_uninstall(&t, 1, &o);
@@ -342,7 +335,7 @@ static void test_hundred_cycles(void **state)
 {
     (void)state;
     struct simcat *cat = ctlt_base_catalog(), *start = simcat_clone(cat);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     for (int i = 0; i < 100; i++) {
         int rc = ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o);
         if (rc)
@@ -382,7 +375,7 @@ static void test_lsp_below(void **state)
                      (unsigned long)c.ProtocolChain.ChainEntries[1],
                      (unsigned long)yids.layered_id);
     }
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     assert_int_equal(ctlt_verify(cat, &o), 0);
     fault_matrix(cat, cmd_uninstall, "uninstall over lspY", 1);
     assert_int_equal(ctlt_uninstall(cat, &o), 0);
@@ -406,7 +399,7 @@ static void test_lsp_above(void **state)
     assert_int_equal(host_catalog_install_lsp_over(cat, PEERLSP_TEST_BASE_DLL, &guid_x, L"lspX",
                                                    HOST_CHAINS_SHARE_GUID, chains, 4, &xids),
                      0);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     assert_int_equal(ctlt_verify(cat, &o), 0);
     /* A rewrite of X's chains, then peerlsp's removal. */
     fault_matrix(cat, cmd_uninstall, "uninstall under lspX", 2);
@@ -450,7 +443,7 @@ static void test_uninstall_with_dll_deleted(void **state)
     assert_true(GetTempFileNameW(dir, L"plc", 0, copy) != 0);
     assert_true(CopyFileW(PEERLSP_TEST_LSP_DLL, copy, FALSE));
     struct simcat *cat = ctlt_base_catalog(), *start = simcat_clone(cat);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     int rc = ctlt_install(cat, copy, &o);
     if (rc)
         fail_msg("install from %ls: exit %d\n%s", copy, rc, ctlt_output());
@@ -480,7 +473,7 @@ static void test_bad_dll_paths(void **state)
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct simcat *cat = ctlt_base_catalog(), *start = simcat_clone(cat);
-        struct ctl_options o = opts();
+        struct ctl_options o = ctlt_opts();
         int rc = ctlt_install(cat, rows[i].path, &o);
         if (rc != CTL_EXIT_BAD_DLL)
             fail_msg("%s: exit %d, expected %d", rows[i].row, rc, CTL_EXIT_BAD_DLL);
@@ -502,7 +495,7 @@ static void test_verify_and_repair_base_gone(void **state)
     remove_guid(cat, &TBASE_GUID_IPV4);
     struct simcat *expect = ctlt_base_catalog();
     remove_guid(expect, &TBASE_GUID_IPV4);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     assert_int_equal(ctlt_verify(cat, &o), CTL_EXIT_PROBLEMS);
     assert_non_null(strstr(ctlt_output(), "does not exist"));
     o.dry_run = 1;
@@ -533,7 +526,7 @@ static void test_repair_orphaned_layered_entry(void **state)
                      0);
     for (DWORD i = 0; i < ids.chain_count; i++)
         remove_guid(cat, &ids.chain_guids[i]);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     assert_int_equal(ctlt_verify(cat, &o), CTL_EXIT_PROBLEMS);
     assert_non_null(strstr(ctlt_output(), "no protocol chains"));
     assert_int_equal(ctlt_repair(cat, &o), 0);
@@ -553,7 +546,7 @@ static void test_repair_own_guid_chains(void **state)
                                               HOST_CHAINS_OWN_GUID, &ids),
                      0);
     remove_guid(cat, &TBASE_GUID_IPV4);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     int rc = ctlt_repair(cat, &o);
     if (rc)
         fail_msg("repair: exit %d\n%s", rc, ctlt_output());
@@ -573,7 +566,7 @@ static void test_repair_other_orphans_only_when_asked(void **state)
                      0);
     remove_guid(cat, &TBASE_GUID_IPV4);
     struct simcat *before = simcat_clone(cat);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     assert_int_equal(ctlt_repair(cat, &o), 0);
     assert_non_null(strstr(ctlt_output(), "--orphan"));
     ctlt_assert_equal(cat, before, "repair without --orphan");
@@ -583,7 +576,7 @@ static void test_repair_other_orphans_only_when_asked(void **state)
     assert_int_equal(ctlt_repair(cat, &o), 0);
     ctlt_assert_equal(cat, before, "repair --all-orphans");
     /* Naming one broken chain removes that chain's provider only. */
-    o = opts();
+    o = ctlt_opts();
     o.orphan_ids[o.norphans++] = yids.chain_ids[0];
     int rc = ctlt_repair(cat, &o);
     if (rc)
@@ -623,7 +616,7 @@ static void test_verify_order(void **state)
     for (int i = 0; i < n; i++)
         order[(i + 4) % n] = all[i].dwCatalogEntryId;
     assert_int_equal(simcat_write_order(cat, order, (DWORD)n), 0);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     assert_int_equal(ctlt_verify(cat, &o), CTL_EXIT_PROBLEMS);
     assert_non_null(strstr(ctlt_output(), "bypass peerlsp"));
     simcat_destroy(cat);
@@ -646,7 +639,7 @@ static void test_two_catalogs_all_or_nothing(void **state)
         };
         if (two_step)
             t[0].b->install_and_chains = t[1].b->install_and_chains = NULL;
-        struct ctl_options o = opts();
+        struct ctl_options o = ctlt_opts();
         simcat_fail_call(c32, two_step ? k - 2 : k, WSANO_RECOVERY);
         FILE *f = tmpfile();
         ctl_out_stream = ctl_err_stream = f;
@@ -681,7 +674,7 @@ static void test_dry_run_changes_nothing(void **state)
 {
     (void)state;
     struct simcat *cat = ctlt_base_catalog(), *start = simcat_clone(cat);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     o.dry_run = 1;
     assert_int_equal(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
     ctlt_assert_equal(cat, start, "install --dry-run");
@@ -716,25 +709,16 @@ static DWORD app_cats(struct simcat *cat, const WCHAR *app, const WCHAR *args, i
     return v;
 }
 
-#define expect_rc(call, want)                                                          \
-    do {                                                                               \
-        int rc_ = (call);                                                              \
-        if (rc_ != (want))                                                             \
-            fail_msg("%s: exit %d, expected %d\n%s", #call, rc_, (want), ctlt_output()); \
-    } while (0)
+#define expect_rc(call, want) CTLT_EXPECT_RC(call, want, ctlt_output())
 
-#define expect_out(text)                                                               \
-    do {                                                                               \
-        if (!strstr(ctlt_output(), text))                                              \
-            fail_msg("line %d: output lacks \"%s\":\n%s", __LINE__, text, ctlt_output()); \
-    } while (0)
+#define expect_out(text) CTLT_EXPECT_OUT(text, ctlt_output())
 
 static void test_exclude_include(void **state)
 {
     (void)state;
     struct simcat *cat = ctlt_base_catalog();
     install_ok(cat);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     int err;
 
     expect_rc(ctlt_exclusions(cat, &o), 0);
@@ -814,7 +798,7 @@ static void test_exclude_categories(void **state)
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct simcat *cat = ctlt_base_catalog();
-        struct ctl_options o = opts();
+        struct ctl_options o = ctlt_opts();
         o.categories = rows[i].installed;
         expect_rc(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
         int err = 0;
@@ -822,7 +806,7 @@ static void test_exclude_categories(void **state)
             assert_int_equal(simcat_set_app_category(cat, wsl, (DWORD)wcslen(wsl), NULL, 0,
                                                      rows[i].before, NULL, &err),
                              0);
-        o = opts();
+        o = ctlt_opts();
         expect_rc(ctlt_exclude(cat, wsl, NULL, &o), CTL_EXIT_OK);
         DWORD v = app_cats(cat, wsl, NULL, &err);
         if (err || v != rows[i].after)
@@ -839,10 +823,10 @@ static void test_exclude_categories(void **state)
     }
     /* Installed without categories: a program cannot refuse it. */
     struct simcat *cat = ctlt_base_catalog();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     o.set_categories = 0;
     expect_rc(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
-    o = opts();
+    o = ctlt_opts();
     struct simcat *before = simcat_clone(cat);
     expect_rc(ctlt_exclude(cat, wsl, NULL, &o), CTL_EXIT_PROBLEMS);
     expect_out("without LSP categories");
@@ -870,7 +854,7 @@ static void test_exclude_unconfirmed(void **state)
     struct simcat *cat = ctlt_base_catalog();
     install_ok(cat);
     struct simcat *before = simcat_clone(cat);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     struct ctl_backend *b = ctl_backend_simcat(cat, "stub catalog");
     assert_non_null(b);
     b->set_app_category = stub_set;
@@ -982,7 +966,7 @@ static void test_status(void **state)
 {
     (void)state;
     struct simcat *cat = ctlt_base_catalog();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_rc(ctlt_status(cat, &o), CTL_EXIT_OK);
     expect_out("peerlsp is not installed");
     expect_out("to install: run peerlsp-ctl install --dll");

@@ -268,25 +268,11 @@ static int run_cli(const struct ctl_winapi *api, const WCHAR *const *args)
 
 #define CLI(api, ...) run_cli(api, (const WCHAR *const[]){ __VA_ARGS__, NULL })
 
-#define expect_rc(call, want)                                                               \
-    do {                                                                                    \
-        int rc_ = (call);                                                                   \
-        if (rc_ != (want))                                                                  \
-            fail_msg("line %d: %s: exit %d, expected %d\n%s", __LINE__, #call, rc_, (want), \
-                     out);                                                                  \
-    } while (0)
+#define expect_rc(call, want) CTLT_EXPECT_RC(call, want, out)
 
-#define expect_out(text)                                                                    \
-    do {                                                                                    \
-        if (!strstr(out, text))                                                             \
-            fail_msg("line %d: output lacks \"%s\":\n%s", __LINE__, text, out);            \
-    } while (0)
+#define expect_out(text) CTLT_EXPECT_OUT(text, out)
 
-#define expect_not_out(text)                                                                \
-    do {                                                                                    \
-        if (strstr(out, text))                                                              \
-            fail_msg("line %d: output has \"%s\":\n%s", __LINE__, text, out);              \
-    } while (0)
+#define expect_not_out(text) CTLT_EXPECT_NOT_OUT(text, out)
 
 /* ---- fixtures -------------------------------------------------------------- */
 

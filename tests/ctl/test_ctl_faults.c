@@ -62,49 +62,28 @@ static int run_cat(struct simcat *cat, command_fn fn, const struct ctl_options *
     return rc;
 }
 
-static struct ctl_options opts(void)
-{
-    struct ctl_options o;
-    ctl_options_default(&o);
-    return o;
-}
+#define expect_rc(call, want) CTLT_EXPECT_RC(call, want, out)
 
-#define expect_rc(call, want)                                                               \
-    do {                                                                                    \
-        int rc_ = (call);                                                                   \
-        if (rc_ != (want))                                                                  \
-            fail_msg("line %d: %s: exit %d, expected %d\n%s", __LINE__, #call, rc_, (want), \
-                     out);                                                                  \
-    } while (0)
+#define expect_out(text) CTLT_EXPECT_OUT(text, out)
 
-#define expect_out(text)                                                                    \
-    do {                                                                                    \
-        if (!strstr(out, text))                                                             \
-            fail_msg("line %d: output lacks \"%s\":\n%s", __LINE__, text, out);            \
-    } while (0)
-
-#define expect_not_out(text)                                                                \
-    do {                                                                                    \
-        if (strstr(out, text))                                                              \
-            fail_msg("line %d: output has \"%s\":\n%s", __LINE__, text, out);              \
-    } while (0)
+#define expect_not_out(text) CTLT_EXPECT_NOT_OUT(text, out)
 
 static int verify(struct simcat *cat)
 {
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     return run_cat(cat, ctl_verify, &o);
 }
 
 static int status(struct simcat *cat)
 {
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     return run_cat(cat, ctl_status, &o);
 }
 
 static struct simcat *installed_catalog(void)
 {
     struct simcat *cat = ctlt_base_catalog();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     int rc = ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o);
     if (rc)
         fail_msg("install: exit %d\n%s", rc, ctlt_output());
@@ -282,7 +261,7 @@ static void test_unreadable_catalogs(void **state)
 {
     (void)state;
     struct simcat *cat = installed_catalog(), *before = simcat_clone(cat);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     struct ctl_backend *b = ctl_backend_simcat(cat, "test catalog");
     assert_non_null(b);
 
@@ -358,7 +337,7 @@ static void test_catalog_unreadable_midway(void **state)
 {
     (void)state;
     struct simcat *base = ctlt_base_catalog(), *installed = installed_catalog();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     char want[96]; /* "peerlsp-ctl: reading ..." or "... re-reading ..." */
     snprintf(want, sizeof want, "the catalog failed with error %d.", WSAEACCES);
     static const struct {
@@ -446,7 +425,7 @@ static void test_uninstall_without_effect(void **state)
     struct simcat *x = ctlt_edited(cat, NULL, NULL, above, n, PEERLSP_TEST_BASE_DLL);
     struct simcat *before = simcat_clone(x);
     DWORD lid = layered_id(x);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     struct ctl_backend *b = ctl_backend_simcat(x, "test catalog");
     assert_non_null(b);
     b->deinstall = noop_deinstall;
@@ -527,7 +506,7 @@ static void test_uninstall_plans(void **state)
 {
     (void)state;
     struct simcat *cat = installed_catalog(), *base = ctlt_base_catalog();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
 
     /* Chains of peerlsp's under their own GUID go with it, that GUID
      * before peerlsp's own. */
@@ -682,7 +661,7 @@ static void test_snapshot_held_open(void **state)
     assert_int_equal(simcat_save(cat, file), 0);
     size_t len0, len1;
     char *before = slurp(file, &len0);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     char want[96];
     /* Wine, like Windows, refuses to rename over a file open elsewhere
      * with ERROR_ACCESS_DENIED. */
@@ -774,7 +753,7 @@ static int install_logged(struct simcat *cat)
     struct ctl_backend *b = ctl_backend_simcat(cat, "system catalog");
     assert_non_null(b);
     b->system_catalog = 1;
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     int rc = run_on(b, ctl_install, &o);
     ctl_backend_destroy(b);
     return rc;
@@ -827,7 +806,7 @@ static void test_change_log_unwritable(void **state)
     reads.fail_from = 0;
     reads.once = 0;
     b->enumerate = counted_enum;
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_rc(run_on(b, ctl_install, &o), 0);
     int total = reads.calls;
     expect_rc(run_on(b, ctl_uninstall, &o), 0);
@@ -886,7 +865,7 @@ static void test_two_catalogs_one_to_do(void **state)
     memset(t, 0, sizeof t);
     t[0].b = ctl_backend_simcat(c0, "first catalog");
     t[1].b = ctl_backend_simcat(c1, "second catalog");
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     for (int dry = 1; dry >= 0; dry--) {
         o.dry_run = dry;
         FILE *f = tmpfile();
@@ -965,7 +944,7 @@ static void test_status_dll_version(void **state)
 
 static int repair_orphans(struct simcat *cat, DWORD id)
 {
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     o.orphan_ids[0] = id;
     o.norphans = 1;
     return run_cat(cat, ctl_repair, &o);
@@ -1032,7 +1011,7 @@ static void test_repair_orphan_refusals(void **state)
      * reported with the command; removed when named. */
     x = ctlt_edited(cat, NULL, NULL, extra, 1, PEERLSP_TEST_BASE_DLL);
     xb = simcat_clone(x);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_rc(run_cat(x, ctl_repair, &o), CTL_EXIT_OK);
     expect_out("test catalog: entry 2001 \"vendor layered\" is a layered entry no chain uses; "
                "not peerlsp's, left alone (to remove its provider: peerlsp-ctl repair --orphan "

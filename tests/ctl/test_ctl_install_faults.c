@@ -22,26 +22,9 @@
 static const GUID peerlsp_guid = PEERLSP_GUID_INIT;
 static const GUID guid_other = { 0x5a5a0201, 0x1111, 0x2222, { 1, 2, 3, 4, 5, 6, 7, 8 } };
 
-static struct ctl_options opts(void)
-{
-    struct ctl_options o;
-    ctl_options_default(&o);
-    return o;
-}
+#define expect_rc(call, want) CTLT_EXPECT_RC(call, want, ctlt_output())
 
-#define expect_rc(call, want)                                                               \
-    do {                                                                                    \
-        int rc_ = (call);                                                                   \
-        if (rc_ != (want))                                                                  \
-            fail_msg("line %d: %s: exit %d, expected %d\n%s", __LINE__, #call, rc_, (want), \
-                     ctlt_output());                                                        \
-    } while (0)
-
-#define expect_out(text)                                                                    \
-    do {                                                                                    \
-        if (!strstr(ctlt_output(), text))                                                   \
-            fail_msg("line %d: output lacks \"%s\":\n%s", __LINE__, text, ctlt_output());  \
-    } while (0)
+#define expect_out(text) CTLT_EXPECT_OUT(text, ctlt_output())
 
 /* install on `cat`; when it must fail, the catalog must not change. */
 static int install_on(struct simcat *cat, const struct ctl_options *o)
@@ -64,7 +47,7 @@ static void test_over_and_protocols(void **state)
 {
     (void)state;
     struct simcat *cat = ctlt_base_catalog();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
 
     /* --over an id that is not there. */
     o.over_ids[0] = 1001;
@@ -79,7 +62,7 @@ static void test_over_and_protocols(void **state)
     assert_int_equal(ctlt_chain_ids(cat, lid, chains, 8), 2);
     assert_int_equal(ctlt_entry(cat, chains[0]).ProtocolChain.ChainEntries[1], 1001);
     assert_int_equal(ctlt_entry(cat, chains[1]).ProtocolChain.ChainEntries[1], 1002);
-    o = opts();
+    o = ctlt_opts();
     expect_rc(ctlt_uninstall(cat, &o), CTL_EXIT_OK);
     /* The same entry named twice: one chain over it. */
     o.over_ids[0] = o.over_ids[1] = 1002;
@@ -88,7 +71,7 @@ static void test_over_and_protocols(void **state)
     lid = ctlt_layered_id(cat, &peerlsp_guid);
     assert_int_equal(ctlt_chain_ids(cat, lid, chains, 8), 1);
     assert_int_equal(ctlt_entry(cat, chains[0]).ProtocolChain.ChainEntries[1], 1002);
-    o = opts();
+    o = ctlt_opts();
     expect_rc(ctlt_uninstall(cat, &o), CTL_EXIT_OK);
     simcat_destroy(cat);
 
@@ -96,14 +79,14 @@ static void test_over_and_protocols(void **state)
      * IPv6 only is refused. */
     struct simcat *base = ctlt_base_catalog();
     cat = ctlt_edited(base, drop_ipv6, NULL, NULL, 0, NULL);
-    o = opts();
+    o = ctlt_opts();
     o.protocols = CTL_PROTO_TCP6 | CTL_PROTO_UDP6;
     expect_rc(install_on(cat, &o), CTL_EXIT_PROBLEMS);
     expect_out("test catalog: no provider for tcp6; it gets no chain.");
     expect_out("test catalog: no provider for udp6; it gets no chain.");
     expect_out("test catalog: none of the chosen protocols has a provider to layer over; check "
                "--protocols and 'peerlsp-ctl list'.");
-    o = opts();
+    o = ctlt_opts();
     expect_rc(install_on(cat, &o), CTL_EXIT_OK);
     expect_out("test catalog: no provider for tcp6; it gets no chain.");
     expect_out("1 layered entry and 2 chains");
@@ -158,7 +141,7 @@ static void test_what_is_below(void **state)
 {
     (void)state;
     struct simcat *base = ctlt_base_catalog();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
 
     /* TCP/IPv4's first entry is a chain whose base is gone. */
     struct simcat *cat = with_stack(base, 1001, 1, 9999);
@@ -210,7 +193,7 @@ static void test_installed_inconsistently(void **state)
 {
     (void)state;
     struct simcat *cat = ctlt_base_catalog();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_rc(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
     struct simcat *x = ctlt_edited(cat, show_layered, NULL, NULL, 0, NULL);
     expect_rc(install_on(x, &o), CTL_EXIT_PROBLEMS);
@@ -238,7 +221,7 @@ static int install_with(struct simcat *cat, int (*set)(struct ctl_backend *, con
     t.b->set_categories = set;
     t.dll_path = PEERLSP_TEST_LSP_DLL;
     t.check_exports = 1;
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     int rc = ctlt_run_targets(&t, 1, ctl_install, &o);
     ctl_backend_destroy(t.b);
     return rc;
@@ -288,7 +271,7 @@ static void test_two_catalogs_refused(void **state)
     assert_non_null(t[1].b);
     t[0].dll_path = t[1].dll_path = PEERLSP_TEST_LSP_DLL;
     t[0].check_exports = 1;
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
 
     /* The second catalog has no install call and no twin to do it. */
     t[1].b->install = NULL;
@@ -319,7 +302,7 @@ static void test_two_catalogs_refused(void **state)
     t[1].b = ctl_backend_simcat(d1, "second catalog");
     t[1].dll_path = FAKE_LSP_OTHER_GUID_DLL;
     t[1].check_exports = 1;
-    o = opts();
+    o = ctlt_opts();
     expect_rc(ctlt_run_targets(t, 2, ctl_install, &o), CTL_EXIT_BAD_DLL);
     expect_out("The DLLs for the two catalogs report different GUIDs; use the same peerlsp "
                "version for both.");

@@ -345,26 +345,9 @@ static int run_cli(const struct ctl_winapi *api, const WCHAR *a1, const WCHAR *a
     return rc;
 }
 
-static struct ctl_options opts(void)
-{
-    struct ctl_options o;
-    ctl_options_default(&o);
-    return o;
-}
+#define expect_rc(call, want) CTLT_EXPECT_RC(call, want, out)
 
-#define expect_rc(call, want)                                                                \
-    do {                                                                                     \
-        int rc_ = (call);                                                                    \
-        if (rc_ != (want))                                                                   \
-            fail_msg("line %d: %s: exit %d, expected %d\n%s", __LINE__, #call, rc_, (want),  \
-                     out);                                                                   \
-    } while (0)
-
-#define expect_out(text)                                                                     \
-    do {                                                                                     \
-        if (!strstr(out, text))                                                              \
-            fail_msg("line %d: output lacks \"%s\":\n%s", __LINE__, text, out);             \
-    } while (0)
+#define expect_out(text) CTLT_EXPECT_OUT(text, out)
 
 static int count_of(const char *text)
 {
@@ -411,7 +394,7 @@ static void test_both_catalogs(void **state)
 {
     (void)state;
     setup_starts();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     o.verbose = 1;
     expect_rc(run_live(&api_both, ctl_install, &o), CTL_EXIT_OK);
     static const char *const calls[] = {
@@ -504,7 +487,7 @@ static void test_half_installed(void **state)
 {
     (void)state;
     setup_starts();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_rc(run_live(&api_no32, ctl_install, &o), CTL_EXIT_OK);
     struct simcat *s64 = simcat_clone(sim.cat[C64]);
     expect_rc(run_live(&api_both, ctl_install, &o), CTL_EXIT_PROBLEMS);
@@ -538,7 +521,7 @@ static void fault_matrix(command_fn cmd, struct simcat *from64, struct simcat *f
                 sim_from(from64, from32);
                 sim.fail_a[c] = k;
                 sim.fail_b[c] = and_next ? k + 1 : 0;
-                struct ctl_options o = opts();
+                struct ctl_options o = ctlt_opts();
                 int rc = run_live(&api_both, cmd, &o);
                 if (rc == CTL_EXIT_OK && sim.calls[c] < k) {
                     calls = k - 1;
@@ -595,7 +578,7 @@ static void test_uninstall_fault_matrix(void **state)
 {
     (void)state;
     setup_starts();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_rc(run_live(&api_both, ctl_install, &o), CTL_EXIT_OK);
     struct simcat *i64 = simcat_clone(sim.cat[C64]), *i32 = simcat_clone(sim.cat[C32]);
     static const int calls[2] = { 1, 1 };
@@ -618,7 +601,7 @@ static void test_repair_fault_matrix(void **state)
 {
     (void)state;
     setup_starts();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_rc(run_live(&api_both, ctl_install, &o), CTL_EXIT_OK);
     WSAPROTOCOL_INFOW e[32];
     DWORD size = sizeof e;
@@ -785,7 +768,7 @@ static void test_32bit_dll_checked(void **state)
 {
     (void)state;
     setup_starts();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     static const struct {
         const char *row;
         int x86_there; /* SysWOW64 holds: 1 the x86 DLL, 0 nothing, -1 the x64 DLL */

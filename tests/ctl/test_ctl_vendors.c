@@ -20,26 +20,9 @@ static const GUID guid_x = { 0x5a5a0101, 0x1111, 0x2222, { 1, 2, 3, 4, 5, 6, 7, 
 static const GUID guid_y = { 0x5a5a0102, 0x1111, 0x2222, { 1, 2, 3, 4, 5, 6, 7, 8 } };
 static const GUID guid_z = { 0x5a5a0103, 0x1111, 0x2222, { 1, 2, 3, 4, 5, 6, 7, 8 } };
 
-static struct ctl_options opts(void)
-{
-    struct ctl_options o;
-    ctl_options_default(&o);
-    return o;
-}
+#define expect_rc(call, want) CTLT_EXPECT_RC(call, want, ctlt_output())
 
-#define expect_rc(call, want)                                                            \
-    do {                                                                                 \
-        int rc_ = (call);                                                                \
-        if (rc_ != (want))                                                               \
-            fail_msg("line %d: %s: exit %d, expected %d\n%s", __LINE__, #call, rc_, (want), \
-                     ctlt_output());                                                     \
-    } while (0)
-
-#define expect_out(text)                                                                 \
-    do {                                                                                 \
-        if (!strstr(ctlt_output(), text))                                                \
-            fail_msg("line %d: output lacks \"%s\":\n%s", __LINE__, text, ctlt_output()); \
-    } while (0)
+#define expect_out(text) CTLT_EXPECT_OUT(text, ctlt_output())
 
 /* Rewrites the second slot of each of `guid`'s chains listed in ids to
  * second[i]: the instlsp layout. */
@@ -79,7 +62,7 @@ static void expect_nothing_broken(struct simcat *cat, const char *what)
 static struct simcat *instlsp_over_peerlsp(struct host_lsp_ids *xids, DWORD bases[4])
 {
     struct simcat *cat = ctlt_base_catalog();
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_rc(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
     DWORD lid = ctlt_layered_id(cat, &peerlsp_guid), chains[4];
     assert_int_equal(ctlt_chain_ids(cat, lid, chains, 4), 4);
@@ -98,7 +81,7 @@ static void uninstall_faults(struct simcat *start, int calls)
 {
     for (int k = 1; k <= calls + 1; k++) {
         struct simcat *cat = simcat_clone(start);
-        struct ctl_options o = opts();
+        struct ctl_options o = ctlt_opts();
         simcat_fail_call(cat, k, WSANO_RECOVERY);
         int rc = ctlt_uninstall(cat, &o);
         if (k <= calls) {
@@ -122,7 +105,7 @@ static void test_uninstall_under_instlsp_chain(void **state)
     struct host_lsp_ids xids;
     DWORD bases[4];
     struct simcat *cat = instlsp_over_peerlsp(&xids, bases);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_nothing_broken(cat, "the instlsp layout");
     /* One rewrite of X's chains, then peerlsp's removal. */
     uninstall_faults(cat, 2);
@@ -151,7 +134,7 @@ static void test_verify_and_repair_accept_instlsp_chain(void **state)
     struct host_lsp_ids xids;
     DWORD bases[4];
     struct simcat *cat = instlsp_over_peerlsp(&xids, bases), *before = simcat_clone(cat);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_rc(ctlt_verify(cat, &o), 0);
     o.all_orphans = 1;
     expect_rc(ctlt_repair(cat, &o), 0);
@@ -187,12 +170,12 @@ static void test_install_over_instlsp_stack(void **state)
     (void)state;
     struct host_lsp_ids yids, zids;
     struct simcat *cat = two_vendor_stack(&yids, &zids), *start = simcat_clone(cat);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_nothing_broken(cat, "two vendors");
     o.all_orphans = 1;
     expect_rc(ctlt_repair(cat, &o), 0);
     ctlt_assert_equal(cat, start, "repair --all-orphans before install");
-    o = opts();
+    o = ctlt_opts();
     expect_rc(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), 0);
     DWORD lid = ctlt_layered_id(cat, &peerlsp_guid), chains[4];
     assert_int_equal(ctlt_chain_ids(cat, lid, chains, 4), 4);
@@ -289,7 +272,7 @@ static void test_no_false_restore_claim(void **state)
         ff = (struct failing_from){ inner, 0, from };
         /* Run through the command's own runner, output captured. */
         struct ctl_target t = { &outer, NULL, 0 };
-        struct ctl_options o = opts();
+        struct ctl_options o = ctlt_opts();
         FILE *f = tmpfile();
         ctl_out_stream = ctl_err_stream = f;
         int rc = ctl_uninstall(&t, 1, &o);
@@ -339,7 +322,7 @@ static void test_refuse_ifs_over_non_ifs(void **state)
     if (simcat_update(cat, &g, PEERLSP_TEST_BASE_DLL, list, n, &err))
         fail_msg("simcat_update: %d", err);
     struct simcat *before = simcat_clone(cat);
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     expect_rc(ctlt_install(cat, PEERLSP_TEST_LSP_DLL, &o), CTL_EXIT_PROBLEMS);
     char id[32];
     snprintf(id, sizeof id, "entry %lu", (unsigned long)nids.chain_ids[0]);
@@ -418,7 +401,7 @@ static int run_meddled(struct simcat *cat, struct meddler m, char *text, size_t 
     outer.commit = NULL;
     outer.destroy = NULL;
     struct ctl_target t = { &outer, PEERLSP_TEST_LSP_DLL, 1 };
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     FILE *f = tmpfile();
     ctl_out_stream = ctl_err_stream = f;
     int rc = ctl_install(&t, 1, &o);
@@ -534,7 +517,7 @@ static void install_killed_at(struct simcat *cat, int at, int and_chains)
     outer.commit = NULL;
     outer.destroy = NULL;
     struct ctl_target t = { &outer, PEERLSP_TEST_LSP_DLL, 1 };
-    struct ctl_options o = opts();
+    struct ctl_options o = ctlt_opts();
     FILE *f = tmpfile();
     ctl_out_stream = ctl_err_stream = f;
     ctl_install(&t, 1, &o);
@@ -555,7 +538,7 @@ static void test_killed_install_is_repairable(void **state)
         for (int at = 1; at <= 5; at++) {
             struct simcat *cat = ctlt_base_catalog();
             install_killed_at(cat, at, and_chains);
-            struct ctl_options o = opts();
+            struct ctl_options o = ctlt_opts();
             int rc = ctlt_repair(cat, &o);
             if (rc)
                 fail_msg("%s, killed at call %d: repair exit %d\n%s",
