@@ -120,16 +120,21 @@ void ctab_test_unpark(void)
     atomic_store(&unparked, 1);
 }
 
+void ctab_test_yield(void)
+{
+#ifdef _WIN32
+    SwitchToThread();
+#else
+    sched_yield();
+#endif
+}
+
 static void park(void)
 {
     park_me = 0;
     atomic_store(&parked, 1);
     while (!atomic_load(&unparked))
-#ifdef _WIN32
-        SwitchToThread();
-#else
-        sched_yield();
-#endif
+        ctab_test_yield();
     atomic_store(&parked, 0);
 }
 

@@ -38,6 +38,9 @@ void ctab_test_race_point(void);
 int ctab_test_page_protect(void *page, size_t size, int writable);
 void ctab_test_fail_protect(int fail);
 
+/* Gives the CPU away (SwitchToThread / sched_yield). */
+void ctab_test_yield(void);
+
 /* Parking a thread inside a table call: the calling thread's next race
  * point waits there until ctab_test_unpark().  ctab_test_parked() is 1
  * while a thread waits at one.  One parked thread at a time. */

@@ -25,7 +25,6 @@
 #include <windows.h>
 #else
 #include <pthread.h>
-#include <sched.h>
 #endif
 
 #include "conntable.h"
@@ -1037,15 +1036,6 @@ static int thread_join(struct thread *th)
 }
 #endif
 
-static void test_yield(void)
-{
-#ifdef _WIN32
-    SwitchToThread();
-#else
-    sched_yield();
-#endif
-}
-
 /* ---- reader slots ---------------------------------------------------------------
  * A thread that looks up holds a reader slot while it lives (a test build
  * may have fewer slots than its threads: the rest count themselves). */
@@ -1073,7 +1063,7 @@ static void slot_thread_main(void *arg)
         return;
     atomic_fetch_add(st->arrived, 1);
     while (!atomic_load(st->go))
-        test_yield();
+        ctab_test_yield();
 }
 
 static size_t min_size(size_t a, size_t b)
@@ -1127,7 +1117,7 @@ static void test_reader_slots_follow_threads(void **state)
             fail_msg("could not start thread %u", (unsigned)i);
     }
     while (atomic_load(&arrived) != (int)SLOT_THREADS)
-        test_yield();
+        ctab_test_yield();
     assert_int_equal(plsp_ctab_reader_slots(t), min_size(1 + SLOT_THREADS, TEST_READER_SLOTS));
     atomic_store(&go, 1);
     for (i = 0; i < SLOT_THREADS; i++) {
@@ -1214,7 +1204,7 @@ static void fiber_owner_main(void *arg)
         SwitchToFiber(fc->fiber);
     atomic_store(&fc->registered, 1);
     while (!atomic_load(&fc->deleted))
-        test_yield();
+        ctab_test_yield();
     fc->found_after = plsp_ctab_lookup(fc->t, handle_key(1), &c) == 1;
     if (fc->main_fiber != NULL)
         ConvertFiberToThread();
@@ -1236,7 +1226,7 @@ static void test_reader_slot_fiber_deleted_elsewhere(void **state)
     if (thread_start(&th) != 0)
         fail_msg("could not start the fiber thread");
     while (!atomic_load(&fc.registered))
-        test_yield();
+        ctab_test_yield();
     assert_non_null(fc.fiber);
     assert_true(fc.found_in_fiber);
     assert_int_equal(plsp_ctab_reader_slots(t), 1);
@@ -1302,7 +1292,7 @@ static void test_reader_keeps_retired_index(void **state)
                 fail_msg("could not start slot holder %u", (unsigned)i);
         }
         while (atomic_load(&arrived) != (int)holders)
-            test_yield();
+            ctab_test_yield();
         if (holders != 0)
             assert_int_equal(plsp_ctab_reader_slots(t), TEST_READER_SLOTS);
 
@@ -1313,7 +1303,7 @@ static void test_reader_keeps_retired_index(void **state)
         if (thread_start(&th) != 0)
             fail_msg("could not start the reader");
         while (!ctab_test_parked())
-            test_yield();
+            ctab_test_yield();
         /* Grow the index (a growth doubles it when half full): the old one
          * retires while the reader is inside. */
         for (i = 0; i < 40; i++)
@@ -2008,11 +1998,7 @@ static void race_stall(void)
     x ^= x >> 17;
     x ^= x << 5;
     if ((x & 3u) == 0) {
-#ifdef _WIN32
-        SwitchToThread();
-#else
-        sched_yield();
-#endif
+        ctab_test_yield();
         return;
     }
     ctab_test_race_point();
