@@ -41,6 +41,11 @@ winpath() { printf 'Z:%s' "${1//\//\\}"; }
 [ -f "$run_exe" ] || die "peerlsp-run.exe is missing ($run_exe): the real-program figures need the launcher of issue 9"
 [ -f "$node_exe" ] && [ -f "$curl_exe" ] || die "node.exe or curl.exe missing: scripts/fetch-apps.sh"
 
+# Idle CPUs poll instead of halting while the programs are timed (why:
+# scripts/wakeup-latency.sh).
+. "$top/scripts/wakeup-latency.sh"
+hold_wakeup_latency
+
 work=$build/bench-apps
 rm -rf "$work"
 mkdir -p "$work"

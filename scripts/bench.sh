@@ -23,6 +23,11 @@ cmake --preset x64 >/dev/null
 cmake --build --preset x64 --target peerlsp tbase peerlsp-bench -j 2 >/dev/null
 
 load_before=$(cut -d' ' -f1 /proc/loadavg)
+# Idle CPUs poll instead of halting while the figures are taken (why:
+# scripts/wakeup-latency.sh); the request ends with this script.
+. scripts/wakeup-latency.sh
+hold_wakeup_latency
+say "CPU wake-up latency 0 held: $wakeup_latency_held"
 
 native_script=scripts/bench-native.sh
 [ -x scripts/table-metrics.sh ] && native_script=scripts/table-metrics.sh
@@ -55,7 +60,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 # Both parts are flat objects of numbers (and booleans): merge them, add the
 # machine and the targets, print the summary.
 awk -v nproc="$(nproc)" -v lb="$load_before" -v la="$load_after" \
-    -v wine="$wine_version" -v cpu="$cpu" -v out=build/bench.json '
+    -v wine="$wine_version" -v cpu="$cpu" -v held="$wakeup_latency_held" -v out=build/bench.json '
 function add(line,   n, parts, i, kv, k) {
   gsub(/^[[:space:]]*\{|\}[[:space:]]*$/, "", line)
   n = split(line, parts, ",")
@@ -101,10 +106,12 @@ END {
   printf "  %-26s %12.3f   (node CPU time per request, base / peerlsp; A/A %.3f)\n", "app_http_keepalive_cpu", num("app_http_keepalive_cpu_ratio"), num("app_http_keepalive_cpu_aa_ratio")
   printf "  %-26s %12.3f   (node CPU time per request, base / peerlsp; A/A %.3f)\n", "app_http_connect_cpu", num("app_http_connect_cpu_ratio"), num("app_http_connect_cpu_aa_ratio")
   printf "  %-26s %12s\n", "load average before/after", lb " / " la
+  printf "  %-26s %12s   (scripts/wakeup-latency.sh)\n", "wake-up latency 0 held", held
   printf "{" > out
   for (i = 1; i <= nkeys; i++) printf "\"%s\": %s, ", order[i], val[order[i]] > out
   for (k in met) printf "\"%s_met\": %s, ", k, met[k] > out
   printf "\"nproc\": %d, \"load_average_before\": %s, \"load_average_after\": %s, ", nproc, lb, la > out
+  printf "\"wakeup_latency_held\": %s, ", held > out
   printf "\"cpu\": \"%s\", \"wine\": \"%s\"}\n", cpu, wine > out
   close(out)
   exit bad
