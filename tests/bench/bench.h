@@ -28,12 +28,14 @@ struct bench_op {
     void *ctx;
 };
 
-/* Per-path medians of interleaved rounds. */
+/* Interleaved rounds: per-path medians, and the median of the rounds'
+ * ratios. */
 struct bench_pair {
     double lsp_ns;    /* median ns per operation through peerlsp */
     double base_ns;   /* median ns per operation on the base provider alone */
     double lsp_min, lsp_max, base_min, base_max; /* spread over the rounds */
-    double ratio;     /* lsp_ns / base_ns */
+    double ratio;     /* median over the rounds of lsp / base in the round */
+    double ratio_min, ratio_max;
     int rounds;
 };
 
@@ -43,9 +45,12 @@ double bench_now_ns(void);
 /* How many iterations of op take about target_ms (at least min_iters). */
 long bench_calibrate(const struct bench_op *op, double target_ms, long min_iters);
 
-/* Calibrates both operations, then runs `rounds` rounds, each timing both
- * (the order alternating from round to round, so that a drift of the
- * machine hits both alike), and stores the medians. */
+/* Calibrates both operations, then runs `rounds` rounds of about
+ * 2 x target_ms each.  A round times both in eight slices each, interleaved
+ * A B B A A B B A (mirrored every other round), so that a drift of the
+ * machine within the round hits both alike; its ratio compares the two
+ * paths over the same stretch of time.  Stores the median ratio of the
+ * rounds and each path's median. */
 void bench_compare(const struct bench_op *lsp, const struct bench_op *base, int rounds,
                    double target_ms, struct bench_pair *out);
 

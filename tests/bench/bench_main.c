@@ -6,7 +6,8 @@
  *   peerlsp-bench.exe [out.json [rounds]]
  *
  * Each ratio is peerlsp / base provider alone, both measured in this run,
- * in interleaved rounds (default 9), each path's median. See
+ * the median of interleaved rounds' ratios (default 9 rounds; each path's
+ * median ns beside it; bench_compare in bench_measure.c). See
  * docs/performance.md for what each figure means and what bounds it.
  */
 #include "bench.h"
@@ -24,8 +25,9 @@
 
 static void row(const char *what, const struct bench_pair *p, const char *unit)
 {
-    printf("  %-38s %10.1f %10.1f %8.3f   %s [%.1f..%.1f | %.1f..%.1f]\n", what, p->lsp_ns,
-           p->base_ns, p->ratio, unit, p->lsp_min, p->lsp_max, p->base_min, p->base_max);
+    printf("  %-38s %10.1f %10.1f %8.3f   %s [%.1f..%.1f | %.1f..%.1f], ratio [%.3f..%.3f]\n",
+           what, p->lsp_ns, p->base_ns, p->ratio, unit, p->lsp_min, p->lsp_max, p->base_min,
+           p->base_max, p->ratio_min, p->ratio_max);
 }
 
 int main(int argc, char **argv)
