@@ -40,6 +40,11 @@ gcc -std=c11 -O2 -Wall -Wextra -Werror -o build/native/bench/memlat tests/bench/
 printf '{"mem_latency_ns_64k": %s, "mem_latency_ns_64m": %s}\n' \
   "$(build/native/bench/memlat 65536)" "$(build/native/bench/memlat 67108864)" \
   > build/bench-memlat.json
+# And what any layout could reach: one miss per lookup and the table's
+# instruction count (tests/bench/lookupfloor.c).
+gcc -std=c11 -O2 -Wall -Wextra -Werror -o build/native/bench/lookupfloor tests/bench/lookupfloor.c
+build/native/bench/lookupfloor > build/bench-floor.json
+cat build/bench-floor.json
 
 say "Wine benchmark ($rounds rounds)"
 winjson="Z:$(printf '%s' "$top/build/bench-wine.json" | tr / '\\')"
@@ -99,6 +104,7 @@ END {
   target("app_http_connect_ratio", ">=", 0.97, "0.97")
   target("app_curl_ratio", "<=", 1.03, "1.03")
   printf "  %-26s %12.3f   (a loop calling nothing, same rounds)\n", "threads_2_ceiling", num("threads_2_ceiling")
+  printf "  %-26s %12.3f   (one miss per lookup, no index, same instruction count: any layout'"'"'s best)\n", "lookup_floor_ns_1m", num("lookup_floor_ns_1m")
   printf "  %-26s %12.3f   (the churn ratio of a loop calling nothing: the machine)\n", "getpeername_churn_control", num("getpeername_churn_control")
   printf "  %-26s %12.3f   (base / base, same rounds: the noise floor)\n", "send_recv_aa_ratio", num("send_recv_aa_ratio")
   printf "  %-26s %12.3f   (--base-only / --base-only, same passes)\n", "app_http_keepalive_aa", num("app_http_keepalive_aa_ratio")
@@ -115,5 +121,5 @@ END {
   printf "\"cpu\": \"%s\", \"wine\": \"%s\"}\n", cpu, wine > out
   close(out)
   exit bad
-}' build/bench-native.json build/bench-memlat.json build/bench-wine.json build/bench-apps.json
+}' build/bench-native.json build/bench-memlat.json build/bench-floor.json build/bench-wine.json build/bench-apps.json
 say "wrote build/bench.json"
