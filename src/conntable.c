@@ -17,23 +17,26 @@
  * check throws away.
  *
  * Memory (1,000,000 AF_INET6 entries must fit in 64 bytes each, every
- * allocation counted):
- *   - records: 48 bytes (key and struct plsp_conn) in chunks of
- *     CHUNK_RECORDS, each chunk ending in its records' births.  Freed
- *     records go on a free list; a chunk is not freed on its own (a reader
- *     holding a stale record id may still read it) but with the whole
- *     layout when the table shrinks (below).
- *   - a chunk directory (pointers) that doubles; an old one is retired.
- *   - the index: open addressing with linear probing over uint32 slots
- *     (0 = empty, else a record id; id 0 is never handed out, which saves
- *     the lookup a subtraction), at most half full, doubled before an
- *     insert would pass that, deleted from by backward shift (no
- *     tombstones).  An old index is retired, not freed at once, as a
- *     reader may still be probing it.
+ * allocation counted) and a lookup that leaves the caches once, for the
+ * record (1,000,000 entries take no more than 4 times as long as 1,000):
+ *   - the index: open addressing with linear probing over one-byte slots,
+ *     at most half full, doubled before an insert would pass that, deleted
+ *     from by backward shift (no tombstones).  A slot holds 0 (empty) or
+ *     1 + its record's position in its group's block: GROUP_SLOTS
+ *     consecutive slots share a block, whose pointer sits in an array
+ *     after the slots (8 bytes per 64 slots; 2 MB of slots and 256 KB of
+ *     pointers at 1,000,000 entries, which the caches keep).
+ *   - records: 48 bytes (key and struct plsp_conn), then the births, in
+ *     the group's block, which grows BLOCK_STEP records at a time (a
+ *     larger copy replaces it, the old one retired).  A removed record's
+ *     position stays free for the next insert to its group; a removal
+ *     never allocates (index_delete).
+ *   - an old index is retired with its blocks, not freed at once, as a
+ *     reader may still be probing it; so are replaced blocks.
  *   - shrinking: when a removal leaves the index at most 1/8 full, the
- *     writer builds a new layout sized for what is left (index at most 1/4
- *     full, records packed into new chunks, a new directory), publishes it
- *     inside a write bracket and retires the whole old one.
+ *     writer builds a new index sized for what is left (at most 1/4 full,
+ *     each block with room for what its group holds), publishes it with
+ *     one store and retires the old one with its blocks.
  *
  * Giving retired blocks back (see "reclamation" below): each thread that
  * looks up takes a reader slot (READER_SLOTS, each on its own cache line,
@@ -43,8 +46,8 @@
  * and makes every thread of the process drain its pending stores (a
  * process-wide barrier, ctab_barrier); it frees the blocks once no slot
  * holds an older epoch.  The lookup thus pays no locked instruction; the
- * writer pays the barrier, once per batch of retired blocks (growths and
- * shrinks, not ordinary writes).  A lookup that finds no slot (all taken,
+ * writer pays the barrier, once per batch of retired blocks (an index's
+ * growth or shrink, a block's growth; not ordinary writes).  A lookup that finds no slot (all taken,
  * or the OS refused what slots need) counts itself in one of
  * 2 x READER_STRIPES counters instead (the stripe chosen by the thread's
  * stack address; the pair by the epoch's parity): a block is freed only
@@ -128,9 +131,6 @@ int PLSP_CTAB_PAGE_PROTECT(void *page, size_t size, int writable);
 
 /* ---- records ------------------------------------------------------------ */
 
-/* An index slot. */
-typedef _Atomic uint32_t ctab_word;
-
 /* A record is 48 bytes, the key (8) and struct plsp_conn (40) byte for
  * byte, read and written in cells: 64-bit atomics on 64-bit targets (a
  * lookup copies the record in five loads), 32-bit ones elsewhere (64-bit
@@ -146,69 +146,68 @@ typedef _Atomic ctab_cell_bits ctab_cell;
 #define KEY_CELLS (sizeof(uint64_t) / CELL_BYTES)
 #define CONN_CELLS (sizeof(struct plsp_conn) / CELL_BYTES)
 #define REC_CELLS (KEY_CELLS + CONN_CELLS)
-#define REC_CONN KEY_CELLS      /* the first cell of struct plsp_conn */
-#define REC_NEXT_FREE REC_CONN  /* a freed record's list link */
+#define REC_CONN KEY_CELLS /* the first cell of struct plsp_conn */
 
 _Static_assert(sizeof(struct plsp_conn) == 40, "struct plsp_conn must be 40 bytes");
 _Static_assert(offsetof(struct plsp_conn, gen) == 0, "gen comes first");
 _Static_assert(offsetof(struct plsp_conn, peer) == 12, "peer follows the gen and 4 tag bytes");
-_Static_assert(sizeof(ctab_word) == sizeof(uint32_t), "an atomic word is a plain word");
 _Static_assert(sizeof(ctab_cell) == sizeof(ctab_cell_bits), "an atomic cell is a plain cell");
 
-/* A chunk: CHUNK_RECORDS records, then as many births: the low 32 bits of
- * the gen of the insert that made each record's socket instance, what
- * remove_if compares (same_instance).  Births are the writers' alone
- * (plain words, under the lock); lookups never read them, so they stay out
- * of the records, which keeps a record's cells aligned. */
-#define CHUNK_SHIFT 8u
-#define CHUNK_RECORDS (1u << CHUNK_SHIFT)
-#define CHUNK_MASK (CHUNK_RECORDS - 1u)
-#define CHUNK_RECORD_BYTES ((size_t)CHUNK_RECORDS * REC_CELLS * CELL_BYTES)
-#define CHUNK_BYTES (CHUNK_RECORD_BYTES + (size_t)CHUNK_RECORDS * sizeof(uint32_t)) /* 13,312 */
+/* ---- index and blocks ----------------------------------------------------
+ *
+ * An index slot is one byte: 0 when empty, else 1 + the position of its
+ * record in the block of the slot's group (GROUP_SLOTS consecutive slots
+ * share a block).  A lookup thus loads the slot, the group's block pointer
+ * (an array of 8 bytes per 64 slots: it stays in the caches) and the record:
+ * one load that leaves the caches where an index of record ids made two.
+ *
+ * A block holds at most its group's slot count of records, at the
+ * positions the slots name; it grows BLOCK_STEP records at a time, as a new
+ * block (same positions) that replaces it, the old one retired.  A removed
+ * record's position stays free in its block for a later insert to the
+ * group.  Births (the low 32 bits of the gen of the insert that made each
+ * record's socket instance, what remove_if compares: same_instance) follow
+ * the records in the block; lookups never read them. */
+typedef _Atomic uint8_t ctab_pos;
 
-#define FREE_NONE 0u /* id 0 is never a record */
+#define GROUP_SHIFT 6u
+#define GROUP_SLOTS (1u << GROUP_SHIFT)
+#define BLOCK_STEP 4u
 
-/* ---- index and chunk directory -------------------------------------------
- * The table points at the slot array and at the chunk-pointer array, not at
- * the blocks' headers, so the lookup indexes them without adding an offset;
- * the header sits just before the array (index_of, dir_of). */
+struct ctab_block {
+    struct ctab_block *retired_next; /* writer only, once retired */
+    uint64_t free_mask;              /* writer only: bit p set = position p free */
+    uint32_t cap;                    /* records it has room for; fixed once made */
+    uint32_t reserved;
+    ctab_cell recs[];                /* cap records, then cap births (uint32_t) */
+};
 
-typedef _Atomic(ctab_cell *) ctab_chunk_ptr;
+/* A group's block, NULL before its first record.  Within an index a block
+ * is only ever replaced by a larger one. */
+typedef _Atomic(struct ctab_block *) ctab_group;
 
-/* An index carries the directory its ids are to be looked up in: after a
- * shrink, the new directory is smaller than the old ids, so a lookup must
- * never pair the old index with the new directory.  While an index is
- * live, its directory pointer follows every directory growth (a larger one
- * covers the same ids); once retired, it keeps the directory it had, which
- * is retired no earlier. */
+/* An index owns the blocks its groups point at: retired, they go with
+ * it. */
 struct ctab_index {
     struct ctab_index *retired_next; /* writer only, once retired */
     uint32_t mask;                   /* capacity - 1 */
-    uint32_t shift;                  /* 32 - log2(capacity) */
-    _Atomic(ctab_chunk_ptr *) chunks;
-    ctab_word slots[];
-};
-
-struct ctab_dir {
-    struct ctab_dir *retired_next; /* writer only, once retired */
-    size_t cap;
-    size_t owned; /* once retired: chunks[0..owned) are freed with it */
-    ctab_chunk_ptr chunks[];
+    uint32_t shift;                  /* HASH_BITS - log2(capacity) */
+    ctab_group *groups;              /* after the slots, in this allocation */
+    ctab_pos slots[];
 };
 
 #define INDEX_MIN_BITS 4u  /* 16 slots */
-#define INDEX_MAX_BITS 31u /* ids are 32-bit and the index stays half empty */
-#define MAX_RECORDS ((size_t)1 << (INDEX_MAX_BITS - 1u))
-#define DIR_MIN_CAP 4u
+#define INDEX_MAX_BITS 31u
+#define MAX_RECORDS ((size_t)1 << (INDEX_MAX_BITS - 1u)) /* the index stays half empty */
 
-static const struct ctab_index *index_of(const ctab_word *slots)
+_Static_assert(GROUP_SLOTS <= 64u && GROUP_SLOTS < 0xFFu, "positions fit free_mask and a slot");
+
+/* The table points at the slot array, not at the index's header, so the
+ * lookup indexes it without adding an offset; the header sits just before
+ * it. */
+static const struct ctab_index *index_of(const ctab_pos *slots)
 {
     return (const struct ctab_index *)((const char *)slots - offsetof(struct ctab_index, slots));
-}
-
-static const struct ctab_dir *dir_of(const ctab_chunk_ptr *chunks)
-{
-    return (const struct ctab_dir *)((const char *)chunks - offsetof(struct ctab_dir, chunks));
 }
 
 /* ---- writer lock and reader back-off: the only OS-specific code ---------- */
@@ -394,25 +393,19 @@ struct plsp_ctab {
     /* Odd, advanced by 2 at each bump (so never 0): what a lookup holding
      * a slot stores in it; (epoch >> 1) & 1 picks the reader counters. */
     _Atomic uint32_t epoch;
-    _Atomic(ctab_word *) slots;       /* the live index's slot array */
-    /* The live directory's array, for writers (lookups take the one their
-     * index carries). */
-    _Atomic(ctab_chunk_ptr *) chunks;
+    _Atomic(ctab_pos *) slots; /* the live index's slot array */
 
     /* Writers only, under lock; count and memory are atomic so that
      * plsp_ctab_count/memory may be called from any thread. */
     _Alignas(CTAB_LINE) ctab_lock lock;
     _Atomic size_t count;
     _Atomic size_t memory;
-    plsp_gen next_gen;     /* the next write's gen: one counter, never wraps */
-    uint32_t free_head;    /* FREE_NONE or a record id */
-    size_t used_records;   /* ids below this have been handed out */
-    size_t nchunks;        /* chunks allocated */
-    /* Retired blocks (reclamation): pending ones were unpublished since the
-     * last idle check; waiting ones have been seen clear of readers of one
-     * parity. */
+    plsp_gen next_gen; /* the next write's gen: one counter, never wraps */
+    /* Retired indexes (each with its blocks) and blocks replaced by larger
+     * ones (reclamation): pending ones were unpublished since the last idle
+     * check; waiting ones have been seen clear of readers of one parity. */
     struct ctab_index *pending_indexes, *waiting_indexes;
-    struct ctab_dir *pending_dirs, *waiting_dirs;
+    struct ctab_block *pending_blocks, *waiting_blocks;
     void *raw; /* what the allocator returned (the table is aligned in it) */
     size_t raw_size;
     /* Reader slots usable: the exit key and the barrier page exist. */
@@ -449,25 +442,10 @@ static void ctab_free(struct plsp_ctab *t, void *p, size_t size)
     atomic_fetch_sub_explicit(&t->memory, size, memory_order_relaxed);
 }
 
-static size_t index_bytes(const struct ctab_index *ix)
-{
-    return offsetof(struct ctab_index, slots) + ((size_t)ix->mask + 1u) * sizeof(ctab_word);
-}
-
-static size_t dir_bytes(const struct ctab_dir *d)
-{
-    return offsetof(struct ctab_dir, chunks) + d->cap * sizeof(ctab_chunk_ptr);
-}
-
-/* The writer's (non-const) views of the live blocks. */
+/* The writer's (non-const) view of the live index. */
 static struct ctab_index *live_index(const struct plsp_ctab *t)
 {
     return (struct ctab_index *)index_of(atomic_load_explicit(&t->slots, memory_order_relaxed));
-}
-
-static struct ctab_dir *live_dir(const struct plsp_ctab *t)
-{
-    return (struct ctab_dir *)dir_of(atomic_load_explicit(&t->chunks, memory_order_relaxed));
 }
 
 /* Socket handles are multiples of 4 and often sequential; Fibonacci hashing
@@ -490,63 +468,160 @@ static CTAB_INLINE uintptr_t key_home(uint64_t key, uint32_t shift)
 }
 #endif
 
+/* Where an index of n slots keeps its groups: after the header and the
+ * slots, aligned for them. */
+static size_t index_groups_offset(size_t n)
+{
+    const size_t align = _Alignof(ctab_group);
+
+    return (offsetof(struct ctab_index, slots) + n + align - 1u) & ~(align - 1u);
+}
+
+static size_t groups_of(size_t n)
+{
+    return (n + GROUP_SLOTS - 1u) >> GROUP_SHIFT;
+}
+
+static size_t index_groups(const struct ctab_index *ix)
+{
+    return groups_of((size_t)ix->mask + 1u);
+}
+
+static size_t index_bytes(const struct ctab_index *ix)
+{
+    return index_groups_offset((size_t)ix->mask + 1u) + index_groups(ix) * sizeof(ctab_group);
+}
+
+static size_t block_bytes(uint32_t cap)
+{
+    return offsetof(struct ctab_block, recs) +
+           (size_t)cap * (REC_CELLS * CELL_BYTES + sizeof(uint32_t));
+}
+
+/* The most records a block of ix can need: its group's slot count. */
+static uint32_t block_cap_max(const struct ctab_index *ix)
+{
+    return ix->mask + 1u < GROUP_SLOTS ? ix->mask + 1u : GROUP_SLOTS;
+}
+
+/* Room for n records, in steps of BLOCK_STEP, within ix's groups. */
+static uint32_t block_cap_for(const struct ctab_index *ix, uint32_t n)
+{
+    uint32_t cap = (n + BLOCK_STEP - 1u) / BLOCK_STEP * BLOCK_STEP, max = block_cap_max(ix);
+
+    return cap < max ? cap : max;
+}
+
 static struct ctab_index *index_new(struct plsp_ctab *t, uint32_t bits)
 {
     struct ctab_index *ix;
-    size_t n = (size_t)1 << bits, i;
+    size_t n, groups, head, i;
 
     /* On 32-bit targets the largest indexes are not addressable. */
-    if (bits > INDEX_MAX_BITS ||
-        n > (SIZE_MAX - offsetof(struct ctab_index, slots)) / sizeof(ctab_word))
+    if (bits > INDEX_MAX_BITS || bits >= sizeof(size_t) * 8u - 1u)
         return NULL;
-    ix = ctab_alloc(t, offsetof(struct ctab_index, slots) + n * sizeof(ctab_word));
+    n = (size_t)1 << bits;
+    groups = groups_of(n);
+    if (n > SIZE_MAX / 2u - offsetof(struct ctab_index, slots))
+        return NULL;
+    head = index_groups_offset(n);
+    if (groups > (SIZE_MAX - head) / sizeof(ctab_group))
+        return NULL;
+    ix = ctab_alloc(t, head + groups * sizeof(ctab_group));
     if (ix == NULL)
         return NULL;
     ix->retired_next = NULL;
     ix->mask = (uint32_t)(n - 1u);
     ix->shift = HASH_BITS - bits;
-    atomic_init(&ix->chunks, NULL);
+    ix->groups = (ctab_group *)(void *)((unsigned char *)ix + head);
     for (i = 0; i < n; i++)
         atomic_init(&ix->slots[i], 0);
+    for (i = 0; i < groups; i++)
+        atomic_init(&ix->groups[i], NULL);
     return ix;
 }
 
-static struct ctab_dir *dir_new(struct plsp_ctab *t, size_t cap)
+static struct ctab_block *block_new(struct plsp_ctab *t, uint32_t cap)
 {
-    struct ctab_dir *d;
+    struct ctab_block *b = ctab_alloc(t, block_bytes(cap));
     size_t i;
 
-    if (cap > (SIZE_MAX - offsetof(struct ctab_dir, chunks)) / sizeof(ctab_chunk_ptr))
+    if (b == NULL)
         return NULL;
-    d = ctab_alloc(t, offsetof(struct ctab_dir, chunks) + cap * sizeof(ctab_chunk_ptr));
-    if (d == NULL)
-        return NULL;
-    d->retired_next = NULL;
-    d->cap = cap;
-    d->owned = 0;
-    for (i = 0; i < cap; i++)
-        atomic_init(&d->chunks[i], NULL);
-    return d;
+    b->retired_next = NULL;
+    b->free_mask = cap >= 64u ? UINT64_MAX : ((uint64_t)1 << cap) - 1u;
+    b->cap = cap;
+    b->reserved = 0;
+    for (i = 0; i < (size_t)cap * REC_CELLS; i++)
+        atomic_init(&b->recs[i], 0);
+    return b;
+}
+
+static void block_free(struct plsp_ctab *t, struct ctab_block *b)
+{
+    if (b != NULL)
+        ctab_free(t, b, block_bytes(b->cap));
+}
+
+/* Frees ix and the blocks it owns. */
+static void index_free(struct plsp_ctab *t, struct ctab_index *ix)
+{
+    size_t g, groups = index_groups(ix);
+
+    for (g = 0; g < groups; g++)
+        block_free(t, atomic_load_explicit(&ix->groups[g], memory_order_relaxed));
+    ctab_free(t, ix, index_bytes(ix));
 }
 
 /* ---- writer-side helpers (called with the lock held) ---------------------- */
 
-static ctab_cell *chunk_of(const struct plsp_ctab *t, uint32_t id)
+static ctab_cell *block_rec(const struct ctab_block *b, unsigned p)
 {
-    const ctab_chunk_ptr *chunks = atomic_load_explicit(&t->chunks, memory_order_relaxed);
-
-    return atomic_load_explicit(&chunks[id >> CHUNK_SHIFT], memory_order_relaxed);
+    return (ctab_cell *)b->recs + (size_t)p * REC_CELLS;
 }
 
-static ctab_cell *rec_at(const struct plsp_ctab *t, uint32_t id)
+static uint32_t *block_births(const struct ctab_block *b)
 {
-    return chunk_of(t, id) + (size_t)(id & CHUNK_MASK) * REC_CELLS;
+    return (uint32_t *)(void *)((ctab_cell *)b->recs + (size_t)b->cap * REC_CELLS);
 }
 
-static uint32_t *birth_at(const struct plsp_ctab *t, uint32_t id)
+/* Takes the lowest free position of b; the caller knows there is one. */
+static unsigned block_take(struct ctab_block *b)
 {
-    return (uint32_t *)(void *)((unsigned char *)chunk_of(t, id) + CHUNK_RECORD_BYTES) +
-           (id & CHUNK_MASK);
+    unsigned p = 0;
+
+    while (((b->free_mask >> p) & 1u) == 0)
+        p++;
+    b->free_mask &= ~((uint64_t)1 << p);
+    return p;
+}
+
+static struct ctab_block *group_block(const struct ctab_index *ix, uint32_t i)
+{
+    return atomic_load_explicit(&ix->groups[i >> GROUP_SHIFT], memory_order_relaxed);
+}
+
+/* Makes b group g's block. */
+static void group_set(struct ctab_index *ix, size_t g, struct ctab_block *b)
+{
+    atomic_store_explicit(&ix->groups[g], b, memory_order_release);
+}
+
+/* Slot i's position, 0 when empty. */
+static unsigned slot_pos(const struct ctab_index *ix, uint32_t i)
+{
+    return atomic_load_explicit(&ix->slots[i], memory_order_relaxed);
+}
+
+/* The record and the birth of occupied slot i. */
+static ctab_cell *slot_rec(const struct ctab_index *ix, uint32_t i)
+{
+    return block_rec(group_block(ix, i), slot_pos(ix, i) - 1u);
+}
+
+static uint32_t *slot_birth(const struct ctab_index *ix, uint32_t i)
+{
+    return block_births(group_block(ix, i)) + (slot_pos(ix, i) - 1u);
 }
 
 static ctab_cell_bits rec_cell(const ctab_cell *rec, unsigned c)
@@ -601,11 +676,12 @@ static void rec_write_conn(ctab_cell *rec, const struct plsp_conn *conn)
     }
 }
 
-static uint32_t rec_home(const struct plsp_ctab *t, const struct ctab_index *ix, uint32_t id)
+static void rec_copy(ctab_cell *to, const ctab_cell *from)
 {
-    const uint64_t key = rec_key(rec_at(t, id));
+    unsigned c;
 
-    return (uint32_t)key_home(key, ix->shift);
+    for (c = 0; c < REC_CELLS; c++)
+        rec_set_cell(to, c, rec_cell(from, c));
 }
 
 /* Every write takes the next value of one table-wide 64-bit counter
@@ -655,59 +731,133 @@ static void write_end(struct plsp_ctab *t)
     atomic_store_explicit(&t->seq, s + 1u, memory_order_release);
 }
 
-/* Finds key in the live index.  Returns its record id and sets *pos to its
- * slot, or returns 0 with *pos at the empty slot that ended the probe. */
-static uint32_t index_find(const struct plsp_ctab *t, uint32_t lo, uint32_t hi, uint32_t *pos)
+/* Probes ix for key: returns 1 with *pos at its slot, or 0 with *pos at the
+ * empty slot that ended the probe. */
+static int index_find_in(const struct ctab_index *ix, uint64_t key, uint32_t *pos)
 {
-    const struct ctab_index *ix = live_index(t);
-    uint32_t i = (uint32_t)key_home((uint64_t)hi << 32 | lo, ix->shift);
-    uint32_t id;
+    uint32_t i = (uint32_t)key_home(key, ix->shift);
+    int found = 0;
 
-    while ((id = atomic_load_explicit(&ix->slots[i], memory_order_relaxed)) != 0) {
-        if (rec_key(rec_at(t, id)) == ((uint64_t)hi << 32 | lo))
+    while (slot_pos(ix, i) != 0) {
+        if (rec_key(slot_rec(ix, i)) == key) {
+            found = 1;
             break;
+        }
         i = (i + 1u) & ix->mask;
     }
     *pos = i;
-    return id;
+    return found;
 }
 
-/* Fills the new, unpublished index from the live one.  Readers meanwhile
- * get the same answers from the live one. */
-static void index_rehash(const struct plsp_ctab *t, const struct ctab_index *from,
-                         struct ctab_index *to)
+static int index_find(const struct plsp_ctab *t, uint64_t key, uint32_t *pos)
 {
-    uint32_t i, j, id;
-
-    for (i = 0; i <= from->mask; i++) {
-        id = atomic_load_explicit(&from->slots[i], memory_order_relaxed);
-        if (id == 0)
-            continue;
-        j = rec_home(t, to, id);
-        while (atomic_load_explicit(&to->slots[j], memory_order_relaxed) != 0)
-            j = (j + 1u) & to->mask;
-        atomic_store_explicit(&to->slots[j], id, memory_order_relaxed);
-    }
+    return index_find_in(live_index(t), key, pos);
 }
 
-/* Empties slot pos by backward shift: each later entry of the cluster that
- * may live in the hole (its home is not in the cyclic range (hole, j])
- * moves into it, and its old slot becomes the hole.  Called inside the
- * write bracket: a reader that sees an entry twice or not at all retries.
- * Release stores: a moved id's record was written before it. */
+/* The first empty slot of `to` from key's home, marked taken with `mark`. */
+static uint32_t index_claim(struct ctab_index *to, uint64_t key, unsigned mark)
+{
+    uint32_t j = (uint32_t)key_home(key, to->shift);
+
+    while (slot_pos(to, j) != 0)
+        j = (j + 1u) & to->mask;
+    atomic_store_explicit(&to->slots[j], (uint8_t)mark, memory_order_relaxed);
+    return j;
+}
+
+/* Fills `to`, a new, empty, unpublished index, with the records of `from`:
+ * each in the first free slot from its home, copied into the block of that
+ * slot's group, made here with room for the group's records (rounded up to
+ * BLOCK_STEP).  Two passes in the same order, so that the second lands every
+ * record where the first counted it.  Readers meanwhile use `from`.  Returns
+ * 0, or -1 out of memory (`to` then has no blocks). */
+static int index_fill(struct plsp_ctab *t, const struct ctab_index *from, struct ctab_index *to)
+{
+    const size_t groups = index_groups(to);
+    uint8_t *counts = ctab_alloc(t, groups);
+    struct ctab_block *b;
+    uint32_t i, j;
+    size_t g;
+    unsigned p;
+
+    if (counts == NULL)
+        return -1;
+    memset(counts, 0, groups);
+    for (i = 0; i <= from->mask; i++)
+        if (slot_pos(from, i) != 0)
+            counts[index_claim(to, rec_key(slot_rec(from, i)), 0xFFu) >> GROUP_SHIFT]++;
+    for (j = 0; j <= to->mask; j++)
+        atomic_store_explicit(&to->slots[j], 0, memory_order_relaxed);
+    for (g = 0; g < groups; g++) {
+        if (counts[g] == 0)
+            continue;
+        b = block_new(t, block_cap_for(to, counts[g]));
+        if (b == NULL) {
+            ctab_free(t, counts, groups);
+            for (g = 0; g < groups; g++) {
+                block_free(t, atomic_load_explicit(&to->groups[g], memory_order_relaxed));
+                group_set(to, g, NULL);
+            }
+            return -1;
+        }
+        group_set(to, g, b);
+    }
+    ctab_free(t, counts, groups);
+    for (i = 0; i <= from->mask; i++) {
+        const ctab_cell *rec;
+
+        if (slot_pos(from, i) == 0)
+            continue;
+        rec = slot_rec(from, i);
+        j = index_claim(to, rec_key(rec), 0xFFu);
+        b = group_block(to, j);
+        p = block_take(b);
+        rec_copy(block_rec(b, p), rec);
+        block_births(b)[p] = *slot_birth(from, i);
+        atomic_store_explicit(&to->slots[j], (uint8_t)(p + 1u), memory_order_relaxed);
+    }
+    return 0;
+}
+
+/* Moves occupied slot `from`'s record into the block of slot `to`'s group
+ * (another group's) and returns its position there, plus 1.  That block has
+ * a free position: see index_delete. */
+static unsigned move_record(struct ctab_index *ix, uint32_t from, uint32_t to)
+{
+    struct ctab_block *src = group_block(ix, from), *dst = group_block(ix, to);
+    unsigned sp = slot_pos(ix, from) - 1u, dp = block_take(dst);
+
+    rec_copy(block_rec(dst, dp), block_rec(src, sp));
+    block_births(dst)[dp] = block_births(src)[sp];
+    src->free_mask |= (uint64_t)1 << sp;
+    return dp + 1u;
+}
+
+/* Empties slot pos, whose record's position was just freed, by backward
+ * shift: each later entry of the cluster that may live in the hole (its
+ * home is not in the cyclic range (hole, j]) moves into it, and its old slot
+ * becomes the hole.  The hole's group always has a free position: at first
+ * the removed record's; a move within a group leaves it free; a move from
+ * another group takes it and frees the moved record's position in the group
+ * the hole moves to.  Called inside the write bracket: a reader that sees
+ * an entry twice or not at all retries.  Release stores: a moved record was
+ * written before its slot. */
 static void index_delete(struct plsp_ctab *t, uint32_t pos)
 {
     struct ctab_index *ix = live_index(t);
-    uint32_t hole = pos, j = pos, id, home;
+    uint32_t hole = pos, j = pos, home;
+    unsigned p;
 
     for (;;) {
         j = (j + 1u) & ix->mask;
-        id = atomic_load_explicit(&ix->slots[j], memory_order_relaxed);
-        if (id == 0)
+        p = slot_pos(ix, j);
+        if (p == 0)
             break;
-        home = rec_home(t, ix, id);
+        home = (uint32_t)key_home(rec_key(slot_rec(ix, j)), ix->shift);
         if (((j - home) & ix->mask) >= ((j - hole) & ix->mask)) {
-            atomic_store_explicit(&ix->slots[hole], id, memory_order_release);
+            if ((j >> GROUP_SHIFT) != (hole >> GROUP_SHIFT))
+                p = move_record(ix, j, hole);
+            atomic_store_explicit(&ix->slots[hole], (uint8_t)p, memory_order_release);
             PLSP_CTAB_RACE_POINT();
             hole = j;
         }
@@ -810,20 +960,17 @@ static void free_index_list(struct plsp_ctab *t, struct ctab_index *ix)
 
     for (; ix != NULL; ix = next) {
         next = ix->retired_next;
-        ctab_free(t, ix, index_bytes(ix));
+        index_free(t, ix);
     }
 }
 
-static void free_dir_list(struct plsp_ctab *t, struct ctab_dir *d)
+static void free_block_list(struct plsp_ctab *t, struct ctab_block *b)
 {
-    struct ctab_dir *next;
-    size_t i;
+    struct ctab_block *next;
 
-    for (; d != NULL; d = next) {
-        next = d->retired_next;
-        for (i = 0; i < d->owned; i++)
-            ctab_free(t, atomic_load_explicit(&d->chunks[i], memory_order_relaxed), CHUNK_BYTES);
-        ctab_free(t, d, dir_bytes(d));
+    for (; b != NULL; b = next) {
+        next = b->retired_next;
+        block_free(t, b);
     }
 }
 
@@ -833,13 +980,16 @@ static void retire_index(struct plsp_ctab *t, struct ctab_index *ix)
     t->pending_indexes = ix;
 }
 
-/* owned: how many of the directory's chunks go with it (0 when they moved
- * to a new directory). */
-static void retire_dir(struct plsp_ctab *t, struct ctab_dir *d, size_t owned)
+static void retire_block(struct plsp_ctab *t, struct ctab_block *b)
 {
-    d->owned = owned;
-    d->retired_next = t->pending_dirs;
-    t->pending_dirs = d;
+    b->retired_next = t->pending_blocks;
+    t->pending_blocks = b;
+}
+
+static int nothing_retired(const struct plsp_ctab *t)
+{
+    return t->pending_indexes == NULL && t->pending_blocks == NULL &&
+           t->waiting_indexes == NULL && t->waiting_blocks == NULL;
 }
 
 /* One step: if the parity new counted lookups do not use is idle, and no
@@ -852,8 +1002,7 @@ static void reclaim_step(struct plsp_ctab *t)
 {
     uint32_t epoch;
 
-    if (t->pending_indexes == NULL && t->pending_dirs == NULL && t->waiting_indexes == NULL &&
-        t->waiting_dirs == NULL)
+    if (nothing_retired(t))
         return;
     if (t->waiting_unfenced) {
         if (ctab_barrier(t) != 0)
@@ -865,12 +1014,12 @@ static void reclaim_step(struct plsp_ctab *t)
     if (!readers_idle(t, epoch_parity(epoch) ^ 1u) || !slots_clear(t, epoch))
         return;
     free_index_list(t, t->waiting_indexes);
-    free_dir_list(t, t->waiting_dirs);
+    free_block_list(t, t->waiting_blocks);
     t->waiting_indexes = t->pending_indexes;
-    t->waiting_dirs = t->pending_dirs;
+    t->waiting_blocks = t->pending_blocks;
     t->pending_indexes = NULL;
-    t->pending_dirs = NULL;
-    if (t->waiting_indexes != NULL || t->waiting_dirs != NULL) {
+    t->pending_blocks = NULL;
+    if (t->waiting_indexes != NULL || t->waiting_blocks != NULL) {
         atomic_fetch_add_explicit(&t->epoch, 2u, memory_order_seq_cst);
         /* Slot readers are only known to be seen after a barrier. */
         t->waiting_unfenced = t->have_slots && ctab_barrier(t) != 0;
@@ -885,20 +1034,16 @@ static void reclaim(struct plsp_ctab *t)
     reclaim_step(t);
 }
 
-/* Builds a new layout for the records left, when a removal leaves the
- * index at most 1/8 full: an index at most 1/4 full, the records packed
- * into as few chunks as they need (new ids), a directory to match.  Readers
- * meanwhile use the old layout; the new one is published inside a write
- * bracket and the whole old one retired.  Out of memory: no shrink, the
- * table stays as it was.  Lock held. */
+/* Builds a new index for the records left, when a removal leaves the index
+ * at most 1/8 full: at most 1/4 full, each group's block with room for what
+ * it holds.  Readers meanwhile use the old one; the new one is published
+ * with one store and the old one retired with its blocks.  Out of memory: no
+ * shrink, the table stays as it was.  Lock held. */
 static void maybe_shrink(struct plsp_ctab *t)
 {
     struct ctab_index *ix = live_index(t), *new_ix;
-    struct ctab_dir *d = live_dir(t), *new_d;
     size_t count = atomic_load_explicit(&t->count, memory_order_relaxed);
-    size_t nchunks, cap, i;
-    uint32_t bits = INDEX_MIN_BITS, next_id = 1, id, j;
-    int failed = 0;
+    uint32_t bits = INDEX_MIN_BITS;
 
     if (ix->mask + 1u <= (1u << INDEX_MIN_BITS) || count > ((size_t)ix->mask + 1u) / 8u)
         return;
@@ -907,75 +1052,20 @@ static void maybe_shrink(struct plsp_ctab *t)
      * one) then stops reclamation, and without this shrinking and growing
      * again would pile up retired layouts without bound.  With it what
      * waits stays below one layout plus the growth retirements (less than
-     * the live index and directory). */
-    if (t->pending_indexes != NULL || t->pending_dirs != NULL || t->waiting_indexes != NULL ||
-        t->waiting_dirs != NULL)
+     * the live layout). */
+    if (!nothing_retired(t))
         return;
     while (((size_t)1 << bits) / 4u < count)
         bits++;
-    nchunks = (count + 1u + CHUNK_RECORDS - 1u) / CHUNK_RECORDS; /* ids 1..count, never 0 */
-    for (cap = DIR_MIN_CAP; cap < nchunks; cap *= 2u)
-        ;
     new_ix = index_new(t, bits);
-    new_d = dir_new(t, cap);
-    if (new_ix == NULL || new_d == NULL) {
-        if (new_ix != NULL)
-            ctab_free(t, new_ix, index_bytes(new_ix));
-        if (new_d != NULL)
-            ctab_free(t, new_d, dir_bytes(new_d));
+    if (new_ix == NULL)
+        return;
+    if (index_fill(t, ix, new_ix) != 0) {
+        index_free(t, new_ix); /* never published: freed at once */
         return;
     }
-    for (i = 0; i < nchunks; i++) {
-        ctab_cell *chunk = ctab_alloc(t, CHUNK_BYTES);
-        if (chunk == NULL) {
-            failed = 1;
-            break;
-        }
-        atomic_init(&new_d->chunks[i], chunk);
-    }
-    if (failed) {
-        new_d->owned = i;
-        new_d->retired_next = NULL;
-        free_dir_list(t, new_d); /* never published: freed at once */
-        ctab_free(t, new_ix, index_bytes(new_ix));
-        return;
-    }
-
-    /* Copy every record to its new id and place it in the new index. */
-    for (j = 0; j <= ix->mask; j++) {
-        const ctab_cell *from;
-        ctab_cell *to_chunk, *to;
-        uint64_t key;
-        unsigned c;
-
-        id = atomic_load_explicit(&ix->slots[j], memory_order_relaxed);
-        if (id == 0)
-            continue;
-        from = rec_at(t, id);
-        to_chunk = atomic_load_explicit(&new_d->chunks[next_id >> CHUNK_SHIFT], memory_order_relaxed);
-        to = to_chunk + (size_t)(next_id & CHUNK_MASK) * REC_CELLS;
-        for (c = 0; c < REC_CELLS; c++)
-            atomic_init(&to[c], rec_cell(from, c));
-        ((uint32_t *)(void *)((unsigned char *)to_chunk + CHUNK_RECORD_BYTES))[next_id & CHUNK_MASK] =
-            *birth_at(t, id);
-        key = rec_key(from);
-        i = (uint32_t)key_home(key, new_ix->shift);
-        while (atomic_load_explicit(&new_ix->slots[i], memory_order_relaxed) != 0)
-            i = (i + 1u) & new_ix->mask;
-        atomic_init(&new_ix->slots[i], next_id);
-        next_id++;
-    }
-
-    atomic_init(&new_ix->chunks, new_d->chunks);
-    write_begin(t);
     atomic_store_explicit(&t->slots, new_ix->slots, memory_order_release);
-    atomic_store_explicit(&t->chunks, new_d->chunks, memory_order_release);
-    write_end(t);
     retire_index(t, ix);
-    retire_dir(t, d, t->nchunks);
-    t->nchunks = nchunks;
-    t->used_records = next_id;
-    t->free_head = FREE_NONE;
 }
 
 /* At the end of every write, lock held: frees what retired blocks it can,
@@ -988,63 +1078,75 @@ static void settle(struct plsp_ctab *t)
     reclaim(t);
 }
 
-/* Makes room for one more record before anything changes, so that running
- * out of memory leaves the table as it was.  Returns 0 or -1. */
-static int reserve_one(struct plsp_ctab *t)
+/* A block for the group of slot pos in ix, with the records of b (or
+ * none) at their positions and BLOCK_STEP more free ones; NULL out of
+ * memory. */
+static struct ctab_block *block_grown(struct plsp_ctab *t, const struct ctab_index *ix,
+                                      const struct ctab_block *b)
 {
-    struct ctab_index *ix = live_index(t), *new_ix = NULL;
-    struct ctab_dir *d = live_dir(t), *new_d = NULL;
-    size_t count = atomic_load_explicit(&t->count, memory_order_relaxed), i;
-    ctab_cell *chunk = NULL;
+    struct ctab_block *nb = block_new(t, block_cap_for(ix, b == NULL ? 1u : b->cap + 1u));
+    unsigned p;
+
+    if (nb == NULL || b == NULL)
+        return nb;
+    for (p = 0; p < b->cap; p++) {
+        rec_copy(block_rec(nb, p), block_rec(b, p));
+        block_births(nb)[p] = block_births(b)[p];
+    }
+    nb->free_mask = (nb->free_mask & ~(((uint64_t)1 << (b->cap - 1u) << 1) - 1u)) | b->free_mask;
+    return nb;
+}
+
+/* Makes room for key's record before anything changes, so that running
+ * out of memory leaves the table as it was: an index with room for one more
+ * (doubled if need be) and a free position in the block of the slot the
+ * insert will take, whose number goes to *pos.  A block replaced keeps the
+ * same records at the same positions, so readers get the same answers from
+ * either.  Returns 0 or -1. */
+static int make_room(struct plsp_ctab *t, uint64_t key, uint32_t *pos)
+{
+    struct ctab_index *ix = live_index(t), *new_ix = NULL, *in = ix;
+    struct ctab_block *b, *nb = NULL;
+    size_t count = atomic_load_explicit(&t->count, memory_order_relaxed);
 
     if (count >= MAX_RECORDS)
         return -1;
-    if (t->free_head == FREE_NONE && t->used_records >= t->nchunks * CHUNK_RECORDS) {
-        chunk = ctab_alloc(t, CHUNK_BYTES);
-        if (chunk == NULL)
-            goto fail;
-        if (t->nchunks == d->cap) {
-            new_d = dir_new(t, d->cap * 2u);
-            if (new_d == NULL)
-                goto fail;
-        }
-    }
     if (count + 1u > ((size_t)ix->mask + 1u) / 2u) {
         new_ix = index_new(t, HASH_BITS - ix->shift + 1u);
         if (new_ix == NULL)
-            goto fail;
+            return -1;
+        if (index_fill(t, ix, new_ix) != 0) {
+            index_free(t, new_ix);
+            return -1;
+        }
+        in = new_ix;
+    }
+    (void)index_find_in(in, key, pos);
+    b = group_block(in, *pos);
+    if (b == NULL || b->free_mask == 0) {
+        nb = block_grown(t, in, b);
+        if (nb == NULL) {
+            if (new_ix != NULL)
+                index_free(t, new_ix);
+            return -1;
+        }
     }
 
-    /* Nothing fails from here on.  A new block is filled, then published
-     * with a release store, so a reader that loads the pointer sees its
-     * contents; the old block is retired (reclamation). */
-    if (chunk != NULL) {
-        if (new_d != NULL) {
-            for (i = 0; i < t->nchunks; i++)
-                atomic_init(&new_d->chunks[i],
-                            atomic_load_explicit(&d->chunks[i], memory_order_relaxed));
-            atomic_init(&new_d->chunks[t->nchunks], chunk);
-            atomic_store_explicit(&t->chunks, new_d->chunks, memory_order_release);
-            atomic_store_explicit(&ix->chunks, new_d->chunks, memory_order_release);
-            retire_dir(t, d, 0);
-        } else {
-            atomic_store_explicit(&d->chunks[t->nchunks], chunk, memory_order_release);
+    /* Nothing fails from here on. */
+    if (nb != NULL) {
+        group_set(in, *pos >> GROUP_SHIFT, nb);
+        if (b != NULL) {
+            if (new_ix != NULL)
+                block_free(t, b); /* never published */
+            else
+                retire_block(t, b);
         }
-        t->nchunks++;
     }
     if (new_ix != NULL) {
-        index_rehash(t, ix, new_ix);
-        atomic_init(&new_ix->chunks, atomic_load_explicit(&t->chunks, memory_order_relaxed));
         atomic_store_explicit(&t->slots, new_ix->slots, memory_order_release);
         retire_index(t, ix);
     }
     return 0;
-
-fail:
-    ctab_free(t, chunk, CHUNK_BYTES);
-    if (new_d != NULL)
-        ctab_free(t, new_d, dir_bytes(new_d));
-    return -1;
 }
 
 static void conn_fresh(struct plsp_conn *c, plsp_gen gen, uint8_t provider)
@@ -1180,8 +1282,6 @@ struct plsp_ctab *plsp_ctab_create(void)
     void *raw = PLSP_CTAB_MALLOC(raw_size);
     struct plsp_ctab *t;
     struct ctab_index *ix;
-    struct ctab_dir *d;
-    ctab_cell *chunk;
     unsigned p, i;
 
     if (raw == NULL)
@@ -1194,11 +1294,8 @@ struct plsp_ctab *plsp_ctab_create(void)
     atomic_init(&t->count, 0);
     atomic_init(&t->memory, raw_size);
     t->next_gen = PLSP_CTAB_FIRST_GEN;
-    t->free_head = FREE_NONE;
-    t->used_records = 1; /* id 0 means "empty slot" */
-    t->nchunks = 0;
     t->pending_indexes = t->waiting_indexes = NULL;
-    t->pending_dirs = t->waiting_dirs = NULL;
+    t->pending_blocks = t->waiting_blocks = NULL;
     t->waiting_unfenced = 0;
     for (p = 0; p < 2; p++)
         for (i = 0; i < READER_STRIPES; i++)
@@ -1209,51 +1306,31 @@ struct plsp_ctab *plsp_ctab_create(void)
     }
     slots_create(t);
 
-    /* The table always has its first chunk: an application that opens and
-     * closes a few sockets never allocates or frees one, and a shrink keeps
-     * it (maybe_shrink), so an emptied table has what a new one has. */
+    /* The smallest index, which is never shrunk: an application that opens
+     * and closes a few sockets keeps its one block. */
     ix = index_new(t, INDEX_MIN_BITS);
-    d = dir_new(t, DIR_MIN_CAP);
-    chunk = ctab_alloc(t, CHUNK_BYTES);
-    if (ix == NULL || d == NULL || chunk == NULL || ctab_lock_init(&t->lock) != 0)
+    if (ix == NULL || ctab_lock_init(&t->lock) != 0)
         goto fail;
-    atomic_init(&d->chunks[0], chunk);
-    atomic_init(&ix->chunks, d->chunks);
-    t->nchunks = 1;
     atomic_init(&t->slots, ix->slots);
-    atomic_init(&t->chunks, d->chunks);
     return t;
 
 fail:
     slots_destroy(t);
     if (ix != NULL)
         PLSP_CTAB_FREE(ix);
-    if (d != NULL)
-        PLSP_CTAB_FREE(d);
-    if (chunk != NULL)
-        PLSP_CTAB_FREE(chunk);
     PLSP_CTAB_FREE(raw);
     return NULL;
 }
 
 void plsp_ctab_destroy(struct plsp_ctab *t)
 {
-    struct ctab_index *ix;
-    struct ctab_dir *d;
-
     if (t == NULL)
         return;
-    d = live_dir(t);
-    d->owned = t->nchunks;
-    d->retired_next = NULL;
-    free_dir_list(t, d);
-    free_dir_list(t, t->pending_dirs);
-    free_dir_list(t, t->waiting_dirs);
-    ix = live_index(t);
-    ix->retired_next = NULL;
-    free_index_list(t, ix);
+    index_free(t, live_index(t));
     free_index_list(t, t->pending_indexes);
     free_index_list(t, t->waiting_indexes);
+    free_block_list(t, t->pending_blocks);
+    free_block_list(t, t->waiting_blocks);
     slots_destroy(t);
     ctab_lock_destroy(&t->lock);
     PLSP_CTAB_FREE(t->raw);
@@ -1266,20 +1343,21 @@ int plsp_ctab_insert(struct plsp_ctab *t, uint64_t key, uint8_t provider)
 
 int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, plsp_gen *gen_out)
 {
-    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
+    struct ctab_index *ix;
+    struct ctab_block *b;
     struct plsp_conn conn;
-    uint32_t pos, id;
     ctab_cell *rec;
+    uint32_t pos;
+    unsigned p;
 
     ctab_lock_acquire(&t->lock);
-    id = index_find(t, lo, hi, &pos);
-    if (id != 0) {
+    if (index_find(t, key, &pos)) {
         /* A reused handle value: whatever was known about it is gone. */
+        ix = live_index(t);
         conn_fresh(&conn, take_gen(t), provider);
-        rec = rec_at(t, id);
         write_begin(t);
-        rec_write_conn(rec, &conn);
-        *birth_at(t, id) = (uint32_t)conn.gen;
+        rec_write_conn(slot_rec(ix, pos), &conn);
+        *slot_birth(ix, pos) = (uint32_t)conn.gen;
         write_end(t);
         settle(t);
         ctab_lock_release(&t->lock);
@@ -1287,28 +1365,22 @@ int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, pl
             *gen_out = conn.gen;
         return 0;
     }
-    if (reserve_one(t) != 0) {
+    if (make_room(t, key, &pos) != 0) {
         ctab_lock_release(&t->lock);
         return -1;
     }
-    /* The index may have grown: find the insert position again. */
-    (void)index_find(t, lo, hi, &pos);
-
-    if (t->free_head != FREE_NONE) {
-        id = t->free_head;
-        t->free_head = (uint32_t)rec_cell(rec_at(t, id), REC_NEXT_FREE);
-    } else {
-        id = (uint32_t)t->used_records++;
-    }
-    rec = rec_at(t, id);
+    ix = live_index(t);
+    b = group_block(ix, pos);
+    p = block_take(b);
+    rec = block_rec(b, p);
     conn_fresh(&conn, take_gen(t), provider);
 
     write_begin(t);
     rec_set_key(rec, key);
     rec_write_conn(rec, &conn);
-    *birth_at(t, id) = (uint32_t)conn.gen;
-    /* Release: a reader that finds the id also finds the record's chunk. */
-    atomic_store_explicit(&live_index(t)->slots[pos], id, memory_order_release);
+    block_births(b)[p] = (uint32_t)conn.gen;
+    /* Release: a reader that finds the position also finds the record. */
+    atomic_store_explicit(&ix->slots[pos], (uint8_t)(p + 1u), memory_order_release);
     write_end(t);
 
     atomic_fetch_add_explicit(&t->count, 1u, memory_order_relaxed);
@@ -1322,18 +1394,16 @@ int plsp_ctab_insert_get(struct plsp_ctab *t, uint64_t key, uint8_t provider, pl
 int plsp_ctab_set_peer(struct plsp_ctab *t, uint64_t key, plsp_gen expected_gen,
                        const void *peer, size_t len)
 {
-    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     struct plsp_conn conn;
-    uint32_t pos, id;
     ctab_cell *rec;
+    uint32_t pos;
     int written = 0;
 
     if (peer == NULL || len == 0 || len > PLSP_PEER_MAX)
         return 0;
     ctab_lock_acquire(&t->lock);
-    id = index_find(t, lo, hi, &pos);
-    if (id != 0) {
-        rec = rec_at(t, id);
+    if (index_find(t, key, &pos)) {
+        rec = slot_rec(live_index(t), pos);
         rec_read_conn(rec, &conn);
         if (expected_gen == PLSP_ANY_GEN || conn.gen == expected_gen) {
             conn.gen = take_gen(t);
@@ -1355,18 +1425,16 @@ int plsp_ctab_set_peer(struct plsp_ctab *t, uint64_t key, plsp_gen expected_gen,
 int plsp_ctab_set_state(struct plsp_ctab *t, uint64_t key, uint8_t state, plsp_gen expected_gen,
                         plsp_gen *gen_out)
 {
-    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     struct plsp_conn conn;
-    uint32_t pos, id;
     ctab_cell *rec;
+    uint32_t pos;
     int written = 0;
 
     if (state != PLSP_PEER_UNKNOWN && state != PLSP_PEER_VOLATILE)
         return 0;
     ctab_lock_acquire(&t->lock);
-    id = index_find(t, lo, hi, &pos);
-    if (id != 0) {
-        rec = rec_at(t, id);
+    if (index_find(t, key, &pos)) {
+        rec = slot_rec(live_index(t), pos);
         rec_read_conn(rec, &conn);
         if (expected_gen == PLSP_ANY_GEN || conn.gen == expected_gen) {
             conn.gen = take_gen(t);
@@ -1396,31 +1464,33 @@ int plsp_ctab_mark_volatile(struct plsp_ctab *t, uint64_t key)
     return plsp_ctab_set_state(t, key, PLSP_PEER_VOLATILE, PLSP_ANY_GEN, NULL);
 }
 
-/* Deletes the record at id (index position pos). Lock held. */
-static void remove_at(struct plsp_ctab *t, uint32_t pos, uint32_t id)
+/* Deletes the record of slot pos.  Its position in the block is free from
+ * then on; the record keeps its memory, and a reader still copying it
+ * retries.  Lock held. */
+static void remove_at(struct plsp_ctab *t, uint32_t pos)
 {
+    struct ctab_index *ix = live_index(t);
+
     write_begin(t);
+    group_block(ix, pos)->free_mask |= (uint64_t)1 << (slot_pos(ix, pos) - 1u);
     index_delete(t, pos);
-    /* The record keeps its memory; a reader still copying it retries. */
-    rec_set_cell(rec_at(t, id), REC_NEXT_FREE, t->free_head);
     write_end(t);
-    t->free_head = id;
     atomic_fetch_sub_explicit(&t->count, 1u, memory_order_relaxed);
 }
 
 int plsp_ctab_remove_if(struct plsp_ctab *t, uint64_t key, plsp_gen gen)
 {
-    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
+    struct ctab_index *ix;
     struct plsp_conn conn;
-    uint32_t pos, id;
+    uint32_t pos;
     int removed = 0;
 
     ctab_lock_acquire(&t->lock);
-    id = index_find(t, lo, hi, &pos);
-    if (id != 0) {
-        rec_read_conn(rec_at(t, id), &conn);
-        if (same_instance(conn.gen, *birth_at(t, id), gen)) {
-            remove_at(t, pos, id);
+    if (index_find(t, key, &pos)) {
+        ix = live_index(t);
+        rec_read_conn(slot_rec(ix, pos), &conn);
+        if (same_instance(conn.gen, *slot_birth(ix, pos), gen)) {
+            remove_at(t, pos);
             removed = 1;
         }
     }
@@ -1431,17 +1501,16 @@ int plsp_ctab_remove_if(struct plsp_ctab *t, uint64_t key, plsp_gen gen)
 
 int plsp_ctab_remove(struct plsp_ctab *t, uint64_t key)
 {
-    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
-    uint32_t pos, id;
+    uint32_t pos;
+    int found;
 
     ctab_lock_acquire(&t->lock);
-    id = index_find(t, lo, hi, &pos);
-    if (id != 0) {
-        remove_at(t, pos, id);
-    }
+    found = index_find(t, key, &pos);
+    if (found)
+        remove_at(t, pos);
     settle(t);
     ctab_lock_release(&t->lock);
-    return id != 0;
+    return found;
 }
 
 /* ---- lookup ------------------------------------------------------------------ */
@@ -1455,35 +1524,41 @@ static CTAB_INLINE int lookup_once(const struct plsp_ctab *t, uint64_t key, uint
 {
     /* seq_cst, not only acquire: ordered after the reader count's increment
      * (reclamation).  On x86 both are a plain load. */
-    const ctab_word *slots = atomic_load_explicit(&t->slots, memory_order_seq_cst);
-    uintptr_t i = key_home(key, index_of(slots)->shift);
+    const ctab_pos *slots = atomic_load_explicit(&t->slots, memory_order_seq_cst);
+    const struct ctab_index *ix = index_of(slots);
+    uintptr_t i = key_home(key, ix->shift);
+    const struct ctab_block *b;
     const ctab_cell *rec;
     unsigned char *o;
     ctab_cell_bits c;
-    uint32_t id;
+    unsigned p;
 
     for (;;) {
-        const ctab_chunk_ptr *chunks;
-
-        /* Acquire: the record and its chunk pointer were written before
+        /* Acquire: the block pointer and the record were written before
          * the slot was. */
-        id = atomic_load_explicit(&slots[i], memory_order_acquire);
-        if (id == 0) {
+        p = atomic_load_explicit(&slots[i], memory_order_acquire);
+        if (p == 0) {
             /* Pairs with write_begin's release fence: if a load above saw
              * a writer's store, this re-read sees its odd seq or later. */
             atomic_thread_fence(memory_order_acquire);
             return atomic_load_explicit(&t->seq, memory_order_relaxed) == s ? 0 : -1;
         }
-        /* The index's own directory (struct ctab_index), loaded after the
-         * slot: it covers the id. */
-        chunks = atomic_load_explicit(&index_of(slots)->chunks, memory_order_seq_cst);
-        rec = atomic_load_explicit(&chunks[id >> CHUNK_SHIFT], memory_order_relaxed) +
-              (uintptr_t)(id & CHUNK_MASK) * REC_CELLS;
+        /* The group's block, loaded after the slot: the position is inside
+         * it, however a writer races this lookup.  The slot's store of p
+         * came after the store of a block with room for p (make_room,
+         * move_record); the acquire load of the slot orders this load
+         * after that store, so it reads that block or a later one of the
+         * same index, and blocks only grow.  (Retired ones stay until no
+         * lookup can be in them: reclamation.)  The group array, 8 bytes
+         * per 64 slots, stays in the caches: the record is the lookup's one
+         * load from memory. */
+        b = atomic_load_explicit(&ix->groups[i >> GROUP_SHIFT], memory_order_acquire);
+        rec = (const ctab_cell *)b->recs + (uintptr_t)(p - 1u) * REC_CELLS;
         /* One 64-bit compare: fewer live registers than two halves. */
         if (rec_key(rec) == key)
             break;
         PLSP_CTAB_RACE_POINT();
-        i = (i + 1u) & index_of(slots)->mask;
+        i = (i + 1u) & ix->mask;
         /* On wrapping to slot 0, make sure no writer has been at work: a
          * reader racing many writes could otherwise see nothing but full
          * slots, forever.  With seq unchanged the index is as it was at s,

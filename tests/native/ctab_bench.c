@@ -9,8 +9,8 @@
  * AF_INET6-sized peer), LOOKUPS successful lookups per round in a random
  * order (shuffled passes over all N keys), ROUNDS rounds, the median round's
  * nanoseconds per lookup.  bytes_per_entry: plsp_ctab_memory() / count at
- * 1,000,000 such entries (every allocation the table made, retired index
- * and directory blocks included).
+ * 1,000,000 such entries (every allocation the table made, retired indexes
+ * and blocks included).
  */
 #define _POSIX_C_SOURCE 200809L
 

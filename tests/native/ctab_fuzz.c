@@ -9,7 +9,7 @@
  * plain-array model.  The
  * key space mixes keys that fold to the same 32 bits (long probe clusters,
  * backward shifts across them) with a wider range of handle-like keys (the
- * index, the chunks and the directory grow).
+ * index and its groups' blocks grow).
  *
  * Built with the counting, failure-injecting allocator
  * (tests/unit/ctab_test_alloc.c), so memory accounting and leaks are checked
