@@ -18,13 +18,12 @@
  * loads (12 loads and 6 stores of one cache line, 30 additions): an
  * optimistic stand-in, as the table's own instructions wait on each other.
  */
-#define _POSIX_C_SOURCE 200809L
+#include "../native/bench_time.h" /* first: it sets _POSIX_C_SOURCE */
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define ROUNDS 7
 #define LOOKUPS 2000000u
@@ -39,33 +38,6 @@
 #define STAND_IN LOAD2 LOAD2 LOAD2 LOAD2 LOAD2 LOAD2 STORE2 STORE2 STORE2 \
     ADD4 ADD4 ADD4 ADD4 ADD4 ADD4 ADD4 "add $1, %%r8\n\tadd $1, %%r9\n\t"
 #endif
-
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double now_ns(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
-        perror("clock_gettime");
-        exit(1);
-    }
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Median ns per lookup over ROUNDS rounds of LOOKUPS lookups among n
  * records, or a negative value when out of memory. */
@@ -89,14 +61,14 @@ static double floor_ns(size_t n)
         for (i = 0; i < len; i++)
             keys[base + i] = (uint32_t)i;
         for (i = len - 1; i > 0; i--) {
-            size_t j = (size_t)(rng_next() % (i + 1));
+            size_t j = (size_t)(bench_rng_next() % (i + 1));
             uint32_t t = keys[base + i];
             keys[base + i] = keys[base + j];
             keys[base + j] = t;
         }
     }
     for (r = 0; r < ROUNDS; r++) {
-        double start = now_ns();
+        double start = bench_now_ns();
         for (i = 0; i < LOOKUPS; i++) {
             uint64_t out[PAYLOAD / 8];
             memcpy(out, records + (size_t)keys[i] * RECORD + 8, sizeof(out));
@@ -105,14 +77,14 @@ static double floor_ns(size_t n)
             check += out[1];
             __asm__ volatile(STAND_IN : "+r"(check) : "r"(hot) : "r8", "r9", "r10", "r11", "memory");
         }
-        samples[r] = (now_ns() - start) / LOOKUPS;
+        samples[r] = (bench_now_ns() - start) / LOOKUPS;
     }
     /* Keeps the copies observable, so the compiler cannot drop them. */
     if (check == 0xdeadbeef)
         fprintf(stderr, "lookupfloor: unlikely checksum\n");
     free(records);
     free(keys);
-    qsort(samples, ROUNDS, sizeof(samples[0]), cmp_double);
+    qsort(samples, ROUNDS, sizeof(samples[0]), bench_cmp_double);
     return samples[ROUNDS / 2];
 }
 

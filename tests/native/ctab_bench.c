@@ -12,13 +12,12 @@
  * 1,000,000 such entries (every allocation the table made, retired indexes
  * and blocks included).
  */
-#define _POSIX_C_SOURCE 200809L
+#include "bench_time.h" /* first: it sets _POSIX_C_SOURCE */
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "conntable.h"
 
@@ -27,36 +26,9 @@
 #define BIG 1000000u
 #define SMALL 1000u
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static uint64_t key_of(size_t i)
 {
     return 0x100u + 4u * (uint64_t)i;
-}
-
-static double now_ns(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
-        perror("clock_gettime");
-        exit(1);
-    }
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static struct plsp_ctab *build(size_t n)
@@ -93,7 +65,7 @@ static uint64_t *lookup_order(size_t n)
             keys[base + i] = key_of(i);
         for (i = len - 1; i > 0; i--) {
             uint64_t tmp;
-            j = (size_t)(rng_next() % (i + 1));
+            j = (size_t)(bench_rng_next() % (i + 1));
             tmp = keys[base + i];
             keys[base + i] = keys[base + j];
             keys[base + j] = tmp;
@@ -112,12 +84,12 @@ static double measure(const struct plsp_ctab *t, const uint64_t *keys)
 
     for (r = 0; r < ROUNDS; r++) {
         found = 0;
-        start = now_ns();
+        start = bench_now_ns();
         for (i = 0; i < LOOKUPS; i++) {
             found += (size_t)plsp_ctab_lookup(t, keys[i], &conn);
             check += conn.peer[1];
         }
-        samples[r] = (now_ns() - start) / LOOKUPS;
+        samples[r] = (bench_now_ns() - start) / LOOKUPS;
         if (found != LOOKUPS) {
             fprintf(stderr, "ctab_bench: %zu of %u lookups found their key\n", found, LOOKUPS);
             return -1.0;
@@ -126,7 +98,7 @@ static double measure(const struct plsp_ctab *t, const uint64_t *keys)
     /* Keeps the copies observable, so the compiler cannot drop them. */
     if (check == 0xdeadbeef)
         fprintf(stderr, "ctab_bench: unlikely checksum\n");
-    qsort(samples, ROUNDS, sizeof(samples[0]), cmp_double);
+    qsort(samples, ROUNDS, sizeof(samples[0]), bench_cmp_double);
     return samples[ROUNDS / 2];
 }
 
