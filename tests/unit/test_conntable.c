@@ -796,7 +796,8 @@ static void test_remove_never_allocates(void **state)
 }
 
 /* Keys whose 64 bits fold to the same 32 (hi ^ lo constant) share a home
- * slot under the current hash; whatever the hash, they must all work. */
+ * slot under the 32-bit targets' hash (which folds the key first); whatever
+ * the hash, they must all work. */
 static void test_colliding_keys(void **state)
 {
     size_t live = ctab_test_live_bytes();
@@ -814,6 +815,41 @@ static void test_colliding_keys(void **state)
         expect_keyed_record(t, keys[i], "colliding");
     shuffle(&r, keys, 200);
     remove_and_check(t, keys, 200, 1, "colliding, random order");
+    destroy_table(t, live);
+}
+
+/* Keys that all share one home slot, at every index size: k = j * A^-1
+ * (mod 2^64), A the 64-bit table's Fibonacci multiplier, so k * A = j, whose
+ * top bits are 0.  One cluster from slot 0 that spans many groups: probes
+ * run through it, a growth rebuilds an index whose other groups stay empty,
+ * and backward shift moves records from group to group all along it. */
+#define SHARED_HOME_KEYS 600u
+
+static void test_keys_sharing_one_home(void **state)
+{
+    const uint64_t a = UINT64_C(0x9E3779B97F4A7C15);
+    size_t live = ctab_test_live_bytes();
+    struct plsp_ctab *t = create_table();
+    struct rng r = {7};
+    uint64_t inv = a, keys[SHARED_HOME_KEYS];
+    size_t i, round;
+
+    (void)state;
+    for (i = 0; i < 6; i++) /* Newton: each step doubles the correct bits */
+        inv *= 2u - a * inv;
+    assert_true(a * inv == 1u);
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < SHARED_HOME_KEYS; i++) {
+            keys[i] = (uint64_t)(i + 1u) * inv;
+            insert_keyed(t, keys[i]);
+        }
+        for (i = 0; i < SHARED_HOME_KEYS; i++)
+            expect_keyed_record(t, keys[i], "sharing one home");
+        expect_absent(t, (uint64_t)(SHARED_HOME_KEYS + 1u) * inv, "never inserted, same home");
+        shuffle(&r, keys, SHARED_HOME_KEYS);
+        remove_and_check(t, keys, SHARED_HOME_KEYS, 50, "sharing one home, random order");
+        expect_memory_matches(t, live, "sharing one home, emptied");
+    }
     destroy_table(t, live);
 }
 
@@ -2479,6 +2515,7 @@ int main(void)
         cmocka_unit_test(test_remove_random_small),
         cmocka_unit_test(test_remove_random_large),
         cmocka_unit_test(test_remove_never_allocates),
+        cmocka_unit_test(test_keys_sharing_one_home),
         cmocka_unit_test(test_colliding_keys),
         cmocka_unit_test(test_memory_accounting),
         cmocka_unit_test(test_memory_per_entry_1m),
