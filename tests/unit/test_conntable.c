@@ -732,10 +732,19 @@ static void test_remove_random_large(void **state)
     if (plsp_ctab_memory(t) >= mem_full / 16)
         fail_msg("emptied: %u bytes, full: %u", (unsigned)plsp_ctab_memory(t), (unsigned)mem_full);
     expect_memory_matches(t, live, "emptied");
-    /* Refilled: the same again. */
+    /* Refilled (in another order): the same again, but for the blocks'
+     * spare room, which depends on the order, and the replaced blocks that
+     * wait for a batch (at most 1/16 of the memory: conntable.c,
+     * BLOCK_BATCH). */
     for (i = 0; i < LARGE_REMOVE; i++)
         insert_keyed(t, keys[i]);
-    assert_int_equal(plsp_ctab_memory(t), mem_full);
+    print_message("full: %u bytes, refilled: %u\n", (unsigned)mem_full,
+                  (unsigned)plsp_ctab_memory(t));
+    if (plsp_ctab_memory(t) > mem_full + mem_full / 16 ||
+        plsp_ctab_memory(t) < mem_full - mem_full / 16)
+        fail_msg("refilled: %u bytes, full before: %u", (unsigned)plsp_ctab_memory(t),
+                 (unsigned)mem_full);
+    expect_memory_matches(t, live, "refilled");
     for (i = 0; i < LARGE_REMOVE; i++)
         expect_keyed_record(t, keys[i], "refilled");
     free(keys);
@@ -859,16 +868,21 @@ static void test_memory_accounting(void **state)
 {
     size_t live = ctab_test_live_bytes();
     struct plsp_ctab *t = create_table();
-    size_t i, prev = plsp_ctab_memory(t), now;
+    size_t i, empty = plsp_ctab_memory(t), now;
 
     (void)state;
     expect_memory_matches(t, live, "empty");
     for (i = 0; i < 5000; i++) {
         insert_keyed(t, handle_key(i));
         now = plsp_ctab_memory(t);
-        if (now < prev)
-            fail_msg("insert %u: memory went down from %u to %u", (unsigned)i, (unsigned)prev,
-                     (unsigned)now);
+        /* At most 128 bytes per record on top of the empty table, and a
+         * block's worth: an index at most 3/4 empty (4 bytes per record),
+         * 8 bytes per 64 slots, a block per group with at most 3 spare
+         * records, the blocks replaced on the way that wait for a batch
+         * (1/16 of the memory), and the index a growth replaced. */
+        if (now > empty + 128u * (i + 1) + 1024u)
+            fail_msg("insert %u: %u bytes, empty table %u", (unsigned)i, (unsigned)now,
+                     (unsigned)empty);
         if (now != ctab_test_live_bytes() - live)
             fail_msg("insert %u: plsp_ctab_memory says %u, the allocator has %u", (unsigned)i,
                      (unsigned)now, (unsigned)(ctab_test_live_bytes() - live));
@@ -876,7 +890,6 @@ static void test_memory_accounting(void **state)
         if (now < (i + 1) * 44)
             fail_msg("insert %u: %u bytes cannot hold %u records", (unsigned)i, (unsigned)now,
                      (unsigned)(i + 1));
-        prev = now;
     }
     for (i = 0; i < 5000; i += 2)
         assert_int_equal(plsp_ctab_remove(t, handle_key(i)), 1);
