@@ -83,6 +83,12 @@ int ctab_test_fail_pending(void)
 }
 
 static atomic_int fail_protect;
+static atomic_size_t protect_calls;
+
+size_t ctab_test_protect_calls(void)
+{
+    return atomic_load(&protect_calls);
+}
 
 void ctab_test_fail_protect(int fail)
 {
@@ -91,6 +97,7 @@ void ctab_test_fail_protect(int fail)
 
 int ctab_test_page_protect(void *page, size_t size, int writable)
 {
+    atomic_fetch_add(&protect_calls, 1);
     if (atomic_load(&fail_protect))
         return -1;
 #ifdef _WIN32

@@ -37,6 +37,8 @@ void ctab_test_race_point(void);
  * ctab_test_fail_protect(1) is in force. */
 int ctab_test_page_protect(void *page, size_t size, int writable);
 void ctab_test_fail_protect(int fail);
+/* Protection changes asked for so far (a barrier asks for two). */
+size_t ctab_test_protect_calls(void);
 
 /* Gives the CPU away (SwitchToThread / sched_yield). */
 void ctab_test_yield(void);
