@@ -212,7 +212,8 @@ report() {
 # Wine's suite has races of its own: two direct runs differ by a location or
 # two. A run with a failure the gate would count (base_only failing where
 # direct never did, peerlsp where base_only never did) is repeated, up to
-# three runs in all, and only what fails in every run counts.
+# three runs in all, and only what fails in every run counts; so is a
+# direct or base_only run that did not finish (report.py).
 repeat_runs() {
   local round wanted mode t attempt
   for round in 1 2 3 4; do

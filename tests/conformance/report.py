@@ -15,6 +15,8 @@ import sys
 
 MODES = ("direct", "base_only", "peerlsp")
 ROUTED = ("base_only", "peerlsp")
+# The runs without peerlsp: the baselines peerlsp is compared with.
+BASELINES = ("direct", "base_only")
 MAX_KNOWN_GAPS = 20
 MIN_CHECK_RATIO = 0.99
 
@@ -127,9 +129,12 @@ def read_attempt(run_dir, test, mode, attempt):
 
 def read_file_run(run_dir, test, mode):
     """Every run of one test file in one mode. A run is repeated (TEST.2.*,
-    TEST.3.*) only when it failed a check that the gate would hold against
-    it; "failures" are then the locations that failed in every run
-    (confirmed), "failures_seen" those that failed in any."""
+    TEST.3.*) when it failed a check that the gate would hold against it;
+    "failures" are then the locations that failed in every run
+    (confirmed), "failures_seen" those that failed in any. A baseline run
+    (no peerlsp in it) that did not finish is repeated too: once one of its
+    attempts finished, those that did not are listed in
+    "incomplete_attempts" and no longer hold the gate."""
     attempts = [read_attempt(run_dir, test, mode, 1)]
     while True:
         n = len(attempts) + 1
@@ -137,11 +142,18 @@ def read_file_run(run_dir, test, mode):
         if not (os.path.exists(stem + ".out") or os.path.exists(stem + ".note")):
             break
         attempts.append(read_attempt(run_dir, test, mode, n))
+    incomplete = []
+    if mode in BASELINES and any(a["status"] == "ok" for a in attempts):
+        incomplete = [f"attempt {i + 1}: {a['status']}" for i, a in enumerate(attempts)
+                      if a["status"].startswith("incomplete")]
+        attempts = [a for a in attempts if not a["status"].startswith("incomplete")]
     result = dict(attempts[0])
+    if incomplete:
+        result["incomplete_attempts"] = incomplete
     finished = [a for a in attempts if a["status"] == "ok"] or attempts[:1]
     result["failures"] = set.intersection(*(a["failures"] for a in finished))
     result["failures_seen"] = set.union(*(a["failures"] for a in attempts))
-    result["attempts"] = len(attempts)
+    result["attempts"] = len(attempts) + len(incomplete)
     if len(attempts) > 1:
         result["attempt_failures"] = [sort_locations(a["failures"]) for a in attempts]
         result["seconds"] = sum(a.get("seconds") or 0 for a in attempts)
@@ -263,6 +275,11 @@ def gate(runs, known, docs_text, races):
     if stale and base["status"] == "ok" and direct["status"] == "ok":
         notes.append("listed host gaps that did not show this time (fixed, or timing): "
                      + ", ".join(sort_locations(stale)))
+    for mode in BASELINES:
+        for test, f in runs[mode]["files"].items():
+            if f.get("incomplete_attempts"):
+                notes.append(f"{mode} {test}: a run that did not finish, repeated: "
+                             + "; ".join(f["incomplete_attempts"]))
     for mode in ROUTED:
         seen = runs[mode]["failures"] & set(races)
         if seen:
@@ -276,10 +293,16 @@ def repeats_wanted(run_dir, tests, known, races, max_attempts):
     failure that direct never had and that is not a listed host gap, a
     peerlsp failure that base_only never had. Wine's suite has races of its
     own (direct runs differ from each other by a location or two); such a
-    failure is only counted if it happens again."""
+    failure is only counted if it happens again. And baseline runs (no
+    peerlsp in them) that did not finish."""
     wanted = []
     for t in tests:
         f = {mode: read_file_run(run_dir, t, mode) for mode in MODES}
+        unfinished = [m for m in BASELINES if f[m]["status"].startswith("incomplete")
+                      and f[m]["attempts"] < max_attempts]
+        if unfinished:
+            wanted += [f"{m} {t}" for m in unfinished]
+            continue
         if any(f[m]["status"] != "ok" for m in MODES):
             continue
         if f["base_only"]["attempts"] < max_attempts and \

@@ -202,6 +202,31 @@ class ReportTest(unittest.TestCase):
         self.assert_gate_fails("exit code 126: peerlsp-run: WSAFoo is not supported")
         self.assert_gate_fails("Unhandled page fault")
 
+    def test_incomplete_baseline_run_repeated(self):
+        """A run without peerlsp that ends with no summary line says nothing
+        about peerlsp (seen once: protocol through --base-only, exit code 1,
+        no output): it is run again, and the attempt stays on record. A
+        peerlsp run that does not finish is never repeated away."""
+        self.runs.all_good()
+        self.runs.put("base_only", "protocol", "", rc=1)
+        self.assertEqual(self.repeats_wanted(), ["base_only protocol"])
+        self.assert_gate_fails("base_only run: protocol: incomplete: exit code 1, no summary line")
+        self.runs.put("base_only", "protocol", PROTOCOL_OK, stats_obj=stats(0, 0), attempt=2)
+        self.assertEqual(self.repeats_wanted(), [])
+        rc, doc, err = self.report()
+        self.assertEqual(rc, 0, err)
+        f = doc["runs"]["base_only"]["files"]["protocol"]
+        self.assertEqual(f["attempts"], 2)
+        self.assertEqual(f["checks"], 7011)
+        self.assertEqual(len(f["incomplete_attempts"]), 1)
+        self.assertIn("exit code 1, no summary line", f["incomplete_attempts"][0])
+        self.assertIn("base_only protocol: a run that did not finish, repeated",
+                      " ".join(doc["gate"]["notes"]))
+        # The same through peerlsp: no repeat, the gate fails.
+        self.runs.put("peerlsp", "protocol", "", rc=1)
+        self.assertEqual(self.repeats_wanted(), [])
+        self.assert_gate_fails("peerlsp run: protocol: incomplete: exit code 1")
+
     def test_race_repeated_and_not_counted(self):
         """A failure only one run has is run again; it counts only if it
         fails in every run of that mode."""
