@@ -47,7 +47,8 @@
  * process-wide barrier, ctab_barrier); it frees the blocks once no slot
  * holds an older epoch.  The lookup thus pays no locked instruction; the
  * writer pays the barrier, once per batch of retired blocks (an index's
- * growth or shrink, a block's growth; not ordinary writes).  A lookup that finds no slot (all taken,
+ * growth or shrink, or enough blocks replaced by larger ones; not ordinary
+ * writes).  A lookup that finds no slot (all taken,
  * or the OS refused what slots need) counts itself in one of
  * 2 x READER_STRIPES counters instead (the stripe chosen by the thread's
  * stack address; the pair by the epoch's parity): a block is freed only
@@ -1045,7 +1046,8 @@ static void reclaim_step(struct plsp_ctab *t)
 }
 
 /* At the end of every write: two steps, so that with no lookup running
- * everything retired is freed at once. */
+ * everything retired is freed at once (replaced blocks once they make a
+ * batch). */
 static void reclaim(struct plsp_ctab *t)
 {
     reclaim_step(t);
