@@ -305,3 +305,11 @@ int ctlt_same_but_ids(struct simcat *a, struct simcat *b)
     }
     return 1;
 }
+
+void ctlt_rec_collect(void *ctx, const struct ctl_app_record *r)
+{
+    struct ctlt_rec_list *l = ctx;
+    if (l->n < 4)
+        l->r[l->n] = *r;
+    l->n++;
+}

@@ -87,4 +87,12 @@ int ctlt_run_targets(struct ctl_target *t, int n,
                      int (*fn)(struct ctl_target *, int, const struct ctl_options *),
                      const struct ctl_options *o);
 
+/* What an enumeration of app records reports: how many, the first four
+ * kept.  ctlt_rec_collect is its callback (ctx: a zeroed ctlt_rec_list). */
+struct ctlt_rec_list {
+    int n;
+    struct ctl_app_record r[4];
+};
+void ctlt_rec_collect(void *ctx, const struct ctl_app_record *r);
+
 #endif

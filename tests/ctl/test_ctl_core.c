@@ -888,19 +888,6 @@ static void test_exclude_unconfirmed(void **state)
 }
 
 /* The registry record, pointed at HKCU for the test. */
-struct rec_list {
-    int n;
-    struct ctl_app_record r[4];
-};
-
-static void rec_cb(void *ctx, const struct ctl_app_record *r)
-{
-    struct rec_list *l = ctx;
-    if (l->n < 4)
-        l->r[l->n] = *r;
-    l->n++;
-}
-
 static void test_registry_records(void **state)
 {
     (void)state;
@@ -910,9 +897,9 @@ static void test_registry_records(void **state)
     ctl_records_subkey = L"Software\\peerlsp-test\\Exclusions";
     RegDeleteKeyW(HKEY_CURRENT_USER, ctl_records_subkey);
 
-    struct rec_list l;
+    struct ctlt_rec_list l;
     memset(&l, 0, sizeof l);
-    assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), 0);
+    assert_int_equal(ctl_records_registry_enum(NULL, ctlt_rec_collect, &l), 0);
     assert_int_equal(l.n, 0);
     struct ctl_app_record r;
     memset(&r, 0, sizeof r);
@@ -923,7 +910,7 @@ static void test_registry_records(void **state)
     wcscpy(r.args, L"-k netsvcs");
     r.permitted = 0x2;
     assert_int_equal(ctl_records_registry_put(NULL, &r), 0);
-    assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), 0);
+    assert_int_equal(ctl_records_registry_enum(NULL, ctlt_rec_collect, &l), 0);
     assert_int_equal(l.n, 2);
     int with_args = wcscmp(l.r[0].args, L"") ? 0 : 1;
     if (wcscmp(l.r[with_args].args, L"-k netsvcs") || wcscmp(l.r[with_args].app, wsl) ||
@@ -935,12 +922,12 @@ static void test_registry_records(void **state)
     assert_int_equal(ctl_records_registry_del(NULL, wsl, L"-k netsvcs"), 0);
     assert_int_equal(ctl_records_registry_del(NULL, wsl, L"-k netsvcs"), 0); /* gone: fine */
     memset(&l, 0, sizeof l);
-    assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), 0);
+    assert_int_equal(ctl_records_registry_enum(NULL, ctlt_rec_collect, &l), 0);
     assert_int_equal(l.n, 1);
     assert_int_equal(l.r[0].args[0], 0);
     assert_int_equal(ctl_records_registry_del(NULL, wsl, NULL), 0);
     memset(&l, 0, sizeof l);
-    assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), 0);
+    assert_int_equal(ctl_records_registry_enum(NULL, ctlt_rec_collect, &l), 0);
     assert_int_equal(l.n, 0);
     /* uninstall --purge takes the product's whole key away (issue 11,
      * item 11): the Exclusions key, its parent and what else it holds. */

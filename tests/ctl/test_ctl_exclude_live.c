@@ -683,19 +683,6 @@ static void test_purge_failures(void **state)
 
 /* ---- the registry record itself -------------------------------------------- */
 
-struct rec_list {
-    int n;
-    struct ctl_app_record r[4];
-};
-
-static void rec_cb(void *ctx, const struct ctl_app_record *r)
-{
-    struct rec_list *l = ctx;
-    if (l->n < 4)
-        l->r[l->n] = *r;
-    l->n++;
-}
-
 static void test_records_foreign_values(void **state)
 {
     (void)state;
@@ -730,16 +717,16 @@ static void test_records_foreign_values(void **state)
     assert_int_equal(RegSetValueExW(k, long_name, 0, REG_SZ, (const BYTE *)good, sizeof good), 0);
     RegCloseKey(k);
 
-    struct rec_list l;
+    struct ctlt_rec_list l;
     memset(&l, 0, sizeof l);
-    assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), 0);
+    assert_int_equal(ctl_records_registry_enum(NULL, ctlt_rec_collect, &l), 0);
     if (l.n != 1 || wcscmp(l.r[0].app, L"C:\\ok.exe") || l.r[0].permitted != PEERLSP_OUT)
         fail_msg("%d records, the first \"%ls\" 0x%08lx; expected only C:\\ok.exe", l.n,
                  l.n ? l.r[0].app : L"", l.n ? (unsigned long)l.r[0].permitted : 0ul);
 
     /* A root that is not a key: each call says the registry's error. */
     set_records(BAD_ROOT, records_key);
-    assert_int_equal(ctl_records_registry_enum(NULL, rec_cb, &l), ERROR_INVALID_HANDLE);
+    assert_int_equal(ctl_records_registry_enum(NULL, ctlt_rec_collect, &l), ERROR_INVALID_HANDLE);
     assert_int_equal(ctl_records_registry_put(NULL, &r), ERROR_INVALID_HANDLE);
     assert_int_equal(ctl_records_registry_del(NULL, L"C:\\ok.exe", NULL), ERROR_INVALID_HANDLE);
     assert_int_equal(ctl_records_registry_purge(), ERROR_INVALID_HANDLE);
