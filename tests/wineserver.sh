@@ -1,5 +1,6 @@
 #!/bin/sh
-# CTest fixture (tests/CMakeLists.txt): one wineserver for the whole run.
+# CTest fixture (tests/CMakeLists.txt): one wineserver for the whole run;
+# tests/conformance/conformance.sh starts and stops one around each run.
 #
 #   wineserver.sh start   kill whatever server serves $WINEPREFIX, start a
 #                         persistent one and Wine's own processes

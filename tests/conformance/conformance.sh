@@ -186,6 +186,14 @@ run_one() {
     return 0
   fi
   say "$t $mode${3:+ (run $attempt)} ..."
+  # A server of its own for each run, up with Wine's own processes
+  # (services.exe, winedevice.exe ...) before the run starts, and killed
+  # with whatever the run left after it (tests/wineserver.sh, as for the
+  # CTest tests).  When the run's first program had to start them, it met
+  # the server and those processes as they came up: twice on 2026-12-06 a
+  # run's program did not start (exit code 1 with no output; CreateProcess
+  # failing with ERROR_INTERNAL_ERROR in peerlsp-run).
+  sh "$top/tests/wineserver.sh" start || die "cannot start a wineserver for the run"
   local start rc=0
   start=$(date +%s)
   # The tests write files and sockets relative to the current directory.
@@ -194,10 +202,8 @@ run_one() {
   echo "$rc" >"$dir/$s.rc"
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     echo "hung: stopped after $run_timeout s" >"$dir/$s.note"
-    # What the killed loader left behind in this prefix (only ours).
-    wineserver -k 2>/dev/null || true
   fi
-  wineserver -w 2>/dev/null || true
+  sh "$top/tests/wineserver.sh" stop
   say "$t $mode${3:+ (run $attempt)}: exit $rc, $(cat "$dir/$s.secs") s"
 }
 
@@ -212,8 +218,8 @@ report() {
 # Wine's suite has races of its own: two direct runs differ by a location or
 # two. A run with a failure the gate would count (base_only failing where
 # direct never did, peerlsp where base_only never did) is repeated, up to
-# three runs in all, and only what fails in every run counts; so is a
-# direct or base_only run that did not finish (report.py).
+# three runs in all, and only what fails in every run counts; so is a run
+# that did not finish by no doing of peerlsp (report.py).
 repeat_runs() {
   local round wanted mode t attempt
   for round in 1 2 3 4; do

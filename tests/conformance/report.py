@@ -127,14 +127,24 @@ def read_attempt(run_dir, test, mode, attempt):
     return result
 
 
+def not_finished_by_chance(mode, status):
+    """An attempt that may be run again and then set aside: a baseline run
+    (no peerlsp in it) that did not finish, or a routed one whose program
+    peerlsp-run could not start (exit code 125: peerlsp.dll never ran)."""
+    if not status.startswith("incomplete"):
+        return False
+    return mode in BASELINES or status.startswith("incomplete: exit code 125:")
+
+
 def read_file_run(run_dir, test, mode):
     """Every run of one test file in one mode. A run is repeated (TEST.2.*,
     TEST.3.*) when it failed a check that the gate would hold against it;
     "failures" are then the locations that failed in every run
     (confirmed), "failures_seen" those that failed in any. A baseline run
-    (no peerlsp in it) that did not finish is repeated too: once one of its
-    attempts finished, those that did not are listed in
-    "incomplete_attempts" and no longer hold the gate."""
+    (no peerlsp in it) that did not finish is repeated too, and so is a run
+    whose program peerlsp-run could not start: once one of its attempts
+    finished, those are listed in "incomplete_attempts" and no longer hold
+    the gate."""
     attempts = [read_attempt(run_dir, test, mode, 1)]
     while True:
         n = len(attempts) + 1
@@ -143,10 +153,10 @@ def read_file_run(run_dir, test, mode):
             break
         attempts.append(read_attempt(run_dir, test, mode, n))
     incomplete = []
-    if mode in BASELINES and any(a["status"] == "ok" for a in attempts):
+    if any(a["status"] == "ok" for a in attempts):
         incomplete = [f"attempt {i + 1}: {a['status']}" for i, a in enumerate(attempts)
-                      if a["status"].startswith("incomplete")]
-        attempts = [a for a in attempts if not a["status"].startswith("incomplete")]
+                      if not_finished_by_chance(mode, a["status"])]
+        attempts = [a for a in attempts if not not_finished_by_chance(mode, a["status"])]
     result = dict(attempts[0])
     if incomplete:
         result["incomplete_attempts"] = incomplete
@@ -275,7 +285,7 @@ def gate(runs, known, docs_text, races):
     if stale and base["status"] == "ok" and direct["status"] == "ok":
         notes.append("listed host gaps that did not show this time (fixed, or timing): "
                      + ", ".join(sort_locations(stale)))
-    for mode in BASELINES:
+    for mode in MODES:
         for test, f in runs[mode]["files"].items():
             if f.get("incomplete_attempts"):
                 notes.append(f"{mode} {test}: a run that did not finish, repeated: "
@@ -298,7 +308,7 @@ def repeats_wanted(run_dir, tests, known, races, max_attempts):
     wanted = []
     for t in tests:
         f = {mode: read_file_run(run_dir, t, mode) for mode in MODES}
-        unfinished = [m for m in BASELINES if f[m]["status"].startswith("incomplete")
+        unfinished = [m for m in MODES if not_finished_by_chance(m, f[m]["status"])
                       and f[m]["attempts"] < max_attempts]
         if unfinished:
             wanted += [f"{m} {t}" for m in unfinished]

@@ -227,6 +227,24 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(self.repeats_wanted(), [])
         self.assert_gate_fails("peerlsp run: protocol: incomplete: exit code 1")
 
+    def test_program_not_started_repeated(self):
+        """peerlsp-run could not start the program (exit code 125, seen
+        once: CreateProcess failing with ERROR_INTERNAL_ERROR): peerlsp.dll
+        never ran, so the run is repeated in any mode, and kept on record."""
+        self.runs.all_good()
+        self.runs.put("peerlsp", "sock", "", rc=125,
+                      err="peerlsp-run: starting the program failed (error 1359)\n")
+        self.assertEqual(self.repeats_wanted(), ["peerlsp sock"])
+        self.assert_gate_fails("exit code 125: peerlsp-run: starting the program failed")
+        self.runs.put("peerlsp", "sock", SOCK_OK.format(checks=2672960), rc=2,
+                      stats_obj=stats(), attempt=2)
+        self.assertEqual(self.repeats_wanted(), [])
+        rc, doc, err = self.report()
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(doc["runs"]["peerlsp"]["files"]["sock"]["attempts"], 2)
+        self.assertIn("peerlsp sock: a run that did not finish, repeated",
+                      " ".join(doc["gate"]["notes"]))
+
     def test_race_repeated_and_not_counted(self):
         """A failure only one run has is run again; it counts only if it
         fails in every run of that mode."""
