@@ -1198,6 +1198,29 @@ static void slot_thread_main(void *arg)
         ctab_test_yield();
 }
 
+/* Starts n threads that look up in t and then stay until *go, and waits
+ * until all of them have looked up (*arrived, set to 0 first). */
+static void start_slot_holders(struct plsp_ctab *t, struct slot_thread *st, struct thread *th,
+                               size_t n, atomic_int *arrived, atomic_int *go)
+{
+    size_t i;
+
+    atomic_store(arrived, 0);
+    atomic_store(go, 0);
+    for (i = 0; i < n; i++) {
+        memset(&st[i], 0, sizeof st[i]);
+        st[i].t = t;
+        st[i].arrived = arrived;
+        st[i].go = go;
+        th[i].fn = slot_thread_main;
+        th[i].arg = &st[i];
+        if (thread_start(&th[i]) != 0)
+            fail_msg("could not start slot holder %u", (unsigned)i);
+    }
+    while (atomic_load(arrived) != (int)n)
+        ctab_test_yield();
+}
+
 static size_t min_size(size_t a, size_t b)
 {
     return a < b ? a : b;
@@ -1239,17 +1262,7 @@ static void test_reader_slots_follow_threads(void **state)
 
     /* Several at once: one each, as far as they go; the others count
      * themselves, and all of them find the record. */
-    for (i = 0; i < SLOT_THREADS; i++) {
-        st[i].t = t;
-        st[i].arrived = &arrived;
-        st[i].go = &go;
-        th[i].fn = slot_thread_main;
-        th[i].arg = &st[i];
-        if (thread_start(&th[i]) != 0)
-            fail_msg("could not start thread %u", (unsigned)i);
-    }
-    while (atomic_load(&arrived) != (int)SLOT_THREADS)
-        ctab_test_yield();
+    start_slot_holders(t, st, th, SLOT_THREADS, &arrived, &go);
     assert_int_equal(plsp_ctab_reader_slots(t), min_size(1 + SLOT_THREADS, TEST_READER_SLOTS));
     atomic_store(&go, 1);
     for (i = 0; i < SLOT_THREADS; i++) {
@@ -1411,20 +1424,7 @@ static void test_reader_keeps_retired_index(void **state)
      * parked reader counts itself. */
     for (r = 0; r < (TEST_READER_SLOTS <= 8 ? 2u : 1u); r++) {
         holders = r == 0 ? 0 : TEST_READER_SLOTS;
-        atomic_store(&arrived, 0);
-        atomic_store(&go, 0);
-        for (i = 0; i < holders; i++) {
-            memset(&st[i], 0, sizeof st[i]);
-            st[i].t = t;
-            st[i].arrived = &arrived;
-            st[i].go = &go;
-            hth[i].fn = slot_thread_main;
-            hth[i].arg = &st[i];
-            if (thread_start(&hth[i]) != 0)
-                fail_msg("could not start slot holder %u", (unsigned)i);
-        }
-        while (atomic_load(&arrived) != (int)holders)
-            ctab_test_yield();
+        start_slot_holders(t, st, hth, holders, &arrived, &go);
         if (holders != 0)
             assert_int_equal(plsp_ctab_reader_slots(t), TEST_READER_SLOTS);
 
