@@ -1100,9 +1100,8 @@ static void settle(struct plsp_ctab *t)
     reclaim(t);
 }
 
-/* A block for the group of slot pos in ix, with the records of b (or
- * none) at their positions and BLOCK_STEP more free ones; NULL out of
- * memory. */
+/* A block of ix to replace b (NULL: a group's first), with b's records at
+ * their positions and BLOCK_STEP more free ones; NULL out of memory. */
 static struct ctab_block *block_grown(struct plsp_ctab *t, const struct ctab_index *ix,
                                       const struct ctab_block *b)
 {
